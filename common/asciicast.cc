@@ -1,0 +1,160 @@
+#include "common/asciicast.h"
+
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <utility>
+
+#include "common/ids.h"
+#include "common/json.h"
+#include "common/utf8.h"
+
+namespace ttyaudit {
+
+void AppendEventLine(std::string& out, double t, std::string_view code, std::string_view data) {
+  char ts[40];
+  int n = std::snprintf(ts, sizeof ts, "[%.6f, ", t);
+  out.append(ts, static_cast<size_t>(n));
+  AppendJsonString(out, code);
+  out += ", ";
+  AppendJsonString(out, data);
+  out += "]\n";
+}
+
+void EventEncoder::Emit(std::string& out, double t, char stream, std::string_view data) {
+  const char code[2] = {stream, 0};
+  if (IsValidUtf8(data)) {
+    AppendEventLine(out, t, code, data);
+  } else {
+    AppendEventLine(out, t, "b", Base64Encode(data));
+    AppendEventLine(out, t, code, ToValidUtf8Lossy(data));
+  }
+}
+
+void EventEncoder::Append(std::string& out, double t, char stream, std::string_view data) {
+  std::string& held = held_[stream == 'o' ? 0 : 1];
+  std::string joined;
+  if (!held.empty()) {
+    joined = std::move(held);
+    joined.append(data);
+    held.clear();
+    data = joined;
+  }
+  size_t tail = IncompleteUtf8Tail(data);
+  if (tail) {
+    held.assign(data.substr(data.size() - tail));
+    data.remove_suffix(tail);
+  }
+  if (!data.empty()) Emit(out, t, stream, data);
+}
+
+void EventEncoder::Flush(std::string& out, double t) {
+  for (int i = 0; i < 2; ++i) {
+    if (held_[i].empty()) continue;
+    Emit(out, t, i == 0 ? 'o' : 'i', held_[i]);
+    held_[i].clear();
+  }
+}
+
+namespace od = simdjson::ondemand;
+
+CastReader::CastReader(CastReader&& o) noexcept { *this = std::move(o); }
+
+CastReader& CastReader::operator=(CastReader&& o) noexcept {
+  if (this != &o) {
+    if (f_) std::fclose(f_);
+    std::free(buf_);
+    f_ = std::exchange(o.f_, nullptr);
+    buf_ = std::exchange(o.buf_, nullptr);
+    cap_ = std::exchange(o.cap_, 0);
+    name_ = std::move(o.name_);
+    header_ = std::move(o.header_);
+    line_ = std::move(o.line_);
+    truncated_ = o.truncated_;
+  }
+  return *this;
+}
+
+CastReader::~CastReader() {
+  if (f_) std::fclose(f_);
+  std::free(buf_);
+}
+
+Result<CastReader> CastReader::Open(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rbe");
+  if (!f) return SysError("open", path, errno);
+  return FromFile(f, path);
+}
+
+Result<CastReader> CastReader::FromFile(FILE* f, const std::string& name) {
+  CastReader r;
+  r.f_ = f;
+  r.name_ = name;
+  auto got = r.ReadLine();
+  if (!got.ok()) return got.error();
+  if (!*got || r.truncated_) return Error{name + ": no asciicast header line"};
+  size_t end = r.line_.find_last_not_of(' ');
+  r.header_ = r.line_.substr(0, end == std::string::npos ? 0 : end + 1);
+  return r;
+}
+
+Result<bool> CastReader::ReadLine() {
+  ssize_t n = getline(&buf_, &cap_, f_);
+  if (n < 0) {
+    if (std::ferror(f_)) return SysError("read", name_, errno);
+    return false;
+  }
+  if (n > (64 << 20)) return Error{name_ + ": line longer than 64 MiB"};
+  if (buf_[n - 1] != '\n') {  // the writer always ends a line; this one was cut short
+    truncated_ = true;
+    return false;
+  }
+  line_.assign(buf_, static_cast<size_t>(n - 1));
+  return true;
+}
+
+Result<bool> CastReader::Next(CastEvent& ev) {
+  static thread_local od::parser parser;
+  std::string raw;
+  bool have_raw = false;
+  for (;;) {
+    auto got = ReadLine();
+    if (!got.ok() || !*got) return got;
+    if (line_.empty()) continue;
+    line_.reserve(line_.size() + simdjson::SIMDJSON_PADDING);
+    od::document doc;
+    od::array arr;
+    auto bad = [&] { return Error{name_ + ": malformed event line: " + line_.substr(0, 80)}; };
+    if (parser.iterate(line_.data(), line_.size(), line_.capacity()).get(doc) ||
+        doc.get_array().get(arr))
+      return bad();
+    auto it = arr.begin();
+    double t;
+    std::string_view code, data;
+    if (it.error() || (*it).get_double().get(t)) return bad();
+    if (++it; it == arr.end() || (*it).get_string().get(code)) return bad();
+    ++it;
+    if (it == arr.end()) return bad();
+    od::value dv;
+    if ((*it).get(dv)) return bad();
+    od::json_type type;
+    if (dv.type().get(type)) return bad();
+    if (type != od::json_type::string) continue;  // another tool's event shape: not ours to read
+    if (dv.get_string().get(data)) return bad();
+    if (code == "b") {
+      auto bytes = Base64Decode(data);
+      if (!bytes.ok()) return Error{name_ + ": " + bytes.message()};
+      raw = std::move(bytes.value());
+      have_raw = true;
+      continue;
+    }
+    ev.time = t;
+    ev.code.assign(code);
+    if (have_raw) ev.data = std::move(raw);
+    else ev.data.assign(data);
+    return true;
+  }
+}
+
+}  // namespace ttyaudit

@@ -1,0 +1,58 @@
+# Shared helpers for integration tests. Source it first: `. "$(dirname "$0")/../lib/common.sh"`.
+# Every test runs as root, keeps its state under $T (a fresh temp dir) and stops exactly the
+# processes it started (track_pid), never the machine's own daemons.
+set -euo pipefail
+BIN="${TTYAUDIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}"
+T=$(mktemp -d /tmp/ttyaudit-t.XXXXXX)
+_pids=()
+_cleanups=()
+
+# Remembers a pid to SIGTERM (then SIGKILL) at exit.
+track_pid() { _pids+=("$1"); }
+# Runs a command at exit (before the pids are stopped).
+on_exit() { _cleanups+=("$*"); }
+
+_finish() {
+  local rc=$?
+  local c p
+  for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+  for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  if ((rc == 0)) || [[ -n "${KEEP_TMP:-}" ]]; then :; fi
+  [[ -n "${KEEP_TMP:-}" ]] || rm -rf "$T"
+  exit "$rc"
+}
+trap _finish EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skipped: $*"; exit 77; }
+ok() { echo "ok: $*"; }
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails the test on timeout.
+wait_for() {
+  local secs=$1; shift
+  local n=$((secs * 10))
+  for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  fail "timed out after ${secs}s waiting for: $*"
+}
+
+assert_eq() { [[ "$1" == "$2" ]] || fail "${3:-values differ}: got [$1], want [$2]"; }
+assert_contains() { grep -qF -- "$2" <<<"$1" || fail "${3:-missing text}: [$2] not in output"; }
+
+# A private tmux server for driving interactive programs: tmux_ NAME args...
+TMUX_SOCK="$T/tmux.sock"
+tmx() { tmux -S "$TMUX_SOCK" "$@"; }
+on_exit "tmux -S '$TMUX_SOCK' kill-server"
+# Screen text of a tmux pane.
+tmx_screen() { tmx capture-pane -p -t "$1"; }
+# Waits until the pane shows TEXT.
+tmx_wait_text() {
+  local pane=$1 text=$2 secs=${3:-10}
+  local n=$((secs * 10))
+  for _ in $(seq "$n"); do tmx_screen "$pane" | grep -qF -- "$text" && return 0; sleep 0.1; done
+  echo "--- screen of $pane:" >&2; tmx_screen "$pane" >&2 || true
+  fail "timed out after ${secs}s waiting for [$text] on $pane"
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the integration tests: every tests/integration/*.sh, one scenario each, as root.
+# A test exits 0 (pass), 77 (skipped; its last line says why) or anything else (fail).
+# Usage: tests/run.sh [NAME-SUBSTRING...]
+set -u
+cd "$(dirname "$0")/.."
+export BUILD="${BUILD:-build}"
+export TTYAUDIT_BIN="$PWD/$BUILD/bin"
+pass=0 fail=0 skip=0 failed=()
+logdir=$(mktemp -d /tmp/ttyaudit-tests.XXXXXX)
+for t in tests/integration/*.sh; do
+  name=$(basename "$t" .sh)
+  if (($#)); then
+    match=0
+    for f in "$@"; do [[ $name == *"$f"* ]] && match=1; done
+    ((match)) || continue
+  fi
+  start=$(date +%s)
+  timeout --kill-after=10 600 bash "$t" >"$logdir/$name.log" 2>&1
+  rc=$?
+  secs=$(($(date +%s) - start))
+  if ((rc == 0)); then
+    pass=$((pass + 1)); echo "PASS $name (${secs}s)"
+  elif ((rc == 77)); then
+    skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$logdir/$name.log")"
+  else
+    fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (rc=$rc, ${secs}s)"
+    sed 's/^/    | /' "$logdir/$name.log" | tail -n 40
+  fi
+done
+echo "integration: $pass passed, $fail failed, $skip skipped (logs in $logdir)"
+((fail == 0))
