@@ -1,0 +1,649 @@
+#include "common/proc_tracker.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <unordered_set>
+
+#include "common/ids.h"
+
+namespace ttyaudit {
+namespace {
+
+// Linux >= 6.6 takes an event mask with the subscription (struct proc_input); the headers of
+// older distributions lack it.
+struct ProcInput {
+  uint32_t mcast_op;
+  uint32_t event_type;
+};
+constexpr uint32_t kWantedEvents = proc_event::PROC_EVENT_FORK | proc_event::PROC_EVENT_EXEC |
+                                   proc_event::PROC_EVENT_UID | proc_event::PROC_EVENT_EXIT;
+
+std::string ReadSmallFile(const std::string& path, size_t max) {
+  std::string out;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  while (out.size() < max) {
+    ssize_t n = read(fd, buf, std::min(sizeof buf, max - out.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+// Reads "Uid:\truid\teuid\tsuid\tfsuid" from /proc/PID/status.
+void ReadUids(pid_t pid, int64_t& uid, int64_t& euid) {
+  std::string s = ReadSmallFile("/proc/" + std::to_string(pid) + "/status", 2048);
+  size_t at = s.find("\nUid:");
+  if (at == std::string::npos) return;
+  const char* p = s.c_str() + at + 5;
+  char* end = nullptr;
+  long r = strtol(p, &end, 10);
+  if (end == p) return;
+  long e = strtol(end, &end, 10);
+  uid = r;
+  euid = e;
+}
+
+double Offset(int64_t t, int64_t start) {
+  return t <= 0 ? 0.0 : static_cast<double>(t - start) / 1e9;
+}
+
+}  // namespace
+
+ProcSnapshot ReadProcSnapshot(pid_t pid) {
+  ProcSnapshot s;
+  const std::string dir = "/proc/" + std::to_string(pid);
+  // argv is capped: an audit wants the command, not a 2 MiB argument list.
+  std::string cmdline = ReadSmallFile(dir + "/cmdline", 32 * 1024);
+  size_t start = 0;
+  for (size_t i = 0; i < cmdline.size(); ++i) {
+    if (cmdline[i] != '\0') continue;
+    s.argv.emplace_back(cmdline, start, i - start);
+    start = i + 1;
+  }
+  if (start < cmdline.size()) s.argv.emplace_back(cmdline, start);
+  if (s.argv.empty()) {  // exited (a zombie has no mm) or a kernel thread: comm survives
+    std::string comm = ReadSmallFile(dir + "/comm", 64);
+    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    if (!comm.empty()) {
+      s.argv.push_back(comm);
+      s.argv_from_comm = true;
+    }
+  }
+  char buf[4096];
+  ssize_t n = readlink((dir + "/cwd").c_str(), buf, sizeof buf);
+  if (n > 0) s.cwd.assign(buf, static_cast<size_t>(n));
+  ReadUids(pid, s.uid, s.euid);
+  return s;
+}
+
+// ---- ProcessTable ----
+
+ProcessRecord* ProcessTable::Live(pid_t pid) {
+  auto it = live_.find(pid);
+  return it == live_.end() ? nullptr : &records_[it->second];
+}
+
+void ProcessTable::AddRecord(ProcessRecord r) {
+  if (auto old = live_.find(r.pid); old != live_.end()) {
+    // Its exit was lost and the pid reused: end the old one now, status unknown.
+    records_[old->second].end_mono_ns = r.start_mono_ns;
+    live_.erase(old);
+  }
+  live_[r.pid] = records_.size();
+  records_.push_back(std::move(r));
+}
+
+void ProcessTable::AddRoot(pid_t pid, int64_t now_mono_ns) {
+  if (Live(pid) == nullptr) {
+    ProcSnapshot s = read_(pid);
+    ProcessRecord r;
+    r.pid = pid;
+    r.argv = std::move(s.argv);
+    r.argv_from_comm = s.argv_from_comm;
+    r.execed = true;
+    r.cwd = std::move(s.cwd);
+    r.uid = s.uid;
+    r.euid = s.euid;
+    r.start_mono_ns = now_mono_ns;
+    AddRecord(std::move(r));
+  }
+  root_ = pid;
+}
+
+void ProcessTable::Reroot(pid_t pid, int64_t now_mono_ns) {
+  if (Live(pid) == nullptr) AddRoot(pid, now_mono_ns);
+  const int root_index = static_cast<int>(live_[pid]);
+  // Records are in start order and a parent always precedes its children, so one pass finds
+  // the subtree.
+  std::vector<int> new_index(records_.size(), -1);
+  std::vector<ProcessRecord> kept;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    ProcessRecord& r = records_[i];
+    bool in = static_cast<int>(i) == root_index ||
+              (r.parent_record >= 0 && new_index[r.parent_record] >= 0);
+    if (!in) continue;
+    new_index[i] = static_cast<int>(kept.size());
+    r.parent_record = static_cast<int>(i) == root_index ? -1 : new_index[r.parent_record];
+    kept.push_back(std::move(r));
+  }
+  records_ = std::move(kept);
+  root_ = pid;
+  live_.clear();
+  commands_.clear();
+  std::unordered_set<pid_t> pids;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    ProcessRecord& r = records_[i];
+    pids.insert(r.pid);
+    r.top_level = IsTopLevelParent(r.parent_record);
+    if (!r.exited && r.end_mono_ns == 0) live_[r.pid] = i;
+    if (r.top_level && r.execed) commands_.push_back(CommandEvent{r.exec_mono_ns, r.pid, r.argv});
+  }
+  std::erase_if(escalations_, [&](const Escalation& e) { return !pids.count(e.pid); });
+  uid_pending_exec_.clear();
+}
+
+bool ProcessTable::IsTopLevelParent(int parent_index) const {
+  if (parent_index < 0) return false;
+  const ProcessRecord& p = records_[parent_index];
+  if (p.parent_record < 0) return p.pid == root_;
+  // A subshell of the root (forked, never exec'd) runs typed commands too: `(cd x; make)`.
+  const ProcessRecord& gp = records_[p.parent_record];
+  return !p.execed && gp.parent_record < 0 && gp.pid == root_;
+}
+
+void ProcessTable::OnFork(pid_t parent_tgid, pid_t child_pid, pid_t child_tgid, int64_t t) {
+  if (child_pid != child_tgid) return;  // a thread
+  auto it = live_.find(parent_tgid);
+  if (it == live_.end()) return;
+  uid_pending_exec_.erase(parent_tgid);
+  const ProcessRecord& parent = records_[it->second];
+  ProcessRecord r;
+  r.pid = child_tgid;
+  r.ppid = parent_tgid;
+  r.argv = parent.argv;
+  r.argv_from_comm = parent.argv_from_comm;
+  r.cwd = parent.cwd;
+  r.uid = parent.uid;
+  r.euid = parent.euid;
+  r.start_mono_ns = t;
+  r.parent_record = static_cast<int>(it->second);
+  r.top_level = IsTopLevelParent(r.parent_record);
+  AddRecord(std::move(r));
+}
+
+void ProcessTable::OnExec(pid_t pid, int64_t t) {
+  ProcessRecord* r = Live(pid);
+  if (r == nullptr) return;
+  ProcSnapshot s = read_(pid);
+  r->execed = true;
+  r->exec_mono_ns = t;
+  r->argv = std::move(s.argv);  // empty when it was gone before we looked: unknown
+  r->argv_from_comm = s.argv_from_comm;
+  if (!s.cwd.empty()) r->cwd = std::move(s.cwd);
+  if (s.uid >= 0) r->uid = s.uid;
+  if (s.euid >= 0) r->euid = s.euid;
+  if (auto e = uid_pending_exec_.find(pid); e != uid_pending_exec_.end()) {
+    escalations_[e->second].exec_argv = r->argv;
+    uid_pending_exec_.erase(e);
+  }
+  if (r->top_level) commands_.push_back(CommandEvent{t, pid, r->argv});
+}
+
+void ProcessTable::OnUid(pid_t pid, uint32_t ruid, uint32_t euid, int64_t t) {
+  ProcessRecord* r = Live(pid);
+  if (r == nullptr) return;
+  const int64_t nr = ruid, ne = euid;
+  if (r->uid >= 0 && (nr != r->uid || ne != r->euid)) {
+    Escalation e;
+    e.pid = pid;
+    e.argv = r->argv;
+    e.uid_before = r->uid;
+    e.euid_before = r->euid;
+    e.uid_after = nr;
+    e.euid_after = ne;
+    e.time_mono_ns = t;
+    // commit_creds() of a setuid exec reports the change just before the exec event.
+    uid_pending_exec_[pid] = escalations_.size();
+    escalations_.push_back(std::move(e));
+  }
+  r->uid = nr;
+  r->euid = ne;
+}
+
+void ProcessTable::OnExit(pid_t pid, pid_t tgid, uint32_t wait_status, int64_t t) {
+  if (pid != tgid) return;  // a thread
+  auto it = live_.find(pid);
+  if (it == live_.end()) return;
+  ProcessRecord& r = records_[it->second];
+  r.exited = true;
+  r.wait_status = static_cast<int>(wait_status);
+  r.end_mono_ns = t;
+  live_.erase(it);
+  uid_pending_exec_.erase(pid);
+}
+
+void ProcessTable::Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, int64_t now_mono_ns) {
+  std::unordered_map<pid_t, pid_t> ppid_of(procs.begin(), procs.end());
+  for (auto it = live_.begin(); it != live_.end();) {
+    if (ppid_of.count(it->first)) {
+      ++it;
+      continue;
+    }
+    records_[it->second].end_mono_ns = now_mono_ns;  // gone, exit status lost
+    it = live_.erase(it);
+  }
+  // Adopt children of tracked processes until nothing changes (grandchildren come next pass).
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& [pid, ppid] : procs) {
+      if (live_.count(pid) || !live_.count(ppid)) continue;
+      OnFork(ppid, pid, pid, now_mono_ns);
+      OnExec(pid, now_mono_ns);
+      changed = true;
+    }
+  }
+}
+
+bool ProcessTable::RootExited(int* wait_status) const {
+  for (const ProcessRecord& r : records_) {
+    if (r.pid != root_ || r.parent_record >= 0 || !r.exited) continue;
+    if (wait_status) *wait_status = r.wait_status;
+    return true;
+  }
+  return false;
+}
+
+std::vector<CommandEvent> ProcessTable::TakeCommands() { return std::exchange(commands_, {}); }
+
+// ---- JSON ----
+
+void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t start) {
+  w.BeginObject();
+  w.Key("pid").Int(r.pid);
+  w.Key("ppid").Int(r.ppid);
+  w.Key("argv").StringArray(r.argv);
+  w.Key("cwd").String(r.cwd);
+  w.Key("uid").Int(r.uid);
+  w.Key("euid").Int(r.euid);
+  w.Key("start").Double(Offset(r.start_mono_ns, start));
+  w.Key("end");
+  if (r.end_mono_ns)
+    w.Double(Offset(r.end_mono_ns, start));
+  else
+    w.Null();
+  const bool exited = r.exited && WIFEXITED(r.wait_status);
+  const bool signaled = r.exited && WIFSIGNALED(r.wait_status);
+  w.Key("exit_code").Int(exited ? WEXITSTATUS(r.wait_status) : -1);
+  w.Key("signal").Int(signaled ? WTERMSIG(r.wait_status) : 0);
+  if (signaled && WCOREDUMP(r.wait_status)) w.Key("core_dumped").Bool(true);
+  w.Key("exec").Bool(r.execed);
+  if (r.argv_from_comm) w.Key("argv_from_comm").Bool(true);
+  w.Key("top_level").Bool(r.top_level);
+  w.EndObject();
+}
+
+void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t start) {
+  w.BeginObject();
+  w.Key("pid").Int(e.pid);
+  w.Key("argv").StringArray(e.argv);
+  if (!e.exec_argv.empty()) w.Key("exec_argv").StringArray(e.exec_argv);
+  w.Key("time").Double(Offset(e.time_mono_ns, start));
+  w.Key("before").BeginObject().Key("uid").Int(e.uid_before).Key("euid").Int(e.euid_before);
+  w.EndObject();
+  w.Key("after").BeginObject().Key("uid").Int(e.uid_after).Key("euid").Int(e.euid_after);
+  w.EndObject();
+  w.Key("to_root").Bool((e.uid_after == 0 && e.uid_before != 0) ||
+                        (e.euid_after == 0 && e.euid_before != 0));
+  w.EndObject();
+}
+
+std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
+                                   const std::vector<Escalation>& escalations, int64_t start,
+                                   uint64_t lost_events) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("commands").BeginArray();
+  for (const ProcessRecord& r : records) WriteProcessRecordJson(w, r, start);
+  w.EndArray();
+  w.Key("escalations").BeginArray();
+  for (const Escalation& e : escalations) WriteEscalationJson(w, e, start);
+  w.EndArray();
+  w.Key("escalated").Bool(!escalations.empty());
+  w.Key("tracking").BeginObject().Key("source").String("proc_connector");
+  w.Key("lost_events").Uint(lost_events).EndObject();
+  w.EndObject();
+  std::string s = w.Take();
+  return s.substr(1, s.size() - 2);  // members only: strip the braces
+}
+
+// ---- ProcTracker ----
+
+namespace {
+
+// Offsets in a proc connector datagram: nlmsghdr, cn_msg, then proc_event.
+constexpr uint32_t kEv = NLMSG_HDRLEN + sizeof(cn_msg);
+constexpr uint32_t kWhat = kEv + offsetof(proc_event, what);
+constexpr uint32_t kData = kEv + offsetof(proc_event, event_data);
+
+// Classic BPF: keep acks (NONE), process forks (child_pid == child_tgid), EXEC, UID and
+// process exits (process_pid == process_tgid); drop threads and every other event type.
+// Absolute loads are big-endian: compare `what` with htonl() of the constant; pid equality
+// is unaffected by byte order.
+std::vector<sock_filter> ProcEventFilter() {
+  auto stmt = [](uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; };
+  auto jeq = [](uint32_t k, uint8_t jt, uint8_t jf) {
+    return sock_filter{BPF_JMP | BPF_JEQ | BPF_K, jt, jf, k};
+  };
+  const uint32_t fork_pid = kEv + offsetof(proc_event, event_data.fork.child_pid);
+  const uint32_t fork_tgid = kEv + offsetof(proc_event, event_data.fork.child_tgid);
+  const uint32_t exit_pid = kEv + offsetof(proc_event, event_data.exit.process_pid);
+  const uint32_t exit_tgid = kEv + offsetof(proc_event, event_data.exit.process_tgid);
+  return {
+      stmt(BPF_LD | BPF_W | BPF_ABS, kWhat),            // 0  A = what
+      jeq(htonl(proc_event::PROC_EVENT_FORK), 5, 0),    // 1  -> 7
+      jeq(htonl(proc_event::PROC_EVENT_EXIT), 8, 0),    // 2  -> 11
+      jeq(htonl(proc_event::PROC_EVENT_EXEC), 13, 0),   // 3  -> 17 accept
+      jeq(htonl(proc_event::PROC_EVENT_UID), 12, 0),    // 4  -> 17 accept
+      jeq(htonl(proc_event::PROC_EVENT_NONE), 11, 0),   // 5  -> 17 accept
+      stmt(BPF_RET | BPF_K, 0),                         // 6  drop
+      stmt(BPF_LD | BPF_W | BPF_ABS, fork_pid),         // 7
+      stmt(BPF_MISC | BPF_TAX, 0),                      // 8  X = child_pid
+      stmt(BPF_LD | BPF_W | BPF_ABS, fork_tgid),        // 9
+      sock_filter{BPF_JMP | BPF_JEQ | BPF_X, 6, 5, 0},  // 10 == -> 17, else -> 16
+      stmt(BPF_LD | BPF_W | BPF_ABS, exit_pid),         // 11
+      stmt(BPF_MISC | BPF_TAX, 0),                      // 12
+      stmt(BPF_LD | BPF_W | BPF_ABS, exit_tgid),        // 13
+      sock_filter{BPF_JMP | BPF_JEQ | BPF_X, 2, 1, 0},  // 14 == -> 17, else -> 16
+      stmt(BPF_RET | BPF_K, 0),                         // 15 (unused)
+      stmt(BPF_RET | BPF_K, 0),                         // 16 drop
+      stmt(BPF_RET | BPF_K, 0xffffffff),                // 17 accept
+  };
+}
+
+Status Subscribe(int fd, const void* payload, size_t len) {
+  char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof(ProcInput))] = {};
+  auto* nh = reinterpret_cast<nlmsghdr*>(buf);
+  auto* cn = reinterpret_cast<cn_msg*>(NLMSG_DATA(nh));
+  nh->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + len);
+  nh->nlmsg_type = NLMSG_DONE;
+  nh->nlmsg_pid = 0;
+  cn->id.idx = CN_IDX_PROC;
+  cn->id.val = CN_VAL_PROC;
+  cn->len = static_cast<uint16_t>(len);
+  memcpy(cn->data, payload, len);
+  if (send(fd, nh, nh->nlmsg_len, 0) < 0)
+    return SysError("send", "proc connector subscription", errno);
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions& opts) {
+  std::unique_ptr<ProcTracker> t(new ProcTracker());
+  t->opts_ = opts;
+  t->table_ = ProcessTable(opts.reader);
+  t->sock_.reset(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR));
+  if (!t->sock_) return SysError("socket", "proc connector (NETLINK_CONNECTOR)", errno);
+  int fd = t->sock_.get();
+  // Under load the thread may be descheduled; the buffer holds the burst meanwhile.
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &opts.rcvbuf_bytes, sizeof(int)) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opts.rcvbuf_bytes, sizeof(int));
+  std::vector<sock_filter> code = ProcEventFilter();
+  sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return SysError("setsockopt SO_ATTACH_FILTER", "proc connector", errno);
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = CN_IDX_PROC;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return SysError("bind", "proc connector (needs CAP_NET_ADMIN)", errno);
+  // The event mask (Linux >= 6.6). Older kernels ignore a message of this size and send no
+  // ack: then subscribe the old way and let the socket filter drop the unwanted types.
+  ProcInput in{PROC_CN_MCAST_LISTEN, kWantedEvents};
+  if (auto s = Subscribe(fd, &in, sizeof in); !s) return Error{s.message()};
+  bool acked = false;
+  for (int tries = 0; tries < 20 && !acked; ++tries) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 10) <= 0) continue;
+    char buf[1024];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+      if (static_cast<size_t>(n) < kData + sizeof(uint32_t)) continue;
+      uint32_t what;
+      memcpy(&what, buf + kWhat, sizeof what);
+      if (what == proc_event::PROC_EVENT_NONE) acked = true;
+    }
+  }
+  if (!acked) {
+    uint32_t op = PROC_CN_MCAST_LISTEN;
+    if (auto s = Subscribe(fd, &op, sizeof op); !s) return Error{s.message()};
+  }
+  t->command_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  t->stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!t->command_fd_ || !t->stop_fd_) return SysError("eventfd", "proc tracker", errno);
+  return t;
+}
+
+ProcTracker::~ProcTracker() { Stop(0); }
+
+Status ProcTracker::Start(pid_t root_pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return Error{"proc tracker: already started"};
+  table_.AddRoot(root_pid, MonotonicNanos());
+  started_ = true;
+  thread_ = std::thread([this] { Loop(); });
+  return {};
+}
+
+void ProcTracker::Reroot(pid_t pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  table_.Reroot(pid, MonotonicNanos());
+  pending_commands_.clear();  // rebuilt by Reroot for the new root
+  std::vector<CommandEvent> cmds = table_.TakeCommands();
+  pending_commands_ = std::move(cmds);
+  uint64_t one = 1;
+  if (!pending_commands_.empty()) {
+    [[maybe_unused]] ssize_t w = write(command_fd_.get(), &one, sizeof one);
+  }
+}
+
+void ProcTracker::Loop() {
+  // argv is read from /proc at the exec event, racing the process's exit: a /bin/true lives
+  // about half a millisecond. At normal priority the thread loses that race 10-35% of the
+  // time on a busy 2-core machine; at SCHED_FIFO 1 it wakes at once and loses almost never.
+  // Its work per event is bounded and small, so the real-time class cannot starve the node
+  // (and RT throttling caps it). Where RT is not allowed (a cgroup without rt_runtime), nice.
+  if (opts_.realtime) {
+    sched_param sp{};
+    sp.sched_priority = 1;
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0)
+      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10);
+  }
+  pollfd fds[2] = {{sock_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+  for (;;) {
+    int n = poll(fds, 2, -1);
+    if (n < 0 && errno != EINTR) break;
+    if (fds[1].revents) break;
+    if (fds[0].revents) Drain();
+  }
+}
+
+void ProcTracker::Drain() {
+  constexpr int kBatch = 64;
+  constexpr size_t kMsgSize = 256;  // one proc event datagram is 92 bytes
+  static thread_local char bufs[kBatch][kMsgSize];
+  mmsghdr msgs[kBatch];
+  iovec iovs[kBatch];
+  sockaddr_nl from[kBatch];
+  bool resync = false;
+  for (;;) {
+    for (int i = 0; i < kBatch; ++i) {
+      iovs[i] = {bufs[i], kMsgSize};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    }
+    int n = recvmmsg(sock_.get(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {  // the kernel dropped events: find what we missed in /proc
+        std::lock_guard<std::mutex> lock(mu_);
+        ++lost_;
+        resync = true;
+        continue;
+      }
+      break;  // EAGAIN: drained
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int i = 0; i < n; ++i) {
+      if (from[i].nl_pid != 0) continue;  // only the kernel speaks for the proc connector
+      HandleMessage(bufs[i], msgs[i].msg_len);
+    }
+    read_ += static_cast<uint64_t>(n);
+    if (n < kBatch) break;
+  }
+  if (resync) Rescan();
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<CommandEvent> cmds = table_.TakeCommands();
+  if (!cmds.empty()) {
+    pending_commands_.insert(pending_commands_.end(), std::make_move_iterator(cmds.begin()),
+                             std::make_move_iterator(cmds.end()));
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t w = write(command_fd_.get(), &one, sizeof one);
+  }
+}
+
+void ProcTracker::HandleMessage(const char* data, size_t len) {
+  if (len < kData) return;
+  const auto* nh = reinterpret_cast<const nlmsghdr*>(data);
+  if (nh->nlmsg_type != NLMSG_DONE || nh->nlmsg_len > len) return;
+  const auto* cn = reinterpret_cast<const cn_msg*>(NLMSG_DATA(nh));
+  if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC) return;
+  proc_event ev;
+  memset(&ev, 0, sizeof ev);
+  memcpy(&ev, data + kEv, std::min(len - kEv, sizeof ev));
+  const int64_t t = static_cast<int64_t>(ev.timestamp_ns);
+  switch (ev.what) {
+    case proc_event::PROC_EVENT_FORK:
+      table_.OnFork(ev.event_data.fork.parent_tgid, ev.event_data.fork.child_pid,
+                    ev.event_data.fork.child_tgid, t);
+      break;
+    case proc_event::PROC_EVENT_EXEC:
+      table_.OnExec(ev.event_data.exec.process_tgid, t);
+      break;
+    case proc_event::PROC_EVENT_UID:
+      table_.OnUid(ev.event_data.id.process_tgid, ev.event_data.id.r.ruid, ev.event_data.id.e.euid,
+                   t);
+      break;
+    case proc_event::PROC_EVENT_EXIT:
+      table_.OnExit(ev.event_data.exit.process_pid, ev.event_data.exit.process_tgid,
+                    ev.event_data.exit.exit_code, t);
+      break;
+    default:
+      break;
+  }
+}
+
+void ProcTracker::Rescan() {
+  std::vector<std::pair<pid_t, pid_t>> procs;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    std::string stat = ReadSmallFile(std::string("/proc/") + e->d_name + "/stat", 512);
+    size_t rp = stat.rfind(')');  // comm may hold spaces and parentheses
+    if (rp == std::string::npos || rp + 4 >= stat.size()) continue;
+    long ppid = strtol(stat.c_str() + rp + 4, nullptr, 10);
+    procs.emplace_back(static_cast<pid_t>(pid), static_cast<pid_t>(ppid));
+  }
+  closedir(d);
+  std::lock_guard<std::mutex> lock(mu_);
+  table_.Resync(procs, MonotonicNanos());
+}
+
+std::vector<CommandEvent> ProcTracker::TakeCommands() {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t v;
+  [[maybe_unused]] ssize_t r = read(command_fd_.get(), &v, sizeof v);
+  return std::exchange(pending_commands_, {});
+}
+
+void ProcTracker::Stop(int grace_ms, bool wait_all) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_ || stopped_) return;
+  }
+  const int64_t deadline = MonotonicNanos() + int64_t{grace_ms} * 1000000;
+  while (MonotonicNanos() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (table_.RootExited(nullptr) && (!wait_all || table_.AllExited())) break;
+    }
+    usleep(5000);
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t w = write(stop_fd_.get(), &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+  Drain();  // what arrived between the last poll and the stop
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
+}
+
+bool ProcTracker::RootExited(int* wait_status) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_.RootExited(wait_status);
+}
+
+uint64_t ProcTracker::lost_events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lost_;
+}
+
+uint64_t ProcTracker::events_read() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return read_;
+}
+
+std::string ProcTracker::ManifestMembers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ProcessManifestMembers(table_.records(), table_.escalations(), opts_.session_start_mono_ns,
+                                lost_);
+}
+
+std::vector<ProcessRecord> ProcTracker::Records() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_.records();
+}
+
+std::vector<Escalation> ProcTracker::Escalations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_.escalations();
+}
+
+}  // namespace ttyaudit

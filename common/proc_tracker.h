@@ -1,0 +1,230 @@
+// What ran in a session: every descendant of the session's first process, from the kernel's
+// process events.
+//
+// Source: the proc connector (NETLINK_CONNECTOR, CN_IDX_PROC), not eBPF. It needs only
+// CAP_NET_ADMIN in the initial network namespace (verified on this kernel, 6.18, cgroup v1),
+// no compiler toolchain or BTF at run time, and it carries what an audit needs: fork (parent
+// and child tgid), exec, uid change (ruid/euid after the change, from commit_creds, so setuid
+// execs and su/sudo both show), and exit with the raw wait status. Its one weakness is scale:
+// it is a host-wide broadcast, so a subscriber sees every process event of the node.
+//
+// How a session avoids paying for the whole host:
+//  - Each recorder opens its own socket (recorders are separate short-lived processes and a
+//    node-wide daemon would be one more thing that must be running for a session to be
+//    recorded at all). The kernel drops, before queueing on our socket, every event type we do
+//    not need (PROC_CN_MCAST_LISTEN with a proc_input event mask, Linux >= 6.6), and a classic
+//    BPF socket filter drops statically what the mask cannot: thread creation (fork events
+//    with child_pid != child_tgid), thread exits (process_pid != process_tgid), and the other
+//    event types on kernels older than 6.6. A busy Go or Java program's threads cost nothing.
+//  - A filter on "is the parent in my tracked set" cannot be expressed statically, and
+//    re-attaching a filter at each fork loses a child's exec when it races the re-attach, so
+//    what is left (fork, exec, exit of processes: three events per process started on the
+//    host) reaches every recorder. The tracker reads them on its own thread with recvmmsg (up
+//    to 64 per system call) and checks each against a hash set: a few hundred nanoseconds per
+//    event, and the pty proxy never waits for it. bench/tracking.sh measures it with a
+//    2,000 forks/s load beside idle sessions (results in bench/results/tracking.json).
+//  - Only tracked processes cost more: /proc/PID/{cmdline,cwd,status} are read at their exec
+//    event. Event times come from the event (CLOCK_MONOTONIC), not from when we read it.
+//  - eBPF (tracepoints sched_process_fork/exec/exit with the tracked set in a map that the fork
+//    program extends in the kernel) is the upgrade that makes an idle session cost nothing;
+//    it needs a BPF toolchain and BTF and is not built here.
+//
+// Limits: argv is read from /proc when the exec event is handled; a process that exits first
+// (a /bin/true) is still recorded from its fork/exec/exit events, with argv [comm] and
+// argv_from_comm set. A receive buffer overrun (ENOBUFS) is counted in lost_events and
+// tracked processes are re-found by scanning /proc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/json.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace ttyaudit {
+
+/// One process of the session. Times are CLOCK_MONOTONIC nanoseconds (0 = unknown).
+struct ProcessRecord {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  std::vector<std::string> argv;  // after its last exec; a fork's copy of its parent's before
+  bool execed = false;            // false for a fork that never exec'd (a subshell)
+  bool argv_from_comm = false;    // exited before /proc/PID/cmdline could be read
+  std::string cwd;
+  int64_t uid = -1;  // ruid and euid at exec (or inherited at fork)
+  int64_t euid = -1;
+  int64_t start_mono_ns = 0;
+  int64_t exec_mono_ns = 0;  // its last exec
+  int64_t end_mono_ns = 0;   // 0 while running
+  bool exited = false;
+  int wait_status = 0;     // raw, as waitpid would give
+  bool top_level = false;  // started by the session's first process (a typed command)
+  int parent_record = -1;  // index of the parent's record in the table, -1 for the root
+};
+
+/// A change of real or effective uid of a tracked process.
+struct Escalation {
+  pid_t pid = 0;
+  std::vector<std::string> argv;       // what the process was running when its ids changed
+  std::vector<std::string> exec_argv;  // set when the change was a setuid exec: the new program
+  int64_t uid_before = -1, euid_before = -1;
+  int64_t uid_after = -1, euid_after = -1;
+  int64_t time_mono_ns = 0;
+};
+
+/// A typed command for the recording's timeline ("m" marker events).
+struct CommandEvent {
+  int64_t time_mono_ns = 0;
+  pid_t pid = 0;
+  std::vector<std::string> argv;
+};
+
+/// What the tracker reads about a process when it sees its exec; replaceable in tests.
+struct ProcSnapshot {
+  std::vector<std::string> argv;
+  bool argv_from_comm = false;
+  std::string cwd;
+  int64_t uid = -1, euid = -1;
+};
+using ProcReader = std::function<ProcSnapshot(pid_t)>;
+/// Reads /proc/PID/{cmdline,comm,cwd,status}; fields it cannot read stay empty / -1.
+ProcSnapshot ReadProcSnapshot(pid_t pid);
+
+/// The session's process tree, built from process events. Pure bookkeeping (no sockets), so
+/// that it can be fed synthetic events in tests. Not thread-safe.
+class ProcessTable {
+ public:
+  explicit ProcessTable(ProcReader reader = ReadProcSnapshot) : read_(std::move(reader)) {}
+
+  /// Tracks `pid` and everything it starts from now on.
+  void AddRoot(pid_t pid, int64_t now_mono_ns);
+  /// Narrows the session to `pid` (already tracked, or added) and its descendants: records of
+  /// other processes (e.g. the runtime's own helpers that started it) are dropped.
+  void Reroot(pid_t pid, int64_t now_mono_ns);
+
+  void OnFork(pid_t parent_tgid, pid_t child_pid, pid_t child_tgid, int64_t t);
+  void OnExec(pid_t pid, int64_t t);
+  void OnUid(pid_t pid, uint32_t ruid, uint32_t euid, int64_t t);
+  void OnExit(pid_t pid, pid_t tgid, uint32_t wait_status, int64_t t);
+  /// After lost events: `procs` is every (pid, ppid) on the host now. Adopts untracked
+  /// descendants of tracked processes and ends tracked processes that are gone.
+  void Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, int64_t now_mono_ns);
+
+  bool Tracks(pid_t pid) const { return live_.count(pid) != 0; }
+  pid_t root() const { return root_; }
+  /// The root's exit: true and its raw wait status once it has exited.
+  bool RootExited(int* wait_status) const;
+  /// True when no tracked process is running.
+  bool AllExited() const { return live_.empty(); }
+
+  const std::vector<ProcessRecord>& records() const { return records_; }
+  const std::vector<Escalation>& escalations() const { return escalations_; }
+  /// Moves out the typed commands seen since the last call.
+  std::vector<CommandEvent> TakeCommands();
+
+ private:
+  ProcessRecord* Live(pid_t pid);
+  bool IsTopLevelParent(int parent_index) const;
+  void AddRecord(ProcessRecord r);
+
+  ProcReader read_;
+  pid_t root_ = 0;
+  std::vector<ProcessRecord> records_;      // in start order; pids may repeat (reuse)
+  std::unordered_map<pid_t, size_t> live_;  // running tracked pid -> index in records_
+  std::vector<Escalation> escalations_;
+  std::vector<CommandEvent> commands_;
+  std::unordered_map<pid_t, size_t> uid_pending_exec_;  // pid -> escalation a next exec explains
+};
+
+struct ProcTrackerOptions {
+  /// Session start (CLOCK_MONOTONIC ns): times in the JSON are offsets from it.
+  int64_t session_start_mono_ns = 0;
+  /// Socket receive buffer (SO_RCVBUFFORCE): room for bursts while the thread is descheduled.
+  int rcvbuf_bytes = 8 << 20;
+  ProcReader reader = ReadProcSnapshot;
+  /// Run the reading thread at SCHED_FIFO 1 (else nice -10) so that argv is read before
+  /// short-lived processes exit.
+  bool realtime = true;
+};
+
+/// Tracks one session's processes on a thread of its own.
+///
+/// Use: Open() before the session's first process is forked (events queue on the socket from
+/// then on), fork it, Start(pid). For a runtime exec, start with the runtime's pid and
+/// Reroot(exec_pid) once the pid file is read. Stop() when the session has ended, then write
+/// the records. All methods are safe to call from another thread than the tracker's own.
+class ProcTracker {
+ public:
+  /// Opens and subscribes the netlink socket. Fails without CAP_NET_ADMIN, or outside the
+  /// initial network namespace ("proc connector: ...").
+  static Result<std::unique_ptr<ProcTracker>> Open(const ProcTrackerOptions& opts);
+  ~ProcTracker();
+  ProcTracker(const ProcTracker&) = delete;
+  ProcTracker& operator=(const ProcTracker&) = delete;
+
+  /// Tracks `root_pid` and its descendants and starts the reading thread.
+  Status Start(pid_t root_pid);
+  /// See ProcessTable::Reroot. Typed commands not yet taken are recomputed for the new root;
+  /// ones already taken are not withdrawn.
+  void Reroot(pid_t pid);
+  /// Readable (an eventfd) while typed commands wait in TakeCommands(); poll it in the proxy.
+  int command_fd() const { return command_fd_.get(); }
+  std::vector<CommandEvent> TakeCommands();
+  /// Waits up to `grace_ms` for the root (and, if `wait_all`, every tracked process) to exit,
+  /// so that exit events still queued are read, then stops the thread. Idempotent.
+  void Stop(int grace_ms, bool wait_all = false);
+
+  /// The root's raw wait status once its exit was seen.
+  bool RootExited(int* wait_status) const;
+  /// Events the kernel dropped because the socket buffer was full.
+  uint64_t lost_events() const;
+  /// Events read from the socket (tracked or not), for the benchmark.
+  uint64_t events_read() const;
+
+  /// Manifest members: "commands":[...],"escalations":[...],"tracking":{...}.
+  std::string ManifestMembers() const;
+  /// Copies of the records and escalations so far.
+  std::vector<ProcessRecord> Records() const;
+  std::vector<Escalation> Escalations() const;
+
+ private:
+  ProcTracker() = default;
+  void Loop();
+  void Drain();
+  void HandleMessage(const char* data, size_t len);
+  void Rescan();
+
+  ProcTrackerOptions opts_;
+  UniqueFd sock_;
+  UniqueFd command_fd_;
+  UniqueFd stop_fd_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  ProcessTable table_;
+  std::vector<CommandEvent> pending_commands_;
+  uint64_t lost_ = 0;
+  uint64_t read_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+/// Writes one record as {pid, ppid, argv, cwd, uid, euid, start, end, exit_code, signal, ...}
+/// with start/end as seconds from `session_start_mono_ns` (end null while running).
+void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t session_start_mono_ns);
+/// Writes {pid, argv, time, before:{uid,euid}, after:{uid,euid}}.
+void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t session_start_mono_ns);
+/// The manifest members for records and escalations (no tracker needed).
+std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
+                                   const std::vector<Escalation>& escalations,
+                                   int64_t session_start_mono_ns, uint64_t lost_events);
+
+}  // namespace ttyaudit
