@@ -1,0 +1,304 @@
+#include "shim/exec_meta.h"
+
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <systemd/sd-id128.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/ids.h"
+#include "shim/subprocess.h"
+
+namespace ttyaudit {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 4 << 20) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return SysError("open", path, errno);
+  std::string s;
+  s.resize(max_bytes);
+  in.read(s.data(), static_cast<std::streamsize>(max_bytes));
+  s.resize(static_cast<size_t>(in.gcount()));
+  return s;
+}
+
+bool StringArray(od::value v, std::vector<std::string>& out) {
+  od::array arr;
+  if (v.get_array().get(arr)) return false;
+  for (auto el : arr) {
+    std::string_view s;
+    if (el.get_string().get(s)) return false;
+    out.emplace_back(s);
+  }
+  return true;
+}
+
+bool StringMap(od::value v, Annotations& out) {
+  od::object obj;
+  if (v.get_object().get(obj)) return false;
+  for (auto f : obj) {
+    std::string_view k, s;
+    if (f.unescaped_key().get(k) || f.value().get_string().get(s)) return false;
+    out.emplace_back(std::string(k), std::string(s));
+  }
+  return true;
+}
+
+std::string Find(const Annotations& a, std::string_view key) {
+  for (const auto& [k, v] : a)
+    if (k == key) return v;
+  return "";
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+bool IsFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The user name of `uid` in the container's /etc/passwd, or empty.
+std::string ContainerUserName(const std::string& rootfs, int64_t uid) {
+  if (rootfs.empty() || uid < 0) return "";
+  std::ifstream in(rootfs + "/etc/passwd");
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    size_t c = b == std::string::npos ? b : line.find(':', b + 1);
+    if (c == std::string::npos) continue;
+    if (line.substr(b + 1, c - b - 1) == std::to_string(uid)) return line.substr(0, a);
+  }
+  return "";
+}
+
+std::string MachineIdText() {
+  sd_id128_t id;
+  if (sd_id128_get_machine(&id) < 0) return "";
+  char buf[SD_ID128_STRING_MAX];
+  return sd_id128_to_string(id, buf);
+}
+
+}  // namespace
+
+Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
+  simdjson::padded_string padded(json);
+  od::parser parser;
+  od::document doc;
+  od::object obj;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
+    return Error{"process spec: not a JSON object"};
+  ProcessSpec p;
+  for (auto field : obj) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v))
+      return Error{"process spec: malformed field"};
+    bool ok = true;
+    if (k == "terminal") {
+      ok = !v.get_bool().get(p.terminal);
+    } else if (k == "args") {
+      ok = StringArray(v, p.args);
+    } else if (k == "env") {
+      ok = StringArray(v, p.env);
+    } else if (k == "cwd") {
+      std::string_view s;
+      ok = !v.get_string().get(s);
+      p.cwd = std::string(s);
+    } else if (k == "user" || k == "consoleSize") {
+      od::object o;
+      ok = !v.get_object().get(o);
+      for (auto f : o) {
+        std::string_view fk;
+        int64_t n = 0;
+        if (f.unescaped_key().get(fk)) return Error{"process spec: malformed field"};
+        bool is_number = !f.value().get_int64().get(n);
+        if (!is_number) continue;
+        if (fk == "uid") p.uid = n;
+        else if (fk == "gid") p.gid = n;
+        else if (fk == "width") p.width = static_cast<int>(n);
+        else if (fk == "height") p.height = static_cast<int>(n);
+      }
+    }
+    if (!ok) return Error{"process spec: " + std::string(k) + ": wrong type"};
+  }
+  return p;
+}
+
+Result<ProcessSpec> ReadProcessSpec(const std::string& path) {
+  auto text = ReadSmallFile(path);
+  if (!text) return text.error();
+  auto p = ParseProcessSpec(text.value());
+  if (!p) return Error{path + ": " + p.message()};
+  return p;
+}
+
+Result<BundleInfo> ParseBundleConfig(std::string_view json) {
+  simdjson::padded_string padded(json);
+  od::parser parser;
+  od::document doc;
+  od::object obj;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
+    return Error{"bundle config: not a JSON object"};
+  BundleInfo b;
+  for (auto field : obj) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v))
+      return Error{"bundle config: malformed field"};
+    if (k == "annotations") {
+      if (!StringMap(v, b.annotations)) return Error{"bundle config: annotations: want strings"};
+    } else if (k == "mounts") {
+      od::array arr;
+      if (v.get_array().get(arr)) continue;
+      for (auto m : arr) {
+        od::object mo;
+        if (m.get_object().get(mo)) continue;
+        std::string dest, source;
+        for (auto f : mo) {
+          std::string_view fk, s;
+          if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
+          if (fk == "destination") dest = std::string(s);
+          else if (fk == "source") source = std::string(s);
+        }
+        if (dest == "/etc/hostname") b.hostname_mount = source;
+      }
+    } else if (k == "root") {
+      od::object ro;
+      if (v.get_object().get(ro)) continue;
+      for (auto f : ro) {
+        std::string_view fk, s;
+        if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
+        if (fk == "path") b.root_path = std::string(s);
+      }
+    }
+  }
+  return b;
+}
+
+std::string FindBundle(const std::string& runc, const RuncArgs& args) {
+  const std::string& pid_file = args.exec.pid_file;
+  if (!pid_file.empty()) {
+    std::string dir = DirName(pid_file);
+    if (IsFile(dir + "/config.json")) return dir;
+  }
+  std::vector<std::string> argv = {runc, "--root", args.RootOrDefault(), "state",
+                                   args.exec.container_id};
+  auto c = RunCapture(runc, argv);
+  if (!c || c->exit_code != 0) return "";
+  simdjson::padded_string padded(c->out);
+  od::parser parser;
+  od::document doc;
+  std::string_view bundle;
+  if (parser.iterate(padded).get(doc) || doc["bundle"].get_string().get(bundle)) return "";
+  return std::string(bundle);
+}
+
+void ApplyAnnotations(const Annotations& a, const std::string& runtime_root, SessionMeta& m) {
+  if (!Find(a, "io.kubernetes.cri.sandbox-namespace").empty() ||
+      !Find(a, "io.kubernetes.cri.container-type").empty()) {
+    m.runtime = "kubernetes-cri";
+    m.k8s_namespace = Find(a, "io.kubernetes.cri.sandbox-namespace");
+    m.pod = Find(a, "io.kubernetes.cri.sandbox-name");
+    m.pod_uid = Find(a, "io.kubernetes.cri.sandbox-uid");
+    m.container = Find(a, "io.kubernetes.cri.container-name");
+    m.image = Find(a, "io.kubernetes.cri.image-name");
+    return;
+  }
+  if (!Find(a, "io.kubernetes.pod.namespace").empty()) {
+    m.runtime = "cri-o";
+    m.k8s_namespace = Find(a, "io.kubernetes.pod.namespace");
+    m.pod = Find(a, "io.kubernetes.pod.name");
+    m.pod_uid = Find(a, "io.kubernetes.pod.uid");
+    m.container = Find(a, "io.kubernetes.container.name");
+    m.image = Find(a, "io.kubernetes.cri-o.ImageName");
+    return;
+  }
+  // containerd's shim runs runc with --root <runc root>/<containerd namespace>; dockerd's
+  // containerd namespace is "moby".
+  m.runtime = BaseName(runtime_root) == "moby" ? "docker" : "containerd";
+}
+
+void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m) {
+  if (hostname_mount.empty()) return;
+  auto text = ReadSmallFile(DirName(hostname_mount) + "/config.v2.json");
+  if (!text) return;
+  simdjson::padded_string padded(text.value());
+  od::parser parser;
+  od::document doc;
+  od::object obj;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return;
+  for (auto field : obj) {
+    std::string_view k, s;
+    if (field.unescaped_key().get(k)) return;
+    if (k == "Name") {
+      if (!field.value().get_string().get(s)) m.container = std::string(s.substr(s.starts_with("/") ? 1 : 0));
+    } else if (k == "Config") {
+      od::object cfg;
+      if (field.value().get_object().get(cfg)) continue;
+      for (auto f : cfg) {
+        std::string_view ck;
+        if (f.unescaped_key().get(ck)) break;
+        if (ck == "Image" && !f.value().get_string().get(s)) m.image = std::string(s);
+      }
+    }
+  }
+}
+
+SessionMeta BuildExecMeta(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
+                          const std::string& node_name) {
+  SessionMeta m;
+  m.id = NewUuidV7();
+  m.source = "runtime";
+  m.start_ns = RealtimeNanos();
+  if (!node_name.empty()) {
+    m.node = node_name;
+  } else {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) m.node = host;
+  }
+  m.machine_id = MachineIdText();
+  m.argv = proc.args.empty() ? args.exec.command : proc.args;
+  m.env = RedactEnv(proc.env.empty() ? args.exec.env : proc.env);
+  m.cwd = proc.cwd.empty() ? args.exec.cwd : proc.cwd;
+  m.uid = proc.uid;
+  m.gid = proc.gid;
+  m.terminal = args.IsTerminalExec();
+  if (proc.width > 0 && proc.height > 0) {
+    m.width = proc.width;
+    m.height = proc.height;
+  }
+  m.container_id = args.exec.container_id;
+  m.runtime_root = args.RootOrDefault();
+  m.bundle = FindBundle(runc, args);
+  m.runtime = BaseName(m.runtime_root) == "moby" ? "docker" : "containerd";
+  if (m.bundle.empty()) return m;
+  auto text = ReadSmallFile(m.bundle + "/config.json");
+  if (!text) return m;
+  auto info = ParseBundleConfig(text.value());
+  if (!info) return m;
+  ApplyAnnotations(info->annotations, m.runtime_root, m);
+  if (m.runtime == "docker") ApplyDockerConfig(info->hostname_mount, m);
+  std::string rootfs = info->root_path;
+  if (!rootfs.empty() && rootfs[0] != '/') rootfs = m.bundle + "/" + rootfs;
+  m.user = ContainerUserName(rootfs, m.uid);
+  if (m.user.empty() && m.uid >= 0) m.user = std::to_string(m.uid);
+  return m;
+}
+
+}  // namespace ttyaudit

@@ -1,0 +1,119 @@
+#include "shim/plain_exec.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/spool_writer.h"
+#include "shim/control.h"
+#include "shim/detach.h"
+#include "shim/exec_meta.h"
+#include "shim/exit_watch.h"
+#include "shim/terminal_exec.h"
+
+namespace ttyaudit {
+namespace {
+
+constexpr int kReadyMs = 5000;
+
+pid_t ReadPid(const std::string& path) {
+  if (path.empty()) return 0;
+  std::ifstream in(path);
+  long pid = 0;
+  in >> pid;
+  return pid > 0 ? static_cast<pid_t>(pid) : 0;
+}
+
+std::string ExitState(int status, int& code, int& sig) {
+  code = -1;
+  sig = 0;
+  if (WIFSIGNALED(status)) {
+    sig = WTERMSIG(status);
+    return "signaled";
+  }
+  code = WEXITSTATUS(status);
+  return "exited";
+}
+
+int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t runc_pid) {
+  auto watcher = ExitWatcher::Open();
+  if (!watcher) {
+    (void)SendControl(control, "fail:" + watcher.message());
+    return 1;
+  }
+  watcher.value()->Watch(runc_pid);
+  meta.recorder_pid = ::getpid();
+  SessionWriterOptions opts;
+  opts.record_input = false;
+  opts.fsync_interval_s = ctx.config.fsync_interval_s;
+  for (const auto& a : meta.argv) opts.command += (opts.command.empty() ? "" : " ") + a;
+  auto writer = SessionWriter::Create(ctx.config.spool_dir, meta, opts);
+  if (!writer) {
+    (void)SendControl(control, "fail:" + writer.message());
+    return 1;
+  }
+  (void)SendControl(control, "ready");
+  ::close(control);
+
+  std::optional<int> runc_status = watcher.value()->WaitExit(runc_pid, -1);
+  int code = 0, sig = 0;
+  if (runc_status && (!WIFEXITED(*runc_status) || WEXITSTATUS(*runc_status) != 0)) {
+    std::string path = writer.value()->path();
+    writer.value().reset();
+    ::unlink(path.c_str());
+    return 0;
+  }
+  std::optional<int> status = runc_status;
+  if (ctx.args.exec.detach) {
+    pid_t exec_pid = ReadPid(ctx.args.exec.pid_file);
+    status.reset();
+    if (exec_pid > 0) {
+      watcher.value()->Watch(exec_pid);
+      status = watcher.value()->WaitExit(exec_pid, -1);
+    }
+  }
+  std::string state = status ? ExitState(*status, code, sig) : "exited";
+  if (!status) code = -1;
+  if (auto st = writer.value()->Finish(state, code, sig); !st)
+    ctx.log.Error("session " + meta.id + ": seal: " + st.message());
+  return 0;
+}
+
+}  // namespace
+
+int RunPlainExec(const ExecContext& ctx) {
+  ProcessSpec proc;
+  if (!ctx.args.exec.process_file.empty()) {
+    auto p = ReadProcessSpec(ctx.args.exec.process_file);
+    if (!p) {
+      ctx.log.Error("non-terminal exec in " + ctx.args.exec.container_id +
+                    ": not noted: " + p.message());
+      return PassThrough(ctx);
+    }
+    proc = std::move(p.value());
+  }
+  SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name);
+  meta.terminal = false;
+  pid_t self = ::getpid();
+  auto control = ForkDetached([&](int fd) { return NoteTaker(fd, ctx, meta, self); });
+  std::string why;
+  if (!control) {
+    why = control.message();
+  } else {
+    auto reply = ReceiveControl(control->get(), kReadyMs);
+    if (!reply) why = reply.message();
+    else if (reply->eof) why = "note-taker exited before it was ready";
+    else if (reply->text != "ready") why = reply->text.substr(reply->text.rfind("fail:", 0) == 0 ? 5 : 0);
+  }
+  if (!why.empty()) {
+    if (ctx.config.FailClosedFor(meta.k8s_namespace))
+      return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
+                             "fail_closed: " + why);
+    ctx.log.Error("non-terminal exec in " + ctx.args.exec.container_id +
+                  " proceeds UNRECORDED (fail-open): " + why);
+  }
+  return PassThrough(ctx);
+}
+
+}  // namespace ttyaudit

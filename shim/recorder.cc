@@ -1,0 +1,159 @@
+#include "shim/recorder.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+
+#include "common/console_proxy.h"
+#include "common/ids.h"
+#include "common/pty.h"
+#include "common/spool_writer.h"
+#include "shim/console_socket.h"
+#include "shim/control.h"
+#include "shim/detach.h"
+#include "shim/exit_watch.h"
+
+namespace ttyaudit {
+namespace {
+
+// Removes a session file that never became a session (runc failed, or the handover did).
+void Discard(std::unique_ptr<SessionWriter>& w) {
+  if (!w) return;
+  std::string path = w->path();
+  w.reset();
+  ::unlink(path.c_str());
+  ::unlink(ManifestPathFor(path).c_str());
+}
+
+std::string JoinArgv(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s += ' ';
+    s += a;
+  }
+  return s;
+}
+
+bool GetSize(int fd, winsize& ws) {
+  return ::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0;
+}
+
+// Makes the outer pty ready to hand over: the inner size, the slave our controlling terminal
+// (so that the shim's resizes reach us as SIGWINCH), and raw (the inner pty does the line
+// discipline the process sees; the outer one must pass bytes untouched).
+Status PrepareOuter(PtyPair& outer, int inner) {
+  winsize ws{};
+  if (GetSize(inner, ws)) ::ioctl(outer.slave.get(), TIOCSWINSZ, &ws);
+  if (::ioctl(outer.slave.get(), TIOCSCTTY, 0) < 0)
+    return SysError("ioctl TIOCSCTTY", outer.slave_name, errno);
+  termios t{};
+  if (::tcgetattr(outer.slave.get(), &t) < 0) return SysError("tcgetattr", outer.slave_name, errno);
+  MakeRaw(t);
+  if (::tcsetattr(outer.slave.get(), TCSANOW, &t) < 0)
+    return SysError("tcsetattr", outer.slave_name, errno);
+  return {};
+}
+
+void Seal(SessionWriter& w, const std::optional<int>& status, const Logger& log) {
+  Status st;
+  if (!status) st = w.Finish("exited", -1, 0);
+  else if (WIFSIGNALED(*status)) st = w.Finish("signaled", -1, WTERMSIG(*status));
+  else st = w.Finish("exited", WEXITSTATUS(*status), 0);
+  if (!st) log.Error("session " + w.meta().id + ": seal: " + st.message());
+}
+
+}  // namespace
+
+int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term) {
+  const Logger& log = ctx.log;
+  BlockProxySignals();
+  std::unique_ptr<ExitWatcher> watcher;
+  if (auto w = ExitWatcher::Open(); w.ok()) watcher = std::move(w.value());
+  else log.Warning("session " + meta.id + ": exit status will be unknown: " + w.message());
+
+  meta.recorder_pid = ::getpid();
+  SessionWriterOptions opts;
+  opts.record_input = ctx.config.record_input;
+  opts.fsync_interval_s = ctx.config.fsync_interval_s;
+  opts.term = term;
+  opts.command = JoinArgv(meta.argv);
+  auto created = SessionWriter::Create(ctx.config.spool_dir, meta, opts);
+  if (!created) {
+    (void)SendControl(control, "fail:" + created.message());
+    return 1;
+  }
+  std::unique_ptr<SessionWriter> writer = std::move(created.value());
+  if (!SendControl(control, "ready")) {
+    Discard(writer);
+    return 1;
+  }
+
+  auto go = ReceiveControl(control, -1);
+  if (!go.ok() || go->eof || go->text.rfind("go:", 0) != 0 || !go->fd) {
+    Discard(writer);
+    return 0;
+  }
+  pid_t exec_pid = static_cast<pid_t>(std::atoi(go->text.c_str() + 3));
+  if (watcher && exec_pid > 0) watcher->Watch(exec_pid);
+  UniqueFd inner = std::move(go->fd);
+
+  auto fail = [&](const std::string& why) {
+    (void)SendControl(control, "fail:" + why);
+    Discard(writer);
+    return 1;
+  };
+  auto outer = OpenPty();
+  if (!outer) return fail(outer.message());
+  if (auto st = PrepareOuter(outer.value(), inner.get()); !st) return fail(st.message());
+  if (auto st = SendMasterTo(ctx.args.exec.console_socket, outer->master.get()); !st)
+    return fail(st.message());
+  // Only the shim holds the outer master now: when it closes it, the slave hangs up.
+  outer->master.reset();
+  (void)SendControl(control, "handed");
+  ::close(control);
+
+  winsize ws{};
+  if (GetSize(outer->slave.get(), ws)) {
+    writer->meta().width = ws.ws_col;
+    writer->meta().height = ws.ws_row;
+  }
+  ProxyEnds ends;
+  ends.user_in = outer->slave.get();
+  ends.user_out = outer->slave.get();
+  // The proxy closes `inner` itself on some paths (user hang-up, stop signal) and not on
+  // others; it gets its own copy, and ours is closed right after it returns.
+  ends.inner = ::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3);
+  ends.size_source = outer->slave.get();
+  ProxyOptions popts;
+  popts.child = -1;
+  auto outcome = RunConsoleProxy(ends, popts, *writer);
+  if (!outcome) log.Error("session " + meta.id + ": " + outcome.message());
+  // Hang up both sides as the end of a plain exec would: the process gets SIGHUP if it still
+  // runs, and the shim sees the console end.
+  inner.reset();
+  outer->slave.reset();
+  std::optional<int> status;
+  if (watcher && exec_pid > 0) status = watcher->WaitExit(exec_pid, 5000);
+  Seal(*writer, status, log);
+  return 0;
+}
+
+Result<UniqueFd> StartRecorder(const ExecContext& ctx, const SessionMeta& meta,
+                               const std::string& term, int timeout_ms) {
+  auto control = ForkDetached([&](int fd) { return RecorderMain(fd, ctx, meta, term); });
+  if (!control) return control.error();
+  auto reply = ReceiveControl(control->get(), timeout_ms);
+  if (!reply) return Error{"recorder: " + reply.message()};
+  if (reply->eof) return Error{"recorder exited before it was ready"};
+  if (reply->text.rfind("fail:", 0) == 0) return Error{reply->text.substr(5)};
+  if (reply->text != "ready") return Error{"recorder: unexpected answer `" + reply->text + "`"};
+  return std::move(control.value());
+}
+
+}  // namespace ttyaudit

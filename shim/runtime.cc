@@ -1,0 +1,50 @@
+#include "shim/runtime.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "shim/create_hooks.h"
+#include "shim/find_runc.h"
+#include "shim/plain_exec.h"
+#include "shim/runc_args.h"
+#include "shim/runc_log.h"
+#include "shim/terminal_exec.h"
+
+namespace ttyaudit {
+
+int RuntimeMain(const std::vector<std::string>& argv) {
+  Logger log("ttyaudit-runtime", Config{}.log_file);
+  RuncArgs args = ParseRuncArgs(argv);
+  Config config;
+  bool config_ok = true;
+  if (auto c = LoadConfig(); c.ok()) {
+    config = std::move(c.value());
+    log.SetLogFile(config.log_file);
+  } else {
+    config_ok = false;
+    log.Error(c.message() + " (running runc unrecorded until the config is fixed)");
+  }
+  const char* path = std::getenv("PATH");
+  auto runc = FindRealRunc(config.runc, path ? path : "", "/proc/self/exe");
+  if (!runc) {
+    std::string why = "ttyaudit-runtime: " + runc.message();
+    log.Error(why);
+    (void)AppendRuncLogError(args.log, args.log_format, why);
+    std::string line = why + "\n";
+    ssize_t n = ::write(2, line.data(), line.size());
+    (void)n;
+    return 1;
+  }
+  ExecContext ctx{config, log, args, runc.value()};
+  if (!config_ok) return PassThrough(ctx);
+  if (args.command == "exec") {
+    return args.IsTerminalExec() ? RunTerminalExec(ctx) : RunPlainExec(ctx);
+  }
+  if (args.command == "create") PrepareCreate(ctx);
+  return PassThrough(ctx);
+}
+
+}  // namespace ttyaudit

@@ -1,0 +1,13 @@
+// ttyaudit-runtime: stands in for runc. Every subcommand but `exec` (and, with the OCI hook,
+// `create`) is an execv of the real runc with the same argv, environment and fds.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ttyaudit {
+
+/// Runs the runtime for `argv`; returns the exit code when it does not exec runc.
+int RuntimeMain(const std::vector<std::string>& argv);
+
+}  // namespace ttyaudit
