@@ -3,7 +3,12 @@
 #   start_containerd        starts it and waits for its socket; sets CTR_SOCK
 #   cctr ARGS...            ctr against it (namespace $CTR_NS, default "ttyaudit-test")
 #   ctr_run_bg ID ROOTFS RUNC [ctr run options...] -- CMD...   a detached container
+#   ctr_exec ID [exec options...] -- CMD...                    ctr task exec
+#   use_ttyaudit_config [KEY=JSON...]    a config under $T (spool $T/spool) in TTYAUDIT_CONFIG
+#   sessions / session_meta ID / session_output ID            read what was recorded
 CTR_NS=${CTR_NS:-ttyaudit-test}
+# The shim runs runc with --root $RUNC_ROOT/$CTR_NS (containerd's default is under /run/containerd).
+RUNC_ROOT="$T/runc"
 
 start_containerd() {
   command -v containerd >/dev/null || skip "containerd not installed (make deps)"
@@ -57,6 +62,7 @@ ctr_run_bg() {
   while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
   [[ ${1:-} == -- ]] && shift
   cctr run -d --rootfs --fifo-dir "$T/containerd/fifo" --runc-binary "$runc" \
+    --runc-root "$RUNC_ROOT" \
     --env PATH=/bin:/sbin:/usr/bin:/usr/sbin --env HOME=/root \
     "${opts[@]}" "$rootfs" "$id" "$@" >/dev/null
   wait_for 10 _ctr_task_running "$id"
@@ -72,3 +78,30 @@ ctr_exec() {
   [[ ${1:-} == -- ]] && shift
   cctr task exec --fifo-dir "$T/containerd/fifo" --exec-id "e$RANDOM$RANDOM" "${opts[@]}" "$id" "$@"
 }
+
+# use_ttyaudit_config ['"key": value' ...]: writes $T/config.json with the spool in $T/spool and
+# the log in $T/ttyaudit.log, plus the given members, and exports TTYAUDIT_CONFIG.
+use_ttyaudit_config() {
+  SPOOL="$T/spool"
+  mkdir -p "$SPOOL"
+  local extra=""
+  local m
+  for m in "$@"; do extra+=", $m"; done
+  printf '{"spool_dir": "%s", "log_file": "%s"%s}\n' "$SPOOL" "$T/ttyaudit.log" "$extra" >"$T/config.json"
+  export TTYAUDIT_CONFIG="$T/config.json"
+}
+
+# Session ids in the spool, oldest first.
+sessions() { ls "$SPOOL" 2>/dev/null | sed -n 's/\.cast$//p' | sort; }
+# session_meta ID: the session's "ttyaudit" metadata object (from the sealed manifest when there
+# is one, else the .cast header).
+session_meta() {
+  if [[ -f "$SPOOL/$1.json" ]]; then jq -c '.session' "$SPOOL/$1.json"
+  else head -n 1 "$SPOOL/$1.cast" | jq -c '.ttyaudit'; fi
+}
+# session_events ID CODE: the data of every event with that code, one JSON string per line.
+session_events() { tail -n +2 "$SPOOL/$1.cast" | jq -c --arg c "$2" 'select(.[1] == $c) | .[2]'; }
+# session_output ID: the output bytes as recorded (ttyaudit cat).
+session_output() { "$BIN/ttyaudit" cat "$1"; }
+# wait_sealed ID: waits until the session's manifest exists (the recorder sealed it).
+wait_sealed() { wait_for "${2:-10}" test -f "$SPOOL/$1.json"; }
