@@ -1,0 +1,44 @@
+// ttyaudit-hook STAGE: an OCI hook (createRuntime, poststop) installed by ttyaudit-runtime.
+// Reads the container state JSON on stdin; exits 0 quickly; a failure is logged and never
+// blocks the container unless fail_closed applies to it.
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "oci-hook/hook.h"
+
+int main(int argc, char** argv) {
+  using namespace ttyaudit;
+  Logger log("ttyaudit-hook", "/var/log/ttyaudit.log");
+  if (argc != 2) {
+    log.Error("usage: ttyaudit-hook createRuntime|poststop (state JSON on stdin)");
+    return 2;
+  }
+  HookContext ctx;
+  ctx.run_dir = DefaultRunDir();
+  auto cfg = LoadConfig();
+  if (cfg) {
+    log.SetLogFile(cfg->log_file);
+    ctx.fail_closed = cfg->fail_closed;
+    ctx.fail_closed_namespaces = cfg->fail_closed_namespaces;
+  } else {
+    log.Error(cfg.message() + " (using defaults)");
+  }
+  std::string state;
+  char buf[65536];
+  while (state.size() < (4u << 20)) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    state.append(buf, static_cast<size_t>(n));
+  }
+  HookOutcome out = RunHookStage(argv[1], state, ctx);
+  if (!out.status.ok()) log.Error(out.status.message());
+  if (out.sessions_sealed > 0)
+    log.Info("poststop " + out.container_id + ": sealed " + std::to_string(out.sessions_sealed) +
+             " open session(s)");
+  return out.block ? 1 : 0;
+}
