@@ -1,17 +1,35 @@
 // ttyaudit-hook STAGE: an OCI hook (createRuntime, poststop) installed by ttyaudit-runtime.
 // Reads the container state JSON on stdin; exits 0 quickly; a failure is logged and never
 // blocks the container unless fail_closed applies to it.
+// ttyaudit-hook install BUNDLE: adds itself to BUNDLE/config.json (what ttyaudit-runtime does at
+// create), for plain runc and tests; TTYAUDIT_CONFIG and TTYAUDIT_RUN_DIR are passed on.
+#include <limits.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/oci_bundle.h"
 #include "oci-hook/hook.h"
 
 int main(int argc, char** argv) {
   using namespace ttyaudit;
+  if (argc == 3 && std::string(argv[1]) == "install") {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return perror("readlink /proc/self/exe"), 1;
+    self[n] = '\0';
+    HookOptions opts;
+    for (const char* name : {"TTYAUDIT_CONFIG", "TTYAUDIT_RUN_DIR"})
+      if (const char* v = getenv(name)) opts.env.push_back(std::string(name) + "=" + v);
+    Status s = AddHooks(argv[2], self, opts);
+    if (!s) fprintf(stderr, "ttyaudit-hook: %s\n", s.message().c_str());
+    return s ? 0 : 1;
+  }
   Logger log("ttyaudit-hook", "/var/log/ttyaudit.log");
   if (argc != 2) {
     log.Error("usage: ttyaudit-hook createRuntime|poststop (state JSON on stdin)");
