@@ -1,6 +1,7 @@
 #include "shim/recorder.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 
 #include "common/console_proxy.h"
@@ -17,10 +19,14 @@
 #include "shim/console_socket.h"
 #include "shim/control.h"
 #include "shim/detach.h"
+#include "shim/exit_hold.h"
 #include "shim/exit_watch.h"
 
 namespace ttyaudit {
 namespace {
+
+constexpr int kMaxExitHoldMs = 1000;
+constexpr int kExitStatusMs = 5000;
 
 // Removes a session file that never became a session (runc failed, or the handover did).
 void Discard(std::unique_ptr<SessionWriter>& w) {
@@ -102,6 +108,19 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   pid_t exec_pid = static_cast<pid_t>(std::atoi(go->text.c_str() + 3));
   if (watcher && exec_pid > 0) watcher->Watch(exec_pid);
   UniqueFd inner = std::move(go->fd);
+  // Held at its exit until its last output is on the outer pty (see exit_hold.h).
+  auto drain_fd = std::make_shared<UniqueFd>(::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3));
+  std::unique_ptr<ExitHold> hold;
+  if (exec_pid > 0) {
+    auto drained = [drain_fd] {
+      struct pollfd p = {drain_fd->get(), POLLIN, 0};
+      return ::poll(&p, 1, 0) == 0 || !(p.revents & POLLIN);
+    };
+    if (auto h = ExitHold::Start(exec_pid, drained, kMaxExitHoldMs); h.ok())
+      hold = std::move(h.value());
+    else
+      log.Warning("session " + meta.id + ": the last output may be lost at exit: " + h.message());
+  }
 
   auto fail = [&](const std::string& why) {
     (void)SendControl(control, "fail:" + why);
@@ -134,12 +153,15 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   popts.child = -1;
   auto outcome = RunConsoleProxy(ends, popts, *writer);
   if (!outcome) log.Error("session " + meta.id + ": " + outcome.message());
+  if (hold) hold->StopWaitingForDrain();
   // Hang up both sides as the end of a plain exec would: the process gets SIGHUP if it still
   // runs, and the shim sees the console end.
   inner.reset();
   outer->slave.reset();
   std::optional<int> status;
-  if (watcher && exec_pid > 0) status = watcher->WaitExit(exec_pid, 5000);
+  if (hold) status = hold->WaitExit(kExitStatusMs);
+  if (!status && watcher && exec_pid > 0) status = watcher->WaitExit(exec_pid, kExitStatusMs);
+  hold.reset();
   Seal(*writer, status, log);
   return 0;
 }
