@@ -72,6 +72,7 @@ CastReader& CastReader::operator=(CastReader&& o) noexcept {
     header_ = std::move(o.header_);
     line_ = std::move(o.line_);
     truncated_ = o.truncated_;
+    parser_ = std::move(o.parser_);
   }
   return *this;
 }
@@ -114,46 +115,50 @@ Result<bool> CastReader::ReadLine() {
   return true;
 }
 
-Result<bool> CastReader::Next(CastEvent& ev) {
+Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std::string& origin) {
   static thread_local od::parser parser;
-  std::string raw;
-  bool have_raw = false;
+  if (line.empty()) return false;
+  line.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  od::array arr;
+  auto bad = [&] { return Error{origin + ": malformed event line: " + line.substr(0, 80)}; };
+  if (parser.iterate(line.data(), line.size(), line.capacity()).get(doc) ||
+      doc.get_array().get(arr))
+    return bad();
+  auto it = arr.begin();
+  double t;
+  std::string_view code, data;
+  if (it.error() || (*it).get_double().get(t)) return bad();
+  if (++it; it == arr.end() || (*it).get_string().get(code)) return bad();
+  ++it;
+  if (it == arr.end()) return bad();
+  od::value dv;
+  if ((*it).get(dv)) return bad();
+  od::json_type type;
+  if (dv.type().get(type)) return bad();
+  if (type != od::json_type::string) return false;  // another tool's event shape
+  if (dv.get_string().get(data)) return bad();
+  if (code == "b") {
+    auto bytes = Base64Decode(data);
+    if (!bytes.ok()) return Error{origin + ": " + bytes.message()};
+    raw_ = std::move(bytes.value());
+    have_raw_ = true;
+    return false;
+  }
+  ev.time = t;
+  ev.code.assign(code);
+  if (have_raw_) ev.data = std::move(raw_);
+  else ev.data.assign(data);
+  have_raw_ = false;
+  return true;
+}
+
+Result<bool> CastReader::Next(CastEvent& ev) {
   for (;;) {
     auto got = ReadLine();
     if (!got.ok() || !*got) return got;
-    if (line_.empty()) continue;
-    line_.reserve(line_.size() + simdjson::SIMDJSON_PADDING);
-    od::document doc;
-    od::array arr;
-    auto bad = [&] { return Error{name_ + ": malformed event line: " + line_.substr(0, 80)}; };
-    if (parser.iterate(line_.data(), line_.size(), line_.capacity()).get(doc) ||
-        doc.get_array().get(arr))
-      return bad();
-    auto it = arr.begin();
-    double t;
-    std::string_view code, data;
-    if (it.error() || (*it).get_double().get(t)) return bad();
-    if (++it; it == arr.end() || (*it).get_string().get(code)) return bad();
-    ++it;
-    if (it == arr.end()) return bad();
-    od::value dv;
-    if ((*it).get(dv)) return bad();
-    od::json_type type;
-    if (dv.type().get(type)) return bad();
-    if (type != od::json_type::string) continue;  // another tool's event shape: not ours to read
-    if (dv.get_string().get(data)) return bad();
-    if (code == "b") {
-      auto bytes = Base64Decode(data);
-      if (!bytes.ok()) return Error{name_ + ": " + bytes.message()};
-      raw = std::move(bytes.value());
-      have_raw = true;
-      continue;
-    }
-    ev.time = t;
-    ev.code.assign(code);
-    if (have_raw) ev.data = std::move(raw);
-    else ev.data.assign(data);
-    return true;
+    auto parsed = parser_.Parse(line_, ev, name_);
+    if (!parsed.ok() || *parsed) return parsed;
   }
 }
 

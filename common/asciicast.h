@@ -38,6 +38,18 @@ struct CastEvent {
   std::string data;  // exact bytes for "o"/"i" (raw bytes restored), else the string
 };
 
+/// Parses event lines one at a time, pairing each "b" line with the event it restores.
+class EventLineParser {
+ public:
+  /// Parses `line` (no newline; may be resized for padding). True when `ev` holds an event;
+  /// false for a line that only prepares the next one or is another tool's event shape.
+  Result<bool> Parse(std::string& line, CastEvent& ev, const std::string& origin);
+
+ private:
+  std::string raw_;
+  bool have_raw_ = false;
+};
+
 /// Reads an asciicast v2 file: the header line, then events. Memory stays bounded by the
 /// longest line (lines over 64 MiB are an error).
 class CastReader {
@@ -67,6 +79,7 @@ class CastReader {
   std::string name_;
   std::string header_;
   std::string line_;
+  EventLineParser parser_;
   char* buf_ = nullptr;
   size_t cap_ = 0;
   bool truncated_ = false;

@@ -19,6 +19,7 @@ Result<int64_t> UuidV7Millis(std::string_view id);
 int64_t RealtimeNanos();
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t MonotonicNanos();
+inline int64_t MonotonicMillis() { return MonotonicNanos() / 1000000; }
 
 /// RFC 3339 UTC with milliseconds: 2026-11-25T12:00:00.123Z.
 std::string FormatRfc3339(int64_t unix_nanos);

@@ -10,6 +10,7 @@
 //               presence means the session is sealed and ready to upload.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -91,7 +92,7 @@ class SessionWriter {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  bool dirty_ = false;
+  std::atomic<bool> dirty_{false};
 };
 
 /// The manifest path for a .cast path.

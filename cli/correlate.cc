@@ -1,0 +1,433 @@
+#include "cli/correlate.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <unordered_map>
+
+#include "cli/sessions.h"
+#include "common/config.h"
+#include "common/ids.h"
+
+namespace ttyaudit {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+bool GetString(od::value v, std::string& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  out.assign(s);
+  return true;
+}
+
+void GetStrings(od::value v, std::vector<std::string>& out) {
+  od::array arr;
+  if (v.get_array().get(arr)) return;
+  for (auto e : arr) {
+    std::string_view s;
+    if (!e.get_string().get(s)) out.emplace_back(s);
+  }
+}
+
+// The fields of one audit Event that correlation needs.
+struct AuditEvent {
+  std::string audit_id, stage, verb, request_uri, user_agent, received;
+  std::string user, impersonated_user;
+  std::vector<std::string> groups, source_ips;
+  std::string resource, subresource, ns, name;
+  int64_t code = 0;
+};
+
+bool ParseAuditEvent(od::parser& parser, const char* line, size_t len, size_t capacity,
+                     AuditEvent& ev) {
+  od::document doc;
+  od::object obj;
+  if (parser.iterate(line, len, capacity).get(doc) || doc.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v)) return false;
+    if (k == "auditID") GetString(v, ev.audit_id);
+    else if (k == "stage") GetString(v, ev.stage);
+    else if (k == "verb") GetString(v, ev.verb);
+    else if (k == "requestURI") GetString(v, ev.request_uri);
+    else if (k == "userAgent") GetString(v, ev.user_agent);
+    else if (k == "requestReceivedTimestamp") GetString(v, ev.received);
+    else if (k == "sourceIPs") GetStrings(v, ev.source_ips);
+    else if (k == "user" || k == "impersonatedUser") {
+      const bool real = k == "user";
+      od::object u;
+      if (v.get_object().get(u)) continue;
+      for (auto uf : u) {
+        std::string_view uk;
+        od::value uv;
+        if (uf.unescaped_key().get(uk) || uf.value().get(uv)) return false;
+        if (uk == "username") GetString(uv, real ? ev.user : ev.impersonated_user);
+        else if (uk == "groups" && real) GetStrings(uv, ev.groups);
+      }
+    } else if (k == "objectRef") {
+      od::object o;
+      if (v.get_object().get(o)) continue;
+      for (auto of : o) {
+        std::string_view ok;
+        od::value ov;
+        if (of.unescaped_key().get(ok) || of.value().get(ov)) return false;
+        if (ok == "resource") GetString(ov, ev.resource);
+        else if (ok == "subresource") GetString(ov, ev.subresource);
+        else if (ok == "namespace") GetString(ov, ev.ns);
+        else if (ok == "name") GetString(ov, ev.name);
+      }
+    } else if (k == "responseStatus") {
+      od::object r;
+      if (v.get_object().get(r)) continue;
+      for (auto rf : r) {
+        std::string_view rk;
+        od::value rv;
+        if (rf.unescaped_key().get(rk) || rf.value().get(rv)) return false;
+        if (rk == "code" && rv.get_int64().get(ev.code)) ev.code = 0;
+      }
+    }
+  }
+  return true;
+}
+
+class ExecRequestCollector {
+ public:
+  void Add(AuditEvent& ev) {
+    if (ev.resource != "pods" || ev.subresource != "exec") return;
+    if (ev.verb != "create" && ev.verb != "get") return;
+    auto [it, fresh] = by_id_.try_emplace(ev.audit_id, requests_.size());
+    if (fresh || ev.audit_id.empty()) {
+      if (!fresh) it->second = requests_.size();
+      requests_.push_back(FromEvent(ev));
+    }
+    K8sExecRequest& r = requests_[it->second];
+    if (ev.code) r.response_code = static_cast<int>(ev.code);
+  }
+
+  std::vector<K8sExecRequest> Take() {
+    std::vector<K8sExecRequest> out;
+    for (K8sExecRequest& r : requests_)
+      if (r.response_code < 400) out.push_back(std::move(r));
+    return out;
+  }
+
+ private:
+  static K8sExecRequest FromEvent(AuditEvent& ev) {
+    K8sExecRequest r;
+    r.audit_id = ev.audit_id;
+    r.k8s_namespace = ev.ns;
+    r.pod = ev.name;
+    r.user = ev.user;
+    r.groups = std::move(ev.groups);
+    r.impersonated_user = ev.impersonated_user;
+    r.source_ips = std::move(ev.source_ips);
+    r.user_agent = ev.user_agent;
+    r.request_uri = ev.request_uri;
+    auto t = ParseTime(ev.received, 0);
+    r.received_ns = t.ok() ? *t : 0;
+    for (auto& [name, value] : ParseQuery(ev.request_uri)) {
+      if (name == "command") r.command.push_back(std::move(value));
+      else if (name == "container") r.container = std::move(value);
+      else if (name == "tty") {
+        r.tty_given = true;
+        r.tty = value == "true" || value == "1";
+      }
+    }
+    return r;
+  }
+
+  std::unordered_map<std::string, size_t> by_id_;
+  std::vector<K8sExecRequest> requests_;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view uri) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t q = uri.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = uri.substr(q + 1);
+  if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view part = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) out.emplace_back(PercentDecode(part), "");
+    else out.emplace_back(PercentDecode(part.substr(0, eq)), PercentDecode(part.substr(eq + 1)));
+  }
+  return out;
+}
+
+Result<std::vector<K8sExecRequest>> ReadK8sExecRequests(FILE* f, AuditScanStats* stats) {
+  AuditScanStats local;
+  AuditScanStats& st = stats ? *stats : local;
+  constexpr size_t kChunk = 16 << 20;
+  // One buffer: [carried partial line][new bytes][padding simdjson may read past a line].
+  std::vector<char> buf(kChunk + simdjson::SIMDJSON_PADDING);
+  size_t have = 0;
+  od::parser parser;
+  ExecRequestCollector collector;
+  AuditEvent ev;
+  static constexpr char kNeedle[] = "\"exec\"";  // objectRef.subresource's value
+  bool eof = false;
+  while (!eof) {
+    if (buf.size() - simdjson::SIMDJSON_PADDING - have < kChunk / 2)
+      buf.resize(buf.size() * 2);  // a line longer than the chunk
+    size_t n = fread(buf.data() + have, 1, buf.size() - simdjson::SIMDJSON_PADDING - have, f);
+    if (n == 0) {
+      if (ferror(f)) return SysError("read", "audit log", errno);
+      eof = true;
+      if (have == 0) break;
+      buf[have++] = '\n';  // the last line had no newline
+    }
+    st.bytes += n;
+    have += n;
+    const char* base = buf.data();
+    const char* end = static_cast<const char*>(memrchr(base, '\n', have));
+    if (end == nullptr) continue;  // no whole line yet
+    const char* limit = end + 1;
+    const size_t capacity_end = buf.size();
+    st.lines += static_cast<uint64_t>(std::count(base, limit, '\n'));
+    const char* pos = base;
+    while (pos < limit) {
+      const char* hit =
+          static_cast<const char*>(memmem(pos, limit - pos, kNeedle, sizeof kNeedle - 1));
+      if (hit == nullptr) break;
+      const char* ls = static_cast<const char*>(memrchr(pos, '\n', hit - pos));
+      ls = ls ? ls + 1 : pos;
+      const char* le = static_cast<const char*>(memchr(hit, '\n', limit - hit));
+      ev = AuditEvent{};
+      ++st.parsed;
+      if (ParseAuditEvent(parser, ls, le - ls, capacity_end - (ls - base), ev)) collector.Add(ev);
+      else ++st.malformed;
+      pos = le + 1;
+    }
+    have = static_cast<size_t>(base + have - limit);
+    memmove(buf.data(), limit, have);
+  }
+  return collector.Take();
+}
+
+Result<std::vector<K8sExecRequest>> ReadK8sExecRequests(const std::string& path,
+                                                        AuditScanStats* stats) {
+  FILE* f = path == "-" ? stdin : fopen(path.c_str(), "rbe");
+  if (f == nullptr) return SysError("open", path, errno);
+  auto out = ReadK8sExecRequests(f, stats);
+  if (f != stdin) fclose(f);
+  if (!out) return Error{path + ": " + out.message()};
+  return out;
+}
+
+std::vector<CorrelationMatch> CorrelateSessions(const std::vector<SessionMeta>& sessions,
+                                                const std::vector<K8sExecRequest>& requests,
+                                                const CorrelateOptions& opts) {
+  std::unordered_map<std::string, std::vector<size_t>> by_pod;
+  for (size_t j = 0; j < requests.size(); ++j)
+    by_pod[requests[j].k8s_namespace + '\0' + requests[j].pod].push_back(j);
+  struct Candidate {
+    double distance;
+    CorrelationMatch m;
+  };
+  std::vector<Candidate> cands;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    const SessionMeta& s = sessions[i];
+    if (s.pod.empty()) continue;  // a host session, or a container outside Kubernetes
+    auto it = by_pod.find(s.k8s_namespace + '\0' + s.pod);
+    if (it == by_pod.end()) continue;
+    for (size_t j : it->second) {
+      const K8sExecRequest& r = requests[j];
+      if (!r.container.empty() && r.container != s.container) continue;
+      if (r.command != s.argv) continue;
+      if (r.tty_given && r.tty != s.terminal) continue;
+      double delay = static_cast<double>(s.start_ns - r.received_ns) / 1e9;
+      if (delay < -opts.skew_s || delay > opts.window_s) continue;
+      cands.push_back({std::fabs(delay), {i, j, delay}});
+    }
+  }
+  std::stable_sort(cands.begin(), cands.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+  std::vector<bool> session_used(sessions.size()), request_used(requests.size());
+  std::vector<CorrelationMatch> out;
+  for (const Candidate& c : cands) {
+    if (session_used[c.m.session] || request_used[c.m.request]) continue;
+    session_used[c.m.session] = request_used[c.m.request] = true;
+    out.push_back(c.m);
+  }
+  std::sort(out.begin(), out.end(), [](const CorrelationMatch& a, const CorrelationMatch& b) {
+    return a.session < b.session;
+  });
+  return out;
+}
+
+void WriteK8sIdentityJson(JsonWriter& w, const K8sExecRequest& r, double delay_s) {
+  w.BeginObject();
+  w.Key("audit_id").String(r.audit_id);
+  w.Key("user").String(r.user);
+  w.Key("groups").StringArray(r.groups);
+  if (!r.impersonated_user.empty()) w.Key("impersonated_user").String(r.impersonated_user);
+  w.Key("source_ips").StringArray(r.source_ips);
+  w.Key("user_agent").String(r.user_agent);
+  w.Key("request_received").String(FormatRfc3339(r.received_ns));
+  w.Key("delay_s").Double(delay_s, 3);
+  w.EndObject();
+}
+
+namespace {
+
+// A session from a `search --json` line (or a manifest): only what correlation reads.
+bool ParseSessionLine(od::parser& parser, const std::string& line, SessionMeta& m) {
+  simdjson::padded_string ps(line);
+  od::document doc;
+  od::object obj;
+  if (parser.iterate(ps).get(doc) || doc.get_object().get(obj)) return false;
+  std::string start;
+  for (auto field : obj) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v)) return false;
+    if (k == "id") GetString(v, m.id);
+    else if (k == "source") GetString(v, m.source);
+    else if (k == "namespace") GetString(v, m.k8s_namespace);
+    else if (k == "pod") GetString(v, m.pod);
+    else if (k == "container") GetString(v, m.container);
+    else if (k == "container_id") GetString(v, m.container_id);
+    else if (k == "argv") GetStrings(v, m.argv);
+    else if (k == "terminal" && v.get_bool().get(m.terminal)) m.terminal = true;
+    else if (k == "start_ns" && v.get_int64().get(m.start_ns)) m.start_ns = 0;
+    else if (k == "start") GetString(v, start);
+  }
+  if (m.start_ns == 0 && !start.empty()) {
+    auto t = ParseTime(start, 0);
+    if (t) m.start_ns = *t;
+  }
+  return !m.id.empty();
+}
+
+struct CorrelateArgs {
+  std::string audit_log;
+  std::string sessions_file;
+  CorrelateOptions opts;
+  bool json = false;
+};
+
+int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
+  std::vector<SessionMeta> sessions;
+  if (!a.sessions_file.empty()) {
+    FILE* f = a.sessions_file == "-" ? stdin : fopen(a.sessions_file.c_str(), "re");
+    if (f == nullptr) {
+      std::fprintf(stderr, "ttyaudit: open %s: %s\n", a.sessions_file.c_str(), strerror(errno));
+      return 1;
+    }
+    od::parser parser;
+    char* line = nullptr;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+      SessionMeta m;
+      if (ParseSessionLine(parser, std::string(line, static_cast<size_t>(n)), m))
+        sessions.push_back(std::move(m));
+    }
+    free(line);
+    if (f != stdin) fclose(f);
+  } else {
+    auto cfg = LoadConfig();
+    if (!cfg) {
+      std::fprintf(stderr, "ttyaudit: %s\n", cfg.message().c_str());
+      return 2;
+    }
+    std::vector<std::string> warnings;
+    for (SessionRecord& r : ListSessions(*cfg, store, warnings)) sessions.push_back(r.meta);
+    for (const std::string& w : warnings) std::fprintf(stderr, "ttyaudit: %s\n", w.c_str());
+  }
+  AuditScanStats stats;
+  auto reqs = ReadK8sExecRequests(a.audit_log, &stats);
+  if (!reqs) {
+    std::fprintf(stderr, "ttyaudit: %s\n", reqs.message().c_str());
+    return 1;
+  }
+  std::vector<CorrelationMatch> matches = CorrelateSessions(sessions, *reqs, a.opts);
+  for (const CorrelationMatch& m : matches) {
+    const SessionMeta& s = sessions[m.session];
+    const K8sExecRequest& r = (*reqs)[m.request];
+    if (a.json) {
+      JsonWriter w;
+      w.BeginObject().Key("id").String(s.id).Key("namespace").String(s.k8s_namespace);
+      w.Key("pod").String(s.pod).Key("container").String(s.container);
+      w.Key("argv").StringArray(s.argv).Key("k8s");
+      WriteK8sIdentityJson(w, r, m.delay_s);
+      w.EndObject();
+      std::printf("%s\n", w.str().c_str());
+    } else {
+      std::string groups;
+      for (const std::string& g : r.groups) groups += (groups.empty() ? "" : ",") + g;
+      std::string ips;
+      for (const std::string& ip : r.source_ips) ips += (ips.empty() ? "" : ",") + ip;
+      std::printf("%s  %s/%s/%s  user=%s groups=%s from=%s  +%.3fs\n", s.id.c_str(),
+                  s.k8s_namespace.c_str(), s.pod.c_str(), s.container.c_str(), r.user.c_str(),
+                  groups.c_str(), ips.c_str(), m.delay_s);
+    }
+  }
+  std::fprintf(stderr,
+               "ttyaudit: correlate: %zu of %zu sessions matched %zu exec requests "
+               "(%llu lines, %llu parsed, %llu malformed)\n",
+               matches.size(), sessions.size(), reqs->size(),
+               static_cast<unsigned long long>(stats.lines),
+               static_cast<unsigned long long>(stats.parsed),
+               static_cast<unsigned long long>(stats.malformed));
+  return 0;
+}
+
+}  // namespace
+
+void RegisterCorrelate(CLI::App& app, const std::string& store) {
+  auto args = std::make_shared<CorrelateArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "correlate",
+      "Match recorded exec sessions to the pods/exec requests of a kube-apiserver audit log "
+      "(who opened them: user, groups, source IPs)");
+  sub->add_option("--k8s-audit-log", args->audit_log, "Audit log file (JSON lines), or -")
+      ->required();
+  sub->add_option("--sessions", args->sessions_file,
+                  "Sessions as `search --json` lines (file or -) instead of the spool and store");
+  sub->add_option("--window", args->opts.window_s,
+                  "Seconds a session may start after its request (default 30)");
+  sub->add_option("--skew", args->opts.skew_s,
+                  "Seconds a session may start before its request: clock skew (default 2)");
+  sub->add_flag("--json", args->json, "One JSON object per matched session and line");
+  sub->callback([args, &store] { throw CLI::RuntimeError(RunCorrelate(*args, store)); });
+}
+
+}  // namespace ttyaudit

@@ -1,0 +1,179 @@
+#include "cli/rec.h"
+
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/console_proxy.h"
+#include "common/host_info.h"
+#include "common/ids.h"
+#include "common/pty.h"
+#include "common/session_meta.h"
+#include "common/spool_writer.h"
+
+extern char** environ;
+
+namespace ttyaudit {
+namespace {
+
+std::vector<std::string> CommandOrShell(const std::vector<std::string>& command) {
+  if (!command.empty()) return command;
+  const char* sh = std::getenv("SHELL");
+  return {sh && *sh ? sh : "/bin/sh"};
+}
+
+std::string JoinArgv(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s.push_back(' ');
+    s += a;
+  }
+  return s;
+}
+
+winsize InitialSize() {
+  winsize ws{};
+  for (int fd : {0, 1, 2})
+    if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) return ws;
+  ws.ws_col = 80;
+  ws.ws_row = 24;
+  return ws;
+}
+
+[[noreturn]] void ExecChild(const std::vector<std::string>& argv, int slave) {
+  UnblockProxySignals();
+  setsid();
+  ioctl(slave, TIOCSCTTY, 0);
+  for (int fd = 0; fd < 3; ++fd) dup2(slave, fd);
+  if (slave > 2) close(slave);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  execvp(cargv[0], cargv.data());
+  int err = errno;
+  std::fprintf(stderr, "ttyaudit rec: run `%s`: %s\r\n", argv[0].c_str(), std::strerror(err));
+  _exit(err == ENOENT ? 127 : 126);
+}
+
+// Runs the command without recording (fail-open when the recorder cannot start).
+int ExecUnrecorded(const std::vector<std::string>& argv) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  execvp(cargv[0], cargv.data());
+  std::fprintf(stderr, "ttyaudit rec: run `%s`: %s\n", argv[0].c_str(), std::strerror(errno));
+  return 127;
+}
+
+SessionMeta HostSessionMeta(const Config& cfg, const std::vector<std::string>& argv, winsize ws) {
+  SessionMeta m;
+  m.id = NewUuidV7();
+  m.source = "host";
+  m.node = NodeName(cfg.node_name);
+  m.machine_id = MachineId();
+  m.uid = getuid();
+  m.gid = getgid();
+  m.user = UserName(m.uid);
+  m.argv = argv;
+  m.cwd = CurrentDir();
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  m.env = RedactEnv(env);
+  m.terminal = isatty(0);
+  m.width = ws.ws_col;
+  m.height = ws.ws_row;
+  m.start_ns = RealtimeNanos();
+  return m;
+}
+
+}  // namespace
+
+int RunRec(const RecOptions& opts, const Config& cfg) {
+  std::vector<std::string> argv = CommandOrShell(opts.command);
+  winsize ws = InitialSize();
+  auto fail_open = [&](const std::string& why) {
+    std::fprintf(stderr, "ttyaudit rec: cannot record: %s\n", why.c_str());
+    if (cfg.fail_closed) {
+      std::fprintf(stderr, "ttyaudit rec: refusing to run unrecorded (fail_closed)\n");
+      return 1;
+    }
+    std::fprintf(stderr, "ttyaudit rec: running `%s` UNRECORDED\n", argv[0].c_str());
+    return ExecUnrecorded(argv);
+  };
+
+  auto pty = OpenPty();
+  if (!pty.ok()) return fail_open(pty.message());
+  ioctl(pty->master.get(), TIOCSWINSZ, &ws);
+  termios user_mode;
+  if (isatty(0) && tcgetattr(0, &user_mode) == 0) tcsetattr(pty->slave.get(), TCSANOW, &user_mode);
+
+  SessionMeta meta = HostSessionMeta(cfg, argv, ws);
+  SessionWriterOptions wopts;
+  wopts.record_input = cfg.record_input;
+  wopts.fsync_interval_s = cfg.fsync_interval_s;
+  const char* term = std::getenv("TERM");
+  const char* shell = std::getenv("SHELL");
+  wopts.term = term ? term : "";
+  wopts.shell = shell ? shell : "";
+  wopts.command = JoinArgv(argv);
+  auto writer = SessionWriter::Create(opts.out_dir.empty() ? cfg.spool_dir : opts.out_dir,
+                                      std::move(meta), wopts);
+  if (!writer.ok()) return fail_open(writer.message());
+  SessionWriter& rec = **writer;
+  if (!opts.quiet)
+    std::fprintf(stderr, "ttyaudit rec: recording session %s\r\n", rec.meta().id.c_str());
+
+  BlockProxySignals();
+  pid_t child = fork();
+  if (child < 0) {
+    UnblockProxySignals();
+    (void)rec.Finish("interrupted", -1, 0);
+    return fail_open(std::string("fork: ") + std::strerror(errno));
+  }
+  if (child == 0) ExecChild(argv, pty->slave.release());
+  pty->slave.reset();
+
+  RawMode raw;
+  bool tty_in = isatty(0);
+  if (tty_in) (void)raw.Enter(0);
+  ProxyEnds ends{0, 1, pty->master.get(), tty_in ? 0 : -1};
+  ProxyOptions popts;
+  popts.child = child;
+  auto outcome = RunConsoleProxy(ends, popts, rec);
+  raw.Restore();
+
+  int status = 0;
+  if (!outcome.ok() || !outcome->child_reaped) {
+    if (waitpid(child, &status, 0) != child) status = -1;
+  } else {
+    status = outcome->wait_status;
+  }
+  std::string state = "interrupted";
+  int code = -1, sig = 0;
+  if (status != -1 && WIFEXITED(status)) {
+    state = "exited";
+    code = WEXITSTATUS(status);
+  } else if (status != -1 && WIFSIGNALED(status)) {
+    state = "signaled";
+    sig = WTERMSIG(status);
+  }
+  Status fin = rec.Finish(state, code, sig);
+  if (!outcome.ok()) std::fprintf(stderr, "ttyaudit rec: %s\n", outcome.message().c_str());
+  if (!fin) std::fprintf(stderr, "ttyaudit rec: %s\n", fin.message().c_str());
+  if (!opts.quiet)
+    std::fprintf(stderr, "ttyaudit rec: session %s %s, saved in %s\n", rec.meta().id.c_str(),
+                 state == "exited" ? ("exited with status " + std::to_string(code)).c_str()
+                 : state == "signaled" ? ("ended by signal " + std::to_string(sig)).c_str()
+                                       : "interrupted",
+                 rec.path().c_str());
+  int rc = ShellStatus(rec.meta());
+  return rc < 0 ? 1 : rc;
+}
+
+}  // namespace ttyaudit

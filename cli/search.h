@@ -1,0 +1,30 @@
+// `ttyaudit search`: sessions by time, user, command, text on screen and where they ran.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/sessions.h"
+#include "common/config.h"
+
+namespace ttyaudit {
+
+struct SearchQuery {
+  std::string since, until;  // as ParseTime accepts
+  std::string user, command_re, text_re;
+  std::string k8s_namespace, pod, container, node, image;
+  bool json = false;
+  std::string store_url;
+};
+
+/// Runs the search and prints the matches to stdout (a table, or one JSON object per line).
+/// Returns the exit status: 0 (even with no match), 2 for a bad query.
+int RunSearch(const SearchQuery& q, const Config& cfg);
+
+/// Whether the screen text of a session (its output, escape sequences removed) matches.
+Result<bool> ScreenTextMatches(const std::string& cast_path, const std::string& regex);
+
+/// Strips terminal escape sequences (CSI, OSC, two-byte ESC) from `s`, keeping text.
+std::string StripEscapes(std::string_view s);
+
+}  // namespace ttyaudit
