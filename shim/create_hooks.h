@@ -1,13 +1,20 @@
-// `runc create`: the seam where ttyaudit-hook is added to the bundle's config.json before runc
-// reads it (common/oci_bundle.h, from the process-tracking work). Fail-open: a bundle that
-// cannot be changed is logged and the container starts without the hook.
+// `runc create`: ttyaudit-hook is added to the bundle's config.json before runc reads it, so
+// that the container's metadata is on the node when its execs are recorded and its open
+// sessions are sealed when it stops. Fail-open: a bundle that cannot be changed is logged and
+// the container starts without the hook.
 #pragma once
+
+#include <string>
 
 #include "shim/exec_context.h"
 
 namespace ttyaudit {
 
-/// Adds ttyaudit-hook to the bundle of a `create`, when that support is built in.
+/// Adds ttyaudit-hook (the binary beside this one, when there is one) to the bundle of a
+/// `create`. The hook gets TTYAUDIT_CONFIG when it is set (runc gives hooks no environment).
 void PrepareCreate(const ExecContext& ctx);
+
+/// The path of ttyaudit-hook installed beside `self_exe`, or empty when there is none.
+std::string HookBinaryBeside(const std::string& self_exe);
 
 }  // namespace ttyaudit
