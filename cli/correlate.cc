@@ -77,13 +77,20 @@ bool ParseAuditEvent(od::parser& parser, const char* line, size_t len, size_t ca
     std::string_view k;
     od::value v;
     if (field.unescaped_key().get(k) || field.value().get(v)) return false;
-    if (k == "auditID") GetString(v, ev.audit_id);
-    else if (k == "stage") GetString(v, ev.stage);
-    else if (k == "verb") GetString(v, ev.verb);
-    else if (k == "requestURI") GetString(v, ev.request_uri);
-    else if (k == "userAgent") GetString(v, ev.user_agent);
-    else if (k == "requestReceivedTimestamp") GetString(v, ev.received);
-    else if (k == "sourceIPs") GetStrings(v, ev.source_ips);
+    if (k == "auditID")
+      GetString(v, ev.audit_id);
+    else if (k == "stage")
+      GetString(v, ev.stage);
+    else if (k == "verb")
+      GetString(v, ev.verb);
+    else if (k == "requestURI")
+      GetString(v, ev.request_uri);
+    else if (k == "userAgent")
+      GetString(v, ev.user_agent);
+    else if (k == "requestReceivedTimestamp")
+      GetString(v, ev.received);
+    else if (k == "sourceIPs")
+      GetStrings(v, ev.source_ips);
     else if (k == "user" || k == "impersonatedUser") {
       const bool real = k == "user";
       od::object u;
@@ -92,8 +99,10 @@ bool ParseAuditEvent(od::parser& parser, const char* line, size_t len, size_t ca
         std::string_view uk;
         od::value uv;
         if (uf.unescaped_key().get(uk) || uf.value().get(uv)) return false;
-        if (uk == "username") GetString(uv, real ? ev.user : ev.impersonated_user);
-        else if (uk == "groups" && real) GetStrings(uv, ev.groups);
+        if (uk == "username")
+          GetString(uv, real ? ev.user : ev.impersonated_user);
+        else if (uk == "groups" && real)
+          GetStrings(uv, ev.groups);
       }
     } else if (k == "objectRef") {
       od::object o;
@@ -102,10 +111,14 @@ bool ParseAuditEvent(od::parser& parser, const char* line, size_t len, size_t ca
         std::string_view ok;
         od::value ov;
         if (of.unescaped_key().get(ok) || of.value().get(ov)) return false;
-        if (ok == "resource") GetString(ov, ev.resource);
-        else if (ok == "subresource") GetString(ov, ev.subresource);
-        else if (ok == "namespace") GetString(ov, ev.ns);
-        else if (ok == "name") GetString(ov, ev.name);
+        if (ok == "resource")
+          GetString(ov, ev.resource);
+        else if (ok == "subresource")
+          GetString(ov, ev.subresource);
+        else if (ok == "namespace")
+          GetString(ov, ev.ns);
+        else if (ok == "name")
+          GetString(ov, ev.name);
       }
     } else if (k == "responseStatus") {
       od::object r;
@@ -157,8 +170,10 @@ class ExecRequestCollector {
     auto t = ParseTime(ev.received, 0);
     r.received_ns = t.ok() ? *t : 0;
     for (auto& [name, value] : ParseQuery(ev.request_uri)) {
-      if (name == "command") r.command.push_back(std::move(value));
-      else if (name == "container") r.container = std::move(value);
+      if (name == "command")
+        r.command.push_back(std::move(value));
+      else if (name == "container")
+        r.container = std::move(value);
       else if (name == "tty") {
         r.tty_given = true;
         r.tty = value == "true" || value == "1";
@@ -185,8 +200,10 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view uri
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
-    if (eq == std::string_view::npos) out.emplace_back(PercentDecode(part), "");
-    else out.emplace_back(PercentDecode(part.substr(0, eq)), PercentDecode(part.substr(eq + 1)));
+    if (eq == std::string_view::npos)
+      out.emplace_back(PercentDecode(part), "");
+    else
+      out.emplace_back(PercentDecode(part.substr(0, eq)), PercentDecode(part.substr(eq + 1)));
   }
   return out;
 }
@@ -231,8 +248,10 @@ Result<std::vector<K8sExecRequest>> ReadK8sExecRequests(FILE* f, AuditScanStats*
       const char* le = static_cast<const char*>(memchr(hit, '\n', limit - hit));
       ev = AuditEvent{};
       ++st.parsed;
-      if (ParseAuditEvent(parser, ls, le - ls, capacity_end - (ls - base), ev)) collector.Add(ev);
-      else ++st.malformed;
+      if (ParseAuditEvent(parser, ls, le - ls, capacity_end - (ls - base), ev))
+        collector.Add(ev);
+      else
+        ++st.malformed;
       pos = le + 1;
     }
     have = static_cast<size_t>(base + have - limit);
@@ -318,16 +337,26 @@ bool ParseSessionLine(od::parser& parser, const std::string& line, SessionMeta& 
     std::string_view k;
     od::value v;
     if (field.unescaped_key().get(k) || field.value().get(v)) return false;
-    if (k == "id") GetString(v, m.id);
-    else if (k == "source") GetString(v, m.source);
-    else if (k == "namespace") GetString(v, m.k8s_namespace);
-    else if (k == "pod") GetString(v, m.pod);
-    else if (k == "container") GetString(v, m.container);
-    else if (k == "container_id") GetString(v, m.container_id);
-    else if (k == "argv") GetStrings(v, m.argv);
-    else if (k == "terminal" && v.get_bool().get(m.terminal)) m.terminal = true;
-    else if (k == "start_ns" && v.get_int64().get(m.start_ns)) m.start_ns = 0;
-    else if (k == "start") GetString(v, start);
+    if (k == "id")
+      GetString(v, m.id);
+    else if (k == "source")
+      GetString(v, m.source);
+    else if (k == "namespace")
+      GetString(v, m.k8s_namespace);
+    else if (k == "pod")
+      GetString(v, m.pod);
+    else if (k == "container")
+      GetString(v, m.container);
+    else if (k == "container_id")
+      GetString(v, m.container_id);
+    else if (k == "argv")
+      GetStrings(v, m.argv);
+    else if (k == "terminal" && v.get_bool().get(m.terminal))
+      m.terminal = true;
+    else if (k == "start_ns" && v.get_int64().get(m.start_ns))
+      m.start_ns = 0;
+    else if (k == "start")
+      GetString(v, start);
   }
   if (m.start_ns == 0 && !start.empty()) {
     auto t = ParseTime(start, 0);

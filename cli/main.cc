@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "cli/correlate.h"
 #include "cli/rec.h"
 #include "cli/replay.h"
 #include "cli/search.h"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   exp->add_option("ID", id, "Session id, or a .cast file")->required();
   auto* watch = app.add_subcommand("watch", "Show a session's output so far, then follow it live until it ends");
   watch->add_option("ID", id, "Session id, or a .cast file")->required();
+  RegisterCorrelate(app, store);  // runs from its own callback and ends the program
 
   // `rec [-o DIR] -- CMD ARGS...`: what follows `--` is the command, never ttyaudit's options.
   std::vector<std::string> command_after_dashes;
