@@ -105,3 +105,60 @@ session_events() { tail -n +2 "$SPOOL/$1.cast" | jq -c --arg c "$2" 'select(.[1]
 session_output() { "$BIN/ttyaudit" cat "$1"; }
 # wait_sealed ID: waits until the session's manifest exists (the recorder sealed it).
 wait_sealed() { wait_for "${2:-10}" test -f "$SPOOL/$1.json"; }
+
+# drive_tty_script NAME CLIENT-COMMAND: runs an interactive exec client in a tmux window
+# (100x30) and types the standard script: a command, a resize to 120x40 and `stty size`, Ctrl-C
+# of a sleep, a command after it, `exit 3`. Leaves the final screen in $T/NAME.screen.
+drive_tty_script() {
+  local s=$1 client=$2
+  tmx new-session -d -s "$s" -x 100 -y 30 "$client; echo CLIENT-RC=\$?; sleep 600"
+  tmx set-option -t "$s" window-size manual
+  tmx_wait_text "$s" "/ #" 15
+  tmx send-keys -t "$s" 'echo typed-$((6*7))' Enter
+  tmx_wait_text "$s" "typed-42"
+  tmx resize-window -t "$s" -x 120 -y 40
+  sleep 0.5
+  tmx send-keys -t "$s" 'stty size' Enter
+  tmx_wait_text "$s" "40 120"
+  tmx send-keys -t "$s" 'sleep 30' Enter
+  sleep 0.5
+  tmx send-keys -t "$s" C-c
+  sleep 0.3
+  tmx send-keys -t "$s" 'echo after-$((1+1))-ctrl-c' Enter
+  tmx_wait_text "$s" "after-2-ctrl-c" 5
+  tmx send-keys -t "$s" 'exit 3' Enter
+  tmx_wait_text "$s" "CLIENT-RC=" 10
+  tmx_screen "$s" >"$T/$s.screen"
+}
+
+# check_tty_script_record ID CONTAINER_ID: the record of drive_tty_script's session holds its
+# output, input (with Ctrl-C), both sizes and exit status 3.
+check_tty_script_record() {
+  local id=$1 cid=$2 m out input sizes
+  wait_sealed "$id"
+  m=$(session_meta "$id")
+  assert_eq "$(jq -r .state <<<"$m")" exited "state"
+  assert_eq "$(jq -r .exit_code <<<"$m")" 3 "exit code"
+  assert_eq "$(jq -r .container_id <<<"$m")" "$cid" "container id"
+  assert_eq "$(jq -r .source <<<"$m")" runtime "source"
+  assert_eq "$(jq -c .argv <<<"$m")" '["sh"]' "argv"
+  [[ -n $(jq -r .bundle <<<"$m") ]] || fail "no bundle"
+  [[ -n $(jq -r .machine_id <<<"$m") ]] || fail "no machine id"
+  ok "metadata: exited 3, container, argv, bundle, machine id"
+  out=$(session_output "$id")
+  for want in typed-42 "40 120" after-2-ctrl-c "exit 3"; do assert_contains "$out" "$want" "recorded output"; done
+  input=$(session_events "$id" i | jq -r . | tr -d '\r')
+  assert_contains "$input" 'echo typed-$((6*7))' "recorded input"
+  session_events "$id" i | grep -qF '\u0003' || fail "Ctrl-C not in the recorded input"
+  sizes=$(session_events "$id" r | jq -r .)
+  assert_contains "$sizes" "100x30" "initial size"
+  assert_contains "$sizes" "120x40" "resized size"
+  ok "record: output, input (with Ctrl-C), sizes 100x30 and 120x40"
+}
+
+# terminal_sessions: ids of the recorded terminal sessions.
+terminal_sessions() {
+  local id
+  for id in $(sessions); do [[ $(session_meta "$id" | jq -r .terminal) == true ]] && echo "$id"; done
+  return 0
+}
