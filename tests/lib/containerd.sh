@@ -162,3 +162,26 @@ terminal_sessions() {
   for id in $(sessions); do [[ $(session_meta "$id" | jq -r .terminal) == true ]] && echo "$id"; done
   return 0
 }
+
+# ctr_exec_tty ID EXEC_ID CMD...: `ctr task exec -t` with a terminal (script(1) provides it);
+# the client's output goes to stdout, its exit code is returned.
+ctr_exec_tty() {
+  local id=$1 eid=$2
+  shift 2
+  local cmd q
+  cmd="ctr --address '$CTR_SOCK' -n '$CTR_NS' task exec --fifo-dir '$T/containerd/fifo' --exec-id $eid -t $id"
+  for q in "$@"; do cmd+=" $(printf '%q' "$q")"; done
+  # stdin: a FIFO opened read-write, which never reaches EOF (script(1) types something into
+  # the session when its stdin ends, and the echo would land in the output at random).
+  [[ -p "$T/no-input.fifo" ]] || mkfifo "$T/no-input.fifo"
+  script -qec "$cmd" /dev/null 0<>"$T/no-input.fifo"
+}
+
+# session_with_argv TEXT: the id of the session whose argv (joined) contains TEXT.
+session_with_argv() {
+  local id
+  for id in $(sessions); do
+    session_meta "$id" | jq -e --arg t "$1" '.argv | join(" ") | contains($t)' >/dev/null && echo "$id"
+  done
+  return 0
+}
