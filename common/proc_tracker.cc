@@ -13,12 +13,14 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <unordered_set>
 
@@ -63,6 +65,14 @@ void ReadUids(pid_t pid, int64_t& uid, int64_t& euid) {
   long e = strtol(end, &end, 10);
   uid = r;
   euid = e;
+}
+
+// Field 4 of /proc/PID/stat, after the parenthesized comm (which may hold spaces).
+pid_t ReadParentPid(pid_t pid) {
+  std::string stat = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat", 512);
+  size_t rp = stat.rfind(')');
+  if (rp == std::string::npos || rp + 4 >= stat.size()) return 0;
+  return static_cast<pid_t>(strtol(stat.c_str() + rp + 4, nullptr, 10));
 }
 
 double Offset(int64_t t, int64_t start) {
@@ -120,6 +130,7 @@ void ProcessTable::AddRoot(pid_t pid, int64_t now_mono_ns) {
     ProcSnapshot s = read_(pid);
     ProcessRecord r;
     r.pid = pid;
+    r.ppid = ReadParentPid(pid);
     r.argv = std::move(s.argv);
     r.argv_from_comm = s.argv_from_comm;
     r.execed = true;
@@ -185,6 +196,8 @@ void ProcessTable::OnFork(pid_t parent_tgid, pid_t child_pid, pid_t child_tgid, 
   r.argv = parent.argv;
   r.argv_from_comm = parent.argv_from_comm;
   r.cwd = parent.cwd;
+  // A builtin `cd` leaves no event: the child's own cwd is the one its commands run in.
+  if (std::string cwd = read_(child_tgid).cwd; !cwd.empty()) r.cwd = std::move(cwd);
   r.uid = parent.uid;
   r.euid = parent.euid;
   r.start_mono_ns = t;
@@ -382,6 +395,14 @@ std::vector<sock_filter> ProcEventFilter() {
   };
 }
 
+bool KernelAtLeast(int major, int minor) {
+  utsname u{};
+  if (uname(&u) != 0) return false;
+  int ma = 0, mi = 0;
+  if (sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+  return ma > major || (ma == major && mi >= minor);
+}
+
 Status Subscribe(int fd, const void* payload, size_t len) {
   char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof(ProcInput))] = {};
   auto* nh = reinterpret_cast<nlmsghdr*>(buf);
@@ -419,24 +440,13 @@ Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions&
   addr.nl_groups = CN_IDX_PROC;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
     return SysError("bind", "proc connector (needs CAP_NET_ADMIN)", errno);
-  // The event mask (Linux >= 6.6). Older kernels ignore a message of this size and send no
-  // ack: then subscribe the old way and let the socket filter drop the unwanted types.
-  ProcInput in{PROC_CN_MCAST_LISTEN, kWantedEvents};
-  if (auto s = Subscribe(fd, &in, sizeof in); !s) return Error{s.message()};
-  bool acked = false;
-  for (int tries = 0; tries < 20 && !acked; ++tries) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 10) <= 0) continue;
-    char buf[1024];
-    ssize_t n;
-    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
-      if (static_cast<size_t>(n) < kData + sizeof(uint32_t)) continue;
-      uint32_t what;
-      memcpy(&what, buf + kWhat, sizeof what);
-      if (what == proc_event::PROC_EVENT_NONE) acked = true;
-    }
-  }
-  if (!acked) {
+  // The event mask needs Linux >= 6.6; an older kernel ignores a message of that size (and
+  // the new one sends no ack for it), so choose by version. The socket filter drops the
+  // unwanted types either way.
+  if (KernelAtLeast(6, 6)) {
+    ProcInput in{PROC_CN_MCAST_LISTEN, kWantedEvents};
+    if (auto s = Subscribe(fd, &in, sizeof in); !s) return Error{s.message()};
+  } else {
     uint32_t op = PROC_CN_MCAST_LISTEN;
     if (auto s = Subscribe(fd, &op, sizeof op); !s) return Error{s.message()};
   }
@@ -518,10 +528,16 @@ void ProcTracker::Drain() {
       }
       break;  // EAGAIN: drained
     }
+    const int64_t now = MonotonicNanos();
     std::lock_guard<std::mutex> lock(mu_);
     for (int i = 0; i < n; ++i) {
       if (from[i].nl_pid != 0) continue;  // only the kernel speaks for the proc connector
       HandleMessage(bufs[i], msgs[i].msg_len);
+    }
+    if (n > 0 && msgs[0].msg_len >= kData) {  // the oldest of the batch waited longest
+      uint64_t ts;
+      memcpy(&ts, bufs[0] + kEv + offsetof(proc_event, timestamp_ns), sizeof ts);
+      max_lag_ns_ = std::max(max_lag_ns_, now - static_cast<int64_t>(ts));
     }
     read_ += static_cast<uint64_t>(n);
     if (n < kBatch) break;
@@ -576,11 +592,7 @@ void ProcTracker::Rescan() {
     char* end = nullptr;
     long pid = strtol(e->d_name, &end, 10);
     if (*end != '\0' || pid <= 0) continue;
-    std::string stat = ReadSmallFile(std::string("/proc/") + e->d_name + "/stat", 512);
-    size_t rp = stat.rfind(')');  // comm may hold spaces and parentheses
-    if (rp == std::string::npos || rp + 4 >= stat.size()) continue;
-    long ppid = strtol(stat.c_str() + rp + 4, nullptr, 10);
-    procs.emplace_back(static_cast<pid_t>(pid), static_cast<pid_t>(ppid));
+    procs.emplace_back(static_cast<pid_t>(pid), ReadParentPid(static_cast<pid_t>(pid)));
   }
   closedir(d);
   std::lock_guard<std::mutex> lock(mu_);
@@ -628,6 +640,11 @@ uint64_t ProcTracker::lost_events() const {
 uint64_t ProcTracker::events_read() const {
   std::lock_guard<std::mutex> lock(mu_);
   return read_;
+}
+
+int64_t ProcTracker::max_lag_ns() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return max_lag_ns_;
 }
 
 std::string ProcTracker::ManifestMembers() const {

@@ -189,6 +189,8 @@ class ProcTracker {
   uint64_t lost_events() const;
   /// Events read from the socket (tracked or not), for the benchmark.
   uint64_t events_read() const;
+  /// The longest time an event waited between the kernel and the tracker (ns).
+  int64_t max_lag_ns() const;
 
   /// Manifest members: "commands":[...],"escalations":[...],"tracking":{...}.
   std::string ManifestMembers() const;
@@ -213,6 +215,7 @@ class ProcTracker {
   std::vector<CommandEvent> pending_commands_;
   uint64_t lost_ = 0;
   uint64_t read_ = 0;
+  int64_t max_lag_ns_ = 0;
   bool started_ = false;
   bool stopped_ = false;
 };
