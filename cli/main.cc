@@ -88,6 +88,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ttyaudit: %s\n", session.message().c_str());
     return 1;
   }
+  if (auto path = LocalCastPath(*session); !path.ok()) {
+    std::fprintf(stderr, "ttyaudit: %s\n", path.message().c_str());
+    return 1;
+  }
   if (cat->parsed()) return CatSession(*session);
   if (play->parsed()) return PlaySession(*session, play_opts);
   if (exp->parsed()) return ExportSession(*session);

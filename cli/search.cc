@@ -143,10 +143,10 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     }
   }
   std::vector<std::string> warnings;
-  auto sessions = ListSessions(cfg, q.store_url, warnings);
+  auto sessions = ListSessions(cfg, q.store_url, warnings, since, until);
   for (const auto& w : warnings) std::fprintf(stderr, "ttyaudit search: warning: %s\n", w.c_str());
   std::vector<const SessionRecord*> hits;
-  for (const auto& s : sessions) {
+  for (auto& s : sessions) {
     const SessionMeta& m = s.meta;
     if (since && m.end_ns && m.end_ns < since) continue;
     if (until && m.start_ns > until) continue;
@@ -159,7 +159,12 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     if (!q.image.empty() && m.image.find(q.image) == std::string::npos) continue;
     if (!q.command_re.empty() && !CommandMatches(s, command_re)) continue;
     if (!q.text_re.empty()) {
-      auto hit = ScreenTextMatches(s.path, q.text_re);
+      auto path = LocalCastPath(s);
+      if (!path.ok()) {
+        std::fprintf(stderr, "ttyaudit search: %s\n", path.message().c_str());
+        continue;
+      }
+      auto hit = ScreenTextMatches(*path, q.text_re);
       if (!hit.ok()) {
         std::fprintf(stderr, "ttyaudit search: %s\n", hit.message().c_str());
         if (hit.message().rfind("--text", 0) == 0) return 2;
@@ -170,8 +175,9 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     hits.push_back(&s);
   }
   std::string prefix;
-  if (cfg.StoreUrl().rfind("s3://", 0) == 0) {
-    std::string rest = cfg.StoreUrl().substr(5);
+  std::string url = q.store_url.empty() ? cfg.StoreUrl() : q.store_url;
+  if (url.rfind("s3://", 0) == 0) {
+    std::string rest = url.substr(5);
     size_t slash = rest.find('/');
     prefix = slash == std::string::npos ? "" : rest.substr(slash + 1);
   }

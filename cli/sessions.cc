@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -93,26 +94,113 @@ std::vector<SessionRecord> ListLocalSessions(const std::string& dir, const std::
   return out;
 }
 
-std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& store_url,
-                                        std::vector<std::string>& warnings) {
+Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<Store> store) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json).get(doc)) return Error{"index entry: not JSON"};
+  simdjson::dom::object session;
+  std::string_view key;
+  if (doc["session"].get_object().get(session)) return Error{"index entry: no session object"};
+  if (doc["key"].get_string().get(key)) return Error{"index entry: no key"};
+  auto meta = ParseSessionMeta(simdjson::minify(session));
+  if (!meta.ok()) return meta.error();
+  SessionRecord r;
+  r.meta = std::move(meta.value());
+  simdjson::dom::array commands;
+  r.commands_json = doc["commands"].get_array().get(commands) ? "[]" : simdjson::minify(commands);
+  r.key = std::string(key);
+  r.where = store->Url();
+  if (!store->Remote()) r.path = store->Url().substr(7) + "/" + r.key;
+  r.store = std::move(store);
+  return r;
+}
+
+Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> store,
+                                                     int64_t since_ns, int64_t until_ns,
+                                                     std::vector<std::string>& warnings) {
+  std::vector<std::string> prefixes;
+  constexpr int64_t kDay = 86400LL * 1000000000LL;
+  if (since_ns) {
+    // Sessions are filed under their start date; one that started the day before `since`
+    // may still have been running then.
+    int64_t end = until_ns ? until_ns : RealtimeNanos();
+    if (end - since_ns <= 400 * kDay)
+      for (int64_t t = since_ns - kDay; t <= end + kDay; t += kDay)
+        prefixes.push_back("index/date=" + FormatDate(t) + "/");
+  }
+  if (prefixes.empty()) prefixes.push_back("index/");
   std::vector<SessionRecord> out;
-  std::string url = store_url.empty() ? cfg.StoreUrl() : store_url;
-  if (store_url.empty()) out = ListLocalSessions(cfg.spool_dir, "spool", warnings);
-  if (url.rfind("file://", 0) == 0) {
-    auto more = ListLocalSessions(url.substr(7), url, warnings);
-    for (auto& r : more) {
-      // A session both in the spool and archived is the same session: keep one.
-      bool dup = std::any_of(out.begin(), out.end(),
-                             [&](const SessionRecord& s) { return s.meta.id == r.meta.id; });
-      if (!dup) out.push_back(std::move(r));
+  for (const auto& prefix : prefixes) {
+    auto entries = store->List(prefix);
+    if (!entries.ok()) return Error{store->Url() + ": " + entries.message()};
+    for (const auto& e : *entries) {
+      if (e.key.size() < 5 || e.key.compare(e.key.size() - 5, 5, ".json") != 0) continue;
+      auto body = store->Get(e.key);
+      if (!body.ok()) {
+        warnings.push_back(store->Url() + ": " + body.message());
+        continue;
+      }
+      auto rec = ParseIndexEntry(*body, store);
+      if (rec.ok()) out.push_back(std::move(rec.value()));
+      else warnings.push_back(store->Url() + "/" + e.key + ": " + rec.message());
     }
+  }
+  return out;
+}
+
+std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& store_url,
+                                        std::vector<std::string>& warnings, int64_t since_ns,
+                                        int64_t until_ns) {
+  std::vector<SessionRecord> out;
+  if (store_url.empty()) out = ListLocalSessions(cfg.spool_dir, "spool", warnings);
+  auto store = OpenStore(cfg, store_url);
+  if (!store.ok()) {
+    warnings.push_back(store.message());
   } else {
-    warnings.push_back("store " + url + ": reading S3 stores is not supported yet");
+    std::shared_ptr<Store> shared(std::move(store.value()));
+    auto more = ListStoreSessions(shared, since_ns, until_ns, warnings);
+    if (!more.ok()) warnings.push_back(more.message());
+    else
+      for (auto& r : *more) {
+        // A session still in the spool and already in the store is one session: the
+        // stored copy is the sealed one.
+        auto same = std::find_if(out.begin(), out.end(),
+                                 [&](const SessionRecord& s) { return s.meta.id == r.meta.id; });
+        if (same != out.end()) *same = std::move(r);
+        else out.push_back(std::move(r));
+      }
   }
   std::sort(out.begin(), out.end(), [](const SessionRecord& a, const SessionRecord& b) {
     return a.meta.start_ns < b.meta.start_ns;
   });
   return out;
+}
+
+Result<std::string> LocalCastPath(SessionRecord& s) {
+  if (!s.path.empty()) return s.path;
+  if (!s.store) return Error{"session " + s.meta.id + ": no file and no store"};
+  static std::vector<std::string> temps;  // removed at exit
+  static bool registered = false;
+  if (!registered) {
+    registered = true;
+    std::atexit([] {
+      for (const auto& t : temps) unlink(t.c_str());
+    });
+  }
+  char tmpl[] = "/tmp/ttyaudit-fetch.XXXXXX";
+  UniqueFd fd(mkostemp(tmpl, O_CLOEXEC));
+  if (!fd) return SysError("mkstemp", tmpl, errno);
+  temps.push_back(tmpl);
+  constexpr uint64_t kChunk = 8ULL << 20;
+  for (uint64_t off = 0;; off += kChunk) {
+    auto part = s.store->Get(s.key, off, kChunk);
+    if (!part.ok()) return Error{s.store->Url() + "/" + s.key + ": " + part.message()};
+    if (!part->empty() && write(fd.get(), part->data(), part->size()) != static_cast<ssize_t>(part->size()))
+      return SysError("write", tmpl, errno);
+    if (part->size() < kChunk) break;
+  }
+  s.path = tmpl;
+  return s.path;
 }
 
 Result<SessionRecord> FindSession(const Config& cfg, const std::string& store_url,
@@ -160,7 +248,8 @@ std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix) {
   w.Key("bytes_out").Uint(m.bytes_out);
   w.Key("bytes_in").Uint(m.bytes_in);
   w.Key("state").String(m.state);
-  w.Key("key").String(SessionKey(m, prefix));
+  w.Key("key").String(!s.key.empty() ? (prefix.empty() ? s.key : prefix + "/" + s.key)
+                                     : SessionKey(m, prefix));
   w.Key("where").String(s.where);
   w.Key("path").String(s.path);
   w.EndObject();

@@ -1,22 +1,39 @@
 // Finding recorded sessions and reading their metadata, wherever they are.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
 #include "common/result.h"
 #include "common/session_meta.h"
+#include "common/store.h"
 
 namespace ttyaudit {
 
 /// One session as search and the viewers see it.
 struct SessionRecord {
   SessionMeta meta;
-  std::string path;           // a local .cast file
+  std::string path;           // a local .cast file; empty until fetched for a remote store
   std::string commands_json;  // the manifest's "commands" array, "[]" when there is none
-  std::string where;          // "spool" or the store URL it came from
+  std::string where;          // "spool", "file", or the store URL it came from
+  std::string key;            // the .cast's key in `store`, for sessions from a store
+  std::shared_ptr<Store> store;
 };
+
+/// A local file with the session's recording: `path` itself, or the object fetched from its
+/// store into a temporary file (removed when the process exits).
+Result<std::string> LocalCastPath(SessionRecord& s);
+
+/// Parses an index entry (the manifest plus "key") into a record of `store`.
+Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<Store> store);
+
+/// Every session in a store, read from its index. With `since_ns`/`until_ns` non-zero only the
+/// date partitions that can hold sessions of that range are listed.
+Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> store,
+                                                     int64_t since_ns, int64_t until_ns,
+                                                     std::vector<std::string>& warnings);
 
 /// Reads one local .cast file (header, live/interrupted state, manifest beside it). A session
 /// whose recorder is gone before it finished reads as "interrupted", ending at the file's mtime.
@@ -30,7 +47,8 @@ std::vector<SessionRecord> ListLocalSessions(const std::string& dir, const std::
 /// The sessions of the spool and of the configured store (a file:// archive), or only of
 /// `store_url` when it is given.
 std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& store_url,
-                                        std::vector<std::string>& warnings);
+                                        std::vector<std::string>& warnings,
+                                        int64_t since_ns = 0, int64_t until_ns = 0);
 
 /// Finds a session by full id, unique id prefix (8+ characters) or .cast path.
 Result<SessionRecord> FindSession(const Config& cfg, const std::string& store_url,
