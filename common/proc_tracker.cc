@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,11 @@ ProcSnapshot ReadProcSnapshot(pid_t pid) {
   ssize_t n = readlink((dir + "/cwd").c_str(), buf, sizeof buf);
   if (n > 0) s.cwd.assign(buf, static_cast<size_t>(n));
   ReadUids(pid, s.uid, s.euid);
+  struct stat st;
+  if (stat((dir + "/exe").c_str(), &st) == 0) {
+    s.exe_setuid = (st.st_mode & S_ISUID) != 0;
+    s.exe_owner = st.st_uid;
+  }
   return s;
 }
 
@@ -144,8 +150,18 @@ void ProcessTable::AddRoot(pid_t pid, int64_t now_mono_ns) {
 }
 
 void ProcessTable::Reroot(pid_t pid, int64_t now_mono_ns) {
-  if (Live(pid) == nullptr) AddRoot(pid, now_mono_ns);
-  const int root_index = static_cast<int>(live_[pid]);
+  // The newest record of `pid`, running or not: the exec process may be gone already.
+  int root_index = -1;
+  for (size_t i = records_.size(); i-- > 0;) {
+    if (records_[i].pid == pid) {
+      root_index = static_cast<int>(i);
+      break;
+    }
+  }
+  if (root_index < 0) {
+    AddRoot(pid, now_mono_ns);
+    root_index = static_cast<int>(records_.size()) - 1;
+  }
   // Records are in start order and a parent always precedes its children, so one pass finds
   // the subtree.
   std::vector<int> new_index(records_.size(), -1);
@@ -168,10 +184,15 @@ void ProcessTable::Reroot(pid_t pid, int64_t now_mono_ns) {
     ProcessRecord& r = records_[i];
     pids.insert(r.pid);
     r.top_level = IsTopLevelParent(r.parent_record);
-    if (!r.exited && r.end_mono_ns == 0) live_[r.pid] = i;
+    if (r.end_mono_ns == 0) live_[r.pid] = i;
     if (r.top_level && r.execed) commands_.push_back(CommandEvent{r.exec_mono_ns, r.pid, r.argv});
   }
-  std::erase_if(escalations_, [&](const Escalation& e) { return !pids.count(e.pid); });
+  const ProcessRecord& root = records_[0];
+  std::erase_if(escalations_, [&](const Escalation& e) {
+    const bool setup =
+        e.pid == root.pid && e.time_mono_ns <= root.exec_mono_ns && e.exec_argv.empty();
+    return !pids.count(e.pid) || setup;
+  });
   uid_pending_exec_.clear();
 }
 
@@ -218,7 +239,10 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
   if (s.uid >= 0) r->uid = s.uid;
   if (s.euid >= 0) r->euid = s.euid;
   if (auto e = uid_pending_exec_.find(pid); e != uid_pending_exec_.end()) {
-    escalations_[e->second].exec_argv = r->argv;
+    // The change came with this exec only if the program is setuid to the new euid; else it
+    // was a setuid() just before the exec (a runtime or su switching users).
+    Escalation& esc = escalations_[e->second];
+    if (s.exe_setuid && esc.euid_after == s.exe_owner) esc.exec_argv = r->argv;
     uid_pending_exec_.erase(e);
   }
   if (r->top_level) commands_.push_back(CommandEvent{t, pid, r->argv});

@@ -94,9 +94,11 @@ struct ProcSnapshot {
   bool argv_from_comm = false;
   std::string cwd;
   int64_t uid = -1, euid = -1;
+  bool exe_setuid = false;  // the program file has the set-user-ID bit...
+  int64_t exe_owner = -1;   // ... and this owner
 };
 using ProcReader = std::function<ProcSnapshot(pid_t)>;
-/// Reads /proc/PID/{cmdline,comm,cwd,status}; fields it cannot read stay empty / -1.
+/// Reads /proc/PID/{cmdline,comm,cwd,status,exe}; fields it cannot read stay empty / -1.
 ProcSnapshot ReadProcSnapshot(pid_t pid);
 
 /// The session's process tree, built from process events. Pure bookkeeping (no sockets), so
@@ -108,7 +110,9 @@ class ProcessTable {
   /// Tracks `pid` and everything it starts from now on.
   void AddRoot(pid_t pid, int64_t now_mono_ns);
   /// Narrows the session to `pid` (already tracked, or added) and its descendants: records of
-  /// other processes (e.g. the runtime's own helpers that started it) are dropped.
+  /// other processes (e.g. the runtime's own helpers that started it) are dropped, and so are
+  /// the uid changes `pid` went through before its exec (the runtime switching to the exec's
+  /// user), but for a setuid exec itself.
   void Reroot(pid_t pid, int64_t now_mono_ns);
 
   void OnFork(pid_t parent_tgid, pid_t child_pid, pid_t child_tgid, int64_t t);

@@ -146,6 +146,8 @@ TEST_CASE("process table: a uid change is an escalation, and a setuid exec names
   FakeProc fp;
   fp.procs[101] = Snap({"/bin/su", "-"}, 1000);
   fp.procs[101].euid = 0;
+  fp.procs[101].exe_setuid = true;
+  fp.procs[101].exe_owner = 0;
   ProcessTable t(fp.reader());
   fp.procs[100] = Snap({"/bin/sh"});
   t.AddRoot(100, 0);
@@ -179,6 +181,7 @@ TEST_CASE("process table: rerooting keeps only the exec process and its descenda
   t.OnExec(52, 4);
   t.OnFork(52, 53, 53, 5);
   t.OnExec(53, 6);
+  t.OnExit(52, 52, 0, 6);  // the exec's process may be gone before its pid file is read
   t.Reroot(52, 7);
   REQUIRE(t.records().size() == 2);
   CHECK(t.records()[0].pid == 52);
@@ -186,10 +189,27 @@ TEST_CASE("process table: rerooting keeps only the exec process and its descenda
   CHECK(t.records()[1].pid == 53);
   CHECK(t.records()[1].top_level);
   CHECK(t.root() == 52);
+  CHECK(t.RootExited(nullptr));
+  CHECK(t.Tracks(53));
   CHECK_FALSE(t.Tracks(50));
   auto cmds = t.TakeCommands();
   REQUIRE(cmds.size() == 1);
   CHECK(cmds[0].pid == 53);
+}
+
+TEST_CASE("process table: the runtime's switch to the exec's user is not an escalation") {
+  FakeProc fp;
+  fp.procs[52] = Snap({"id"}, 1000);
+  ProcessTable t(fp.reader());
+  t.AddRoot(50, 0);
+  t.OnFork(50, 52, 52, 1);     // runc init, as root
+  t.OnUid(52, 1000, 1000, 2);  // setuid(1000) for `runc exec --user 1000`
+  t.OnExec(52, 3);
+  t.OnUid(52, 1000, 0, 4);  // later: a real change
+  t.Reroot(52, 5);
+  REQUIRE(t.escalations().size() == 1);
+  CHECK(t.escalations()[0].time_mono_ns == 4);
+  CHECK(t.escalations()[0].exec_argv.empty());
 }
 
 TEST_CASE("process table: resync after lost events adopts children and ends the vanished") {

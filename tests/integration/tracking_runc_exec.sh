@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Process tracking of `runc exec` in a real container, as the recorder does it: the tracker starts
+# on the runtime's own process and is narrowed to the exec's pid (runc's --pid-file) at the end.
+# Checks: a background job, rm and a subshell's exit code 7 are listed; 100 /bin/true give 100
+# records; a setuid-root program run as uid 1000 is an escalation.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/rootfs.sh"
+
+RUNC=$(command -v runc) || skip "runc not installed (make deps)"
+HOOK="$BIN/ttyaudit-hook"
+[[ -x "$HOOK" ]] || fail "no $HOOK (make)"
+"$HOOK" track -- true >/dev/null 2>"$T/probe.err" ||
+  skip "the proc connector is not usable here: $(cat "$T/probe.err")"
+make_busybox_rootfs "$T/bundle/rootfs"
+cp "$T/bundle/rootfs/bin/busybox" "$T/bundle/rootfs/bin/suid-busybox"
+chmod 4755 "$T/bundle/rootfs/bin/suid-busybox"
+(cd "$T/bundle" && "$RUNC" spec)
+jq '.process.terminal = false | .process.args = ["sleep", "1000"] | .process.noNewPrivileges = false
+  | .root.readonly = false' "$T/bundle/config.json" >"$T/c.json" && mv "$T/c.json" "$T/bundle/config.json"
+id="ttyaudit-track-$$"
+root="$T/runc-root"
+on_exit "'$RUNC' --root '$root' delete --force '$id'"
+"$RUNC" --root "$root" run -d --bundle "$T/bundle" "$id" </dev/null >"$T/ctr.out" 2>&1 ||
+  { cat "$T/ctr.out" >&2; fail "runc run"; }
+
+# track NAME [runc exec options] -- CMD...: the records of one exec in $T/NAME.json
+track() {
+  local name=$1; shift
+  local opts=()
+  while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+  shift
+  "$HOOK" track --pid-file "$T/$name.pid" -- \
+    "$RUNC" --root "$root" exec --pid-file "$T/$name.pid" "${opts[@]}" "$id" "$@" \
+    >"$T/$name.json" 2>"$T/$name.err" || true
+  jq -e . "$T/$name.json" >/dev/null || { cat "$T/$name.err" >&2; fail "$name: no JSON"; }
+}
+
+# busybox ash runs applets such as rm in a fork without exec (NOEXEC) and runs the last command
+# of -c without forking: `/bin/rm` and a subshell that is not last make both visible as processes.
+cmd='sleep 1 & echo x > /tmp/f; /bin/rm /tmp/f; (exit 7); exit $?'
+track story -- sh -c "$cmd"
+j="$T/story.json"
+exec_pid=$(cat "$T/story.pid")
+assert_eq "$(jq -r '.commands[0].pid' "$j")" "$exec_pid" "the session's root is the exec's process"
+assert_eq "$(jq -r '.commands[0].argv[2]' "$j")" "$cmd" "root argv"
+assert_eq "$(jq -r '.commands[0].exit_code' "$j")" 7 "the exec's own exit code"
+jq -e '.commands[] | select(.argv == ["sleep","1"] and .ppid == '"$exec_pid"' and .end - .start >= 0.9)' "$j" >/dev/null ||
+  fail "background sleep 1 missing: $(jq -c .commands "$j")"
+jq -e '.commands[] | select(.argv == ["/bin/rm","/tmp/f"] and .exit_code == 0 and .top_level)' "$j" >/dev/null ||
+  fail "rm missing: $(jq -c .commands "$j")"
+jq -e '.commands[] | select(.exec == false and .exit_code == 7 and .ppid == '"$exec_pid"')' "$j" >/dev/null ||
+  fail "subshell with exit code 7 missing: $(jq -c .commands "$j")"
+assert_eq "$(jq '[.commands[] | select(.argv[0] == "runc")] | length' "$j")" 0 "runc's own processes left out"
+assert_eq "$(jq '.commands | length' "$j")" 4 "records (sh, sleep, rm, subshell)"
+ok "sh -c 'sleep 1 & ...; rm; (exit 7)': sleep, rm, subshell 7, exit code 7"
+
+track trues -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done'
+n=$(jq '[.commands[] | select(.exec and .pid != '"$(cat "$T/trues.pid")"')] | length' "$T/trues.json")
+assert_eq "$n" 100 "processes recorded for 100 /bin/true"
+named=$(jq '[.commands[] | select(.argv[0] == "/bin/true" or .argv[0] == "true")] | length' "$T/trues.json")
+assert_eq "$named" 100 "records named true"
+ok "100 /bin/true in a container: 100 records"
+
+track suid --user 1000:1000 -- /bin/suid-busybox id -u
+jq -e '.escalated and (.escalations[0].before.euid == 1000) and (.escalations[0].after.euid == 0) and .escalations[0].to_root' \
+  "$T/suid.json" >/dev/null || fail "no escalation: $(jq -c .escalations "$T/suid.json")"
+jq -e '.escalations[0].exec_argv[0] == "/bin/suid-busybox"' "$T/suid.json" >/dev/null ||
+  fail "escalation does not name the setuid program: $(jq -c .escalations "$T/suid.json")"
+ok "setuid-root program run by uid 1000: escalation euid 1000 -> 0 by /bin/suid-busybox"
+
+track plain --user 1000:1000 -- /bin/id -u
+assert_eq "$(jq -c '[.escalated, (.escalations | length)]' "$T/plain.json")" '[false,0]' \
+  "runc switching to --user 1000 is not an escalation"
+ok "exec --user 1000 of a plain program: no escalation"
