@@ -1,0 +1,106 @@
+# Helpers for the uploader's integration tests: a private s3rver, the aws CLI pointed at it,
+# and spool sessions written by hand in the recorder's format (common/spool_writer.h).
+# Source after common.sh.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+S3RVER_BIN="$ROOT/node_modules/.bin/s3rver"
+S3_BUCKET=tb
+S3_PORT=0
+S3RVER_PID=
+
+# start_s3rver [PORT]: starts s3rver on 127.0.0.1 (a free port, or PORT) with bucket $S3_BUCKET
+# and its data under $T/s3data; sets S3_PORT, S3_ENDPOINT, S3RVER_PID.
+start_s3rver() {
+  [ -x "$S3RVER_BIN" ] || skip "s3rver is not installed (make deps)"
+  local port=${1:-0} log="$T/s3rver.$(date +%s%N).log"
+  mkdir -p "$T/s3data"
+  # s3rver makes ListObjectsV2 continuation tokens with DES: OpenSSL 3's legacy provider.
+  NODE_OPTIONS=--openssl-legacy-provider "$S3RVER_BIN" -d "$T/s3data" -a 127.0.0.1 -p "$port" \
+    --configure-bucket "$S3_BUCKET" >"$log" 2>&1 &
+  S3RVER_PID=$!
+  track_pid "$S3RVER_PID"
+  wait_for 30 grep -q "listening on 127.0.0.1:" "$log"
+  S3_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -n1)
+  S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+}
+
+# stop_s3rver: stops exactly the s3rver started last.
+stop_s3rver() {
+  kill -TERM "$S3RVER_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$S3RVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$S3RVER_PID" 2>/dev/null || true
+  wait "$S3RVER_PID" 2>/dev/null || true
+}
+
+# The aws CLI against the private s3rver (s3rver's fixed credentials).
+awss3() {
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    aws --endpoint-url "$S3_ENDPOINT" s3 "$@"
+}
+awss3api() {
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    aws --endpoint-url "$S3_ENDPOINT" s3api "$@"
+}
+# Every key in the bucket under PREFIX, one a line, sorted.
+bucket_keys() {
+  awss3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "${1:-}" --query 'Contents[].Key' \
+    --output text | tr '\t' '\n' | grep -v '^None$' | sort || true
+}
+
+# write_config FILE SPOOL STORE [LIVE_INTERVAL]: a ttyaudit config for the uploader.
+write_config() {
+  cat >"$1" <<JSON
+{"spool_dir": "$2", "archive_dir": "$T/archive", "store": "$3",
+ "live_interval_s": ${4:-2},
+ "s3": {"endpoint": "$S3_ENDPOINT", "region": "us-east-1", "path_style": true,
+        "access_key_id": "S3RVER", "secret_access_key": "S3RVER"}}
+JSON
+}
+
+# make_sessions SPOOL COUNT BYTES [sealed|open]: writes COUNT sessions of about BYTES bytes of
+# events each into SPOOL, as the recorder would (header line with a "ttyaudit" object, event
+# lines, and for sealed ones the manifest). Prints "ID KEY" per session, KEY being the sealed
+# object's key under the store root.
+make_sessions() {
+  python3 - "$@" <<'PY'
+import json, os, random, sys, time
+spool, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sealed = (sys.argv[4] if len(sys.argv) > 4 else "sealed") == "sealed"
+os.makedirs(spool, exist_ok=True)
+def uuid7(ms):
+    r = random.getrandbits(74)
+    v = (ms << 80) | (0x7 << 76) | ((r >> 62) << 64) | (0b10 << 62) | (r & ((1 << 62) - 1))
+    h = "%032x" % v
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+now_ms = int(time.time() * 1000)
+for i in range(count):
+    ms = now_ms - (count - i)
+    sid = uuid7(ms)
+    meta = {"id": sid, "source": "runtime", "node": "node-1", "user": "root", "uid": 0,
+            "argv": ["/bin/sh"], "runtime": "kubernetes-cri", "container_id": "c0ffee%04d" % i,
+            "namespace": "team-a", "pod": "web-%d" % (i % 7), "container": "app",
+            "image": "busybox", "width": 80, "height": 24, "start_ns": ms * 1000000,
+            "state": "recording"}
+    header = json.dumps({"version": 2, "width": 80, "height": 24, "timestamp": ms // 1000,
+                         "ttyaudit": meta})
+    lines, total, t = [header.ljust(len(header) + 256) + "\n"], 0, 0.0
+    rnd = random.Random(i)
+    while total < size:
+        t += 0.01
+        text = "line %d of %s: %s\r\n" % (len(lines), sid, "x" * rnd.randint(10, 200))
+        ev = json.dumps([round(t, 6), "o", text]) + "\n"
+        lines.append(ev)
+        total += len(ev)
+    with open(os.path.join(spool, sid + ".cast"), "w") as f:
+        f.writelines(lines)
+    if sealed:
+        meta.update(state="exited", exit_code=0, end_ns=(ms + 5000) * 1000000)
+        with open(os.path.join(spool, sid + ".json.tmp"), "w") as f:
+            json.dump({"manifest_version": 1, "session": meta, "commands": []}, f)
+            f.write("\n")
+        os.rename(os.path.join(spool, sid + ".json.tmp"), os.path.join(spool, sid + ".json"))
+    day = time.strftime("%Y-%m-%d", time.gmtime(ms / 1000))
+    print(sid, "sessions/date=%s/team-a/web-%d/app/%s.cast" % (day, i % 7, sid))
+PY
+}

@@ -1,0 +1,102 @@
+// ttyaudit-uploader: ships the spool to the store (an S3 bucket, or the local archive).
+//
+// While a session records, its new whole lines go up every live_interval_s as live chunks
+// (live/<id>/<seq>.part, see spool.h). Once sealed (<id>.json present), or once its recorder is
+// gone without sealing (the session is then sealed as "interrupted"), the session goes up as:
+//   sessions/date=.../<id>.cast   the recording (multipart above 8 MiB), with object lock and
+//                                 SSE when configured
+//   sessions/date=.../<id>.json   the manifest, byte for byte as the recorder wrote it
+//   index/date=.../node=.../<id>.json   the manifest plus "key", "cast_size", "cast_sha256"
+// in that order, each confirmed before the next; then the live chunks are deleted, then the
+// spool files. Progress is saved in <id>.upstate after every step, so a restart resumes.
+// With a file:// store there are no live chunks (the spool is already local) and sealed
+// sessions move into the archive under the same keys.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/result.h"
+#include "common/store.h"
+#include "uploader/spool.h"
+
+namespace ttyaudit {
+
+struct UploaderOptions {
+  Config config;
+  std::string store_url;  // empty: config.StoreUrl()
+  int jobs = 4;           // sessions uploaded in parallel
+  bool once = false;      // go through the spool once, then return
+  /// A session with no manifest, no flock on its .cast and no change for this long is treated
+  /// as interrupted (its recorder died) and sealed as such.
+  double interrupted_after_s = 30;
+  S3RetryPolicy retry;
+};
+
+/// Counters shown by --status (and written to <spool>/uploader.status).
+struct UploaderStats {
+  uint64_t sessions_sealed = 0;
+  uint64_t live_chunks = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t errors = 0;
+  std::string last_error;
+};
+
+class Uploader {
+ public:
+  Uploader(UploaderOptions opts, const Logger& log);
+
+  /// Runs until `stop` becomes true (the object in flight is finished first), or with
+  /// opts.once until every session in the spool has been handled once. `on_ready` is called
+  /// after the store has been opened and the first scan is queued. Returns an error when the
+  /// store cannot be opened, or with --once when some session failed.
+  Status Run(const std::atomic<bool>& stop, const std::function<void()>& on_ready);
+
+  UploaderStats stats() const;
+
+ private:
+  enum class JobKind { kLive, kSeal };
+  struct Job {
+    SpoolEntry entry;
+    JobKind kind;
+  };
+  struct Sched {
+    double next_due = 0;  // monotonic seconds
+    bool busy = false;
+    int failures = 0;
+  };
+
+  void Worker(Store& store);
+  Status DoLive(Store& store, const SpoolEntry& e);
+  Status DoSeal(Store& store, const SpoolEntry& e);
+  void Schedule(const std::vector<SpoolEntry>& spool, double now, bool first_pass);
+  void WriteStatus(uint64_t spool_bytes, size_t sessions);
+  PutOptions SealedPutOptions(const std::string& content_type) const;
+
+  UploaderOptions opts_;
+  const Logger& log_;
+  bool remote_ = false;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  std::map<std::string, Sched> sched_;
+  int busy_ = 0;
+  bool stopping_ = false;
+  UploaderStats stats_;
+  uint64_t failed_once_ = 0;
+};
+
+/// Text for `ttyaudit-uploader --status`: the backlog in the spool now, and the daemon's
+/// counters from <spool>/uploader.status when it runs. With `json`, one JSON object.
+Result<std::string> UploaderStatusReport(const Config& cfg, bool json);
+
+}  // namespace ttyaudit
