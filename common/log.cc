@@ -1,8 +1,8 @@
 #include "common/log.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include "common/ids.h"
@@ -32,6 +32,19 @@ int SyslogPriority(LogLevel level) {
   return LOG_INFO;
 }
 
+// libsystemd is opened only when there is a journal to log to: ttyaudit-runtime starts on
+// every runc call, and loading libsystemd with its six dependencies costs more than the rest
+// of a pass-through call.
+using JournalSend = int (*)(const char* format, ...);
+
+JournalSend LoadJournalSend() {
+  static JournalSend fn = [] {
+    void* lib = dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL);
+    return lib ? reinterpret_cast<JournalSend>(dlsym(lib, "sd_journal_send")) : nullptr;
+  }();
+  return fn;
+}
+
 }  // namespace
 
 Logger::Logger(std::string ident, std::string log_file)
@@ -56,8 +69,9 @@ void Logger::Log(LogLevel level, std::string_view message) const {
   if (use_journal_) {
     std::string msg(message);
     std::string id = "SYSLOG_IDENTIFIER=" + ident_;
-    if (sd_journal_send("MESSAGE=%s", msg.c_str(), "PRIORITY=%d", SyslogPriority(level),
-                        id.c_str(), nullptr) >= 0)
+    JournalSend send = LoadJournalSend();
+    if (send && send("MESSAGE=%s", msg.c_str(), "PRIORITY=%d", SyslogPriority(level), id.c_str(),
+                     nullptr) >= 0)
       return;
   }
   if (log_file_.empty()) return;

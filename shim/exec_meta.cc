@@ -1,8 +1,8 @@
 #include "shim/exec_meta.h"
 
+#include <dlfcn.h>
 #include <simdjson.h>
 #include <sys/stat.h>
-#include <systemd/sd-id128.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -87,11 +87,31 @@ std::string ContainerUserName(const std::string& rootfs, int64_t uid) {
   return "";
 }
 
+// sd_id128_get_machine() through a libsystemd opened only here (see common/log.cc for why it is
+// not linked), else /etc/machine-id as it would read it.
 std::string MachineIdText() {
-  sd_id128_t id;
-  if (sd_id128_get_machine(&id) < 0) return "";
-  char buf[SD_ID128_STRING_MAX];
-  return sd_id128_to_string(id, buf);
+  struct Id128 {
+    uint8_t bytes[16];
+  };
+  using GetMachine = int (*)(Id128*);
+  if (void* lib = dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL)) {
+    auto get = reinterpret_cast<GetMachine>(dlsym(lib, "sd_id128_get_machine"));
+    Id128 id{};
+    if (get && get(&id) >= 0) {
+      static const char kHex[] = "0123456789abcdef";
+      std::string s;
+      for (uint8_t b : id.bytes) {
+        s.push_back(kHex[b >> 4]);
+        s.push_back(kHex[b & 15]);
+      }
+      return s;
+    }
+  }
+  auto text = ReadSmallFile("/etc/machine-id", 64);
+  if (!text) return "";
+  std::string s = text.value();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s.size() == 32 ? s : "";
 }
 
 }  // namespace

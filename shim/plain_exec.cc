@@ -1,9 +1,12 @@
 #include "shim/plain_exec.h"
 
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 
 #include "common/spool_writer.h"
 #include "shim/control.h"
@@ -53,12 +56,36 @@ int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t runc_
     (void)SendControl(control, "fail:" + writer.message());
     return 1;
   }
+  // runc writes the pid file (a rename) before it exits, and the shim may remove it as soon
+  // as a short exec has ended, which on a busy node can be before we run again: read it when
+  // it appears, not when runc has exited.
+  const std::string& pid_file = ctx.args.exec.pid_file;
+  UniqueFd ino;
+  if (ctx.args.exec.detach && !pid_file.empty()) {
+    ino.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    std::string dir = pid_file.substr(0, pid_file.rfind('/') + 1);
+    if (ino && ::inotify_add_watch(ino.get(), dir.empty() ? "." : dir.c_str(),
+                                   IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+      ino.reset();
+  }
   (void)SendControl(control, "ready");
   ::close(control);
 
-  std::optional<int> runc_status = watcher.value()->WaitExit(runc_pid, -1);
+  pid_t exec_pid = 0;
+  std::optional<int> runc_status;
+  while (!runc_status) {
+    if (ctx.args.exec.detach && exec_pid == 0) exec_pid = ReadPid(pid_file);
+    int wait_ms = ino && exec_pid == 0 ? 0 : -1;
+    runc_status = watcher.value()->WaitExit(runc_pid, wait_ms);
+    if (runc_status || !ino || exec_pid != 0) continue;
+    struct pollfd p = {ino.get(), POLLIN, 0};
+    ::poll(&p, 1, 20);
+    char buf[4096];
+    while (::read(ino.get(), buf, sizeof buf) > 0) {
+    }
+  }
   int code = 0, sig = 0;
-  if (runc_status && (!WIFEXITED(*runc_status) || WEXITSTATUS(*runc_status) != 0)) {
+  if (!WIFEXITED(*runc_status) || WEXITSTATUS(*runc_status) != 0) {
     std::string path = writer.value()->path();
     writer.value().reset();
     ::unlink(path.c_str());
@@ -66,11 +93,14 @@ int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t runc_
   }
   std::optional<int> status = runc_status;
   if (ctx.args.exec.detach) {
-    pid_t exec_pid = ReadPid(ctx.args.exec.pid_file);
+    if (exec_pid == 0) exec_pid = ReadPid(pid_file);
     status.reset();
     if (exec_pid > 0) {
       watcher.value()->Watch(exec_pid);
       status = watcher.value()->WaitExit(exec_pid, -1);
+    } else {
+      ctx.log.Warning("session " + meta.id + ": no exec pid in `" + pid_file +
+                      "`: exit status unknown");
     }
   }
   std::string state = status ? ExitState(*status, code, sig) : "exited";

@@ -101,8 +101,28 @@ session_meta() {
 }
 # session_events ID CODE: the data of every event with that code, one JSON string per line.
 session_events() { tail -n +2 "$SPOOL/$1.cast" | jq -c --arg c "$2" 'select(.[1] == $c) | .[2]'; }
-# session_output ID: the output bytes as recorded (ttyaudit cat).
-session_output() { "$BIN/ttyaudit" cat "$1"; }
+# session_output ID: the output bytes as recorded, decoded as common/asciicast.h writes them
+# ("o" events; a "b" event carries the exact bytes of the event after it, in base64).
+session_output() {
+  python3 - "$SPOOL/$1.cast" <<'PY'
+import base64, json, sys
+out = sys.stdout.buffer
+raw = None
+with open(sys.argv[1], "rb") as f:
+    f.readline()
+    for line in f:
+        try:
+            t, code, data = json.loads(line)
+        except ValueError:
+            break  # a last line cut short
+        if code == "b":
+            raw = base64.b64decode(data)
+            continue
+        if code == "o":
+            out.write(raw if raw is not None else data.encode())
+        raw = None
+PY
+}
 # wait_sealed ID: waits until the session's manifest exists (the recorder sealed it).
 wait_sealed() { wait_for "${2:-10}" test -f "$SPOOL/$1.json"; }
 

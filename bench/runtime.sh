@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Benchmarks ttyaudit-runtime against plain runc, in one run, on a private containerd:
+#  - bulk output of `ctr task exec -t ID cat FILE` (throughput as the client receives it),
+#  - the added cost of a pass-through call (`ttyaudit-runtime state` vs `runc state`),
+#  - the added time to the first byte of a terminal exec (`ctr task exec -t ID echo x`).
+# Writes bench/results/runtime.json. Usage: BUILD=build bash bench/runtime.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export TTYAUDIT_BIN="${TTYAUDIT_BIN:-$ROOT/${BUILD:-build}/bin}"
+. "$ROOT/tests/lib/common.sh"
+. "$ROOT/tests/lib/rootfs.sh"
+. "$ROOT/tests/lib/containerd.sh"
+
+BULK_MIB=${BULK_MIB:-128}
+BULK_RUNS=${BULK_RUNS:-5}
+STATE_RUNS=${STATE_RUNS:-300}
+TTFB_RUNS=${TTFB_RUNS:-30}
+OUT="$ROOT/bench/results/runtime.json"
+RUNC=$(command -v runc) || fail "runc not installed (make deps)"
+RT="$BIN/ttyaudit-runtime"
+
+make_busybox_rootfs "$T/rootfs"
+(set +o pipefail; yes 'the quick brown fox jumps over the lazy dog 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ' |
+  head -c $((BULK_MIB << 20)) >"$T/rootfs/big.txt")
+use_ttyaudit_config
+start_containerd
+ctr_run_bg plain "$T/rootfs" "$RUNC" -- sleep 100000
+ctr_run_bg rec "$T/rootfs" "$RT" -- sleep 100000
+CTR=(ctr --address "$CTR_SOCK" -n "$CTR_NS" task exec --fifo-dir "$T/containerd/fifo")
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# Bulk: alternate plain and recorded runs so that both see the same machine state.
+echo "bulk: ${BULK_RUNS} x ${BULK_MIB} MiB through ctr task exec -t" >&2
+for i in $(seq "$BULK_RUNS"); do
+  for id in plain rec; do
+    s=$(date +%s.%N)
+    ctr_exec_tty "$id" "bulk-$id-$i" cat /big.txt >/dev/null
+    echo "$(date +%s.%N) - $s" | bc >>"$T/bulk-$id.s"
+  done
+  rm -f "$SPOOL"/*.cast "$SPOOL"/*.json  # keep the disk from filling: the record is not measured
+done
+bulk_plain=$(median <"$T/bulk-plain.s")
+bulk_rec=$(median <"$T/bulk-rec.s")
+
+# Pass-through: the same `state` call through each binary, timed in one loop of many calls.
+R="$RUNC_ROOT/$CTR_NS"
+echo "state: ${STATE_RUNS} calls each" >&2
+time_state() {
+  local bin=$1 s e
+  s=$(date +%s%N)
+  for _ in $(seq "$STATE_RUNS"); do "$bin" --root "$R" state plain >/dev/null; done
+  e=$(date +%s%N)
+  echo "($e - $s) / $STATE_RUNS / 1000000" | bc -l
+}
+state_runc_ms=$(time_state "$RUNC")
+state_rt_ms=$(time_state "$RT")
+state_runc_ms2=$(time_state "$RUNC")
+state_rt_ms2=$(time_state "$RT")
+state_runc_ms=$(printf '%s\n%s\n' "$state_runc_ms" "$state_runc_ms2" | sort -g | head -n 1)
+state_rt_ms=$(printf '%s\n%s\n' "$state_rt_ms" "$state_rt_ms2" | sort -g | head -n 1)
+
+# Time to first byte of a terminal exec, and its total time.
+echo "first byte: ${TTFB_RUNS} execs each" >&2
+for id in plain rec; do
+  : >"$T/ttfb-$id.all"
+  for i in $(seq "$TTFB_RUNS"); do
+    python3 "$ROOT/bench/runtime_ttfb.py" 1 -- "${CTR[@]}" --exec-id "ttfb-$id-$i" -t "$id" echo x |
+      jq -c '.[0]' >>"$T/ttfb-$id.all"
+  done
+done
+ttfb_plain=$(jq -r '.[0]' "$T/ttfb-plain.all" | median)
+ttfb_rec=$(jq -r '.[0]' "$T/ttfb-rec.all" | median)
+total_plain=$(jq -r '.[1]' "$T/ttfb-plain.all" | median)
+total_rec=$(jq -r '.[1]' "$T/ttfb-rec.all" | median)
+
+bytes=$((BULK_MIB << 20))
+jq -n \
+  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
+  --argjson cores "$(nproc)" \
+  --argjson mib "$BULK_MIB" --argjson runs "$BULK_RUNS" \
+  --argjson bp "$bulk_plain" --argjson br "$bulk_rec" --argjson bytes "$bytes" \
+  --argjson sr "$state_runc_ms" --argjson st "$state_rt_ms" --argjson sn "$STATE_RUNS" \
+  --argjson tp "$ttfb_plain" --argjson tr "$ttfb_rec" --argjson tn "$TTFB_RUNS" \
+  --argjson op "$total_plain" --argjson otot "$total_rec" \
+  '{
+    date: $date, cpu: $cpu, cores: $cores,
+    bulk_output: {
+      what: "ctr task exec -t ID cat FILE, client output to /dev/null, median of runs",
+      mib: $mib, runs: $runs,
+      plain_runc_s: $bp, ttyaudit_s: $br,
+      plain_runc_mib_s: ($mib / $bp), ttyaudit_mib_s: ($mib / $br),
+      ratio: ($bp / $br), target_ratio_min: 0.95
+    },
+    passthrough_state: {
+      what: "RUNTIME --root R state ID, mean over calls (best of two loops)",
+      calls: $sn, runc_ms: $sr, ttyaudit_ms: $st, added_ms: ($st - $sr), target_added_ms_max: 2
+    },
+    first_byte: {
+      what: "ctr task exec -t ID echo x: time to the first byte at the client, median",
+      runs: $tn, plain_runc_ms: ($tp * 1000), ttyaudit_ms: ($tr * 1000),
+      added_ms: (($tr - $tp) * 1000), target_added_ms_max: 20,
+      exec_total_plain_ms: ($op * 1000), exec_total_ttyaudit_ms: ($otot * 1000)
+    }
+  }' | tee "$OUT"
