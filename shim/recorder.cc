@@ -14,6 +14,7 @@
 
 #include "common/console_proxy.h"
 #include "common/ids.h"
+#include "common/proc_tracker.h"
 #include "common/pty.h"
 #include "common/spool_writer.h"
 #include "shim/console_socket.h"
@@ -27,6 +28,7 @@ namespace {
 
 constexpr int kMaxExitHoldMs = 1000;
 constexpr int kExitStatusMs = 5000;
+constexpr int kTrackerGraceMs = 200;
 
 // Removes a session file that never became a session (runc failed, or the handover did).
 void Discard(std::unique_ptr<SessionWriter>& w) {
@@ -79,10 +81,6 @@ void Seal(SessionWriter& w, const std::optional<int>& status, const Logger& log)
 int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term) {
   const Logger& log = ctx.log;
   BlockProxySignals();
-  std::unique_ptr<ExitWatcher> watcher;
-  if (auto w = ExitWatcher::Open(); w.ok()) watcher = std::move(w.value());
-  else log.Warning("session " + meta.id + ": exit status will be unknown: " + w.message());
-
   meta.recorder_pid = ::getpid();
   SessionWriterOptions opts;
   opts.record_input = ctx.config.record_input;
@@ -95,18 +93,45 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
     return 1;
   }
   std::unique_ptr<SessionWriter> writer = std::move(created.value());
+
+  // What ran in the session (issue: commands, hidden processes): subscribed before runc runs,
+  // rooted at runc, then narrowed to the exec's process. Fail-open: the screen is still
+  // recorded without it. Without the tracker, a plain exit watcher gives the exit status in
+  // case the exit hold below cannot attach.
+  std::unique_ptr<ProcTracker> tracker;
+  std::unique_ptr<ExitWatcher> watcher;
+  ProcTrackerOptions topts;
+  topts.session_start_mono_ns = MonotonicNanos() - static_cast<int64_t>(writer->Now() * 1e9);
+  if (auto t = ProcTracker::Open(topts); t.ok()) {
+    tracker = std::move(t.value());
+  } else {
+    log.Warning("session " + meta.id + ": processes not tracked: " + t.message());
+    if (auto w = ExitWatcher::Open(); w.ok()) watcher = std::move(w.value());
+    else log.Warning("session " + meta.id + ": exit status may be unknown: " + w.message());
+  }
   if (!SendControl(control, "ready")) {
     Discard(writer);
     return 1;
   }
 
   auto go = ReceiveControl(control, -1);
+  if (go.ok() && !go->eof && go->text.rfind("runc:", 0) == 0) {
+    pid_t runc_pid = static_cast<pid_t>(std::atoi(go->text.c_str() + 5));
+    if (tracker && runc_pid > 0) {
+      if (auto st = tracker->Start(runc_pid); !st) {
+        log.Warning("session " + meta.id + ": processes not tracked: " + st.message());
+        tracker.reset();
+      }
+    }
+    go = ReceiveControl(control, -1);
+  }
   if (!go.ok() || go->eof || go->text.rfind("go:", 0) != 0 || !go->fd) {
     Discard(writer);
     return 0;
   }
   pid_t exec_pid = static_cast<pid_t>(std::atoi(go->text.c_str() + 3));
   if (watcher && exec_pid > 0) watcher->Watch(exec_pid);
+  if (tracker && exec_pid > 0) tracker->Reroot(exec_pid);
   UniqueFd inner = std::move(go->fd);
   // Held at its exit until its last output is on the outer pty (see exit_hold.h).
   auto drain_fd = std::make_shared<UniqueFd>(::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3));
@@ -162,6 +187,12 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   if (hold) status = hold->WaitExit(kExitStatusMs);
   if (!status && watcher && exec_pid > 0) status = watcher->WaitExit(exec_pid, kExitStatusMs);
   hold.reset();
+  if (tracker) {
+    tracker->Stop(status ? kTrackerGraceMs : kExitStatusMs);
+    int ws = 0;
+    if (!status && tracker->RootExited(&ws)) status = ws;
+    writer->SetManifestExtra(tracker->ManifestMembers());
+  }
   Seal(*writer, status, log);
   return 0;
 }

@@ -4,7 +4,8 @@
 // Protocol on the control socket (wrapper <-> recorder):
 //   recorder: "ready"                 the session file exists; runc may run
 //             "fail:<why>"            recording cannot start (the wrapper applies the policy)
-//   wrapper:  "go:<exec pid>" + fd    runc succeeded; the fd is runc's (inner) pty master
+//   wrapper:  "runc:<pid>"            runc started (the process tracker roots there)
+//             "go:<exec pid>" + fd    runc succeeded; the fd is runc's (inner) pty master
 //             "abort" or EOF          runc failed: the recorder removes its file and exits
 //   recorder: "handed"                the outer master is on the shim's console socket
 //             "fail:<why>"            it is not: the wrapper hands the inner master over itself

@@ -91,6 +91,7 @@ int RunTerminalExec(const ExecContext& ctx) {
     (void)SendControl(control->get(), "abort");
     return Unrecorded(ctx, meta.k8s_namespace, pid.message());
   }
+  (void)SendControl(control->get(), "runc:" + std::to_string(pid.value()));
   auto code = WaitExitCode(pid.value());
   if (!code || code.value() != 0) {
     // runc said why in its --log; the shim shows that, as without ttyaudit.

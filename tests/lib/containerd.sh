@@ -14,6 +14,7 @@ start_containerd() {
   command -v containerd >/dev/null || skip "containerd not installed (make deps)"
   local d="$T/containerd"
   mkdir -p "$d/root" "$d/state" "$d/fifo"
+  mkfifo "$T/no-input.fifo"  # ctr_exec_tty's stdin, made once (concurrent execs share it)
   CTR_SOCK="$d/containerd.sock"
   cat >"$d/config.toml" <<TOML
 version = 2
@@ -193,7 +194,7 @@ ctr_exec_tty() {
   for q in "$@"; do cmd+=" $(printf '%q' "$q")"; done
   # stdin: a FIFO opened read-write, which never reaches EOF (script(1) types something into
   # the session when its stdin ends, and the echo would land in the output at random).
-  [[ -p "$T/no-input.fifo" ]] || mkfifo "$T/no-input.fifo"
+  [[ -p "$T/no-input.fifo" ]] || mkfifo "$T/no-input.fifo" 2>/dev/null || [[ -p "$T/no-input.fifo" ]]
   script -qec "$cmd" /dev/null 0<>"$T/no-input.fifo"
 }
 
