@@ -1,0 +1,19 @@
+# A signal to the recorder ends the session as a hang-up would, restores the user's terminal
+# mode, records how it ended, and rec exits 128+N.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/rec.sh"
+tmx new-session -d -s outer -x 80 -y 24 "env TTYAUDIT_CONFIG=$TTYAUDIT_CONFIG PS1='outer$ ' /bin/sh"
+tmx_wait_text outer 'outer$'
+tmx send-keys -t outer "stty -g > $T/before; $TA rec -q -- /bin/sh; echo rc=\$? > $T/rc; stty -g > $T/after" Enter
+wait_for 10 test -n "$("$TA" search --json 2>/dev/null)"
+id=$("$TA" search --json | jq -r .id)
+pid=$(head -n 1 "$SPOOL/$id.cast" | jq -r .ttyaudit.recorder_pid)
+wait_for 10 test "$(stty -F "$(tmx display -p -t outer '#{pane_tty}')" -g)" != "$(cat "$T/before")"
+kill -TERM "$pid"
+wait_for 10 test -s "$T/after"
+assert_eq "$(cat "$T/after")" "$(cat "$T/before")" "terminal mode after SIGTERM"
+rc=$(sed 's/rc=//' "$T/rc")
+[[ $rc -ge 128 ]] || fail "rec exit status $rc: want 128+N (the shell was hung up)"
+state=$(session_field "$id" state)
+[[ $state == signaled || $state == exited ]] || fail "state $state"
+ok "terminal restored after SIGTERM (rec exit $rc, session $state)"
