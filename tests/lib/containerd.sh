@@ -175,6 +175,10 @@ check_tty_script_record() {
   assert_contains "$sizes" "100x30" "initial size"
   assert_contains "$sizes" "120x40" "resized size"
   ok "record: output, input (with Ctrl-C), sizes 100x30 and 120x40"
+  # The process tracker lists what ran, the interrupted sleep included.
+  jq -e '[.commands[]?.argv | join(" ")] | index("sleep 30") != null' "$SPOOL/$id.json" >/dev/null ||
+    fail "manifest commands lack sleep 30: $(jq -c '[.commands[]?.argv]' "$SPOOL/$id.json")"
+  ok "manifest: the tracked processes include sleep 30"
 }
 
 # terminal_sessions: ids of the recorded terminal sessions.
