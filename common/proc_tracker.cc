@@ -76,6 +76,10 @@ pid_t ReadParentPid(pid_t pid) {
   return static_cast<pid_t>(strtol(stat.c_str() + rp + 4, nullptr, 10));
 }
 
+}  // namespace
+
+namespace {
+
 double Offset(int64_t t, int64_t start) {
   return t <= 0 ? 0.0 : static_cast<double>(t - start) / 1e9;
 }
@@ -129,6 +133,7 @@ void ProcessTable::AddRecord(ProcessRecord r) {
   }
   live_[r.pid] = records_.size();
   records_.push_back(std::move(r));
+  ++live_version_;
 }
 
 void ProcessTable::AddRoot(pid_t pid, int64_t now_mono_ns) {
@@ -236,8 +241,10 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
   r->argv = std::move(s.argv);  // empty when it was gone before we looked: unknown
   r->argv_from_comm = s.argv_from_comm;
   if (!s.cwd.empty()) r->cwd = std::move(s.cwd);
-  if (s.uid >= 0) r->uid = s.uid;
-  if (s.euid >= 0) r->euid = s.euid;
+  // Ids change only through commit_creds(), which sends a UID event: /proc, read later than
+  // the exec, may already show a change still queued behind it.
+  if (r->uid < 0) r->uid = s.uid;
+  if (r->euid < 0) r->euid = s.euid;
   if (auto e = uid_pending_exec_.find(pid); e != uid_pending_exec_.end()) {
     // The change came with this exec only if the program is setuid to the new euid; else it
     // was a setuid() just before the exec (a runtime or su switching users).
@@ -246,6 +253,13 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
     uid_pending_exec_.erase(e);
   }
   if (r->top_level) commands_.push_back(CommandEvent{t, pid, r->argv});
+}
+
+std::vector<pid_t> ProcessTable::LivePids() const {
+  std::vector<pid_t> out;
+  out.reserve(live_.size());
+  for (const auto& [pid, index] : live_) out.push_back(pid);
+  return out;
 }
 
 void ProcessTable::OnUid(pid_t pid, uint32_t ruid, uint32_t euid, int64_t t) {
@@ -384,39 +398,68 @@ constexpr uint32_t kEv = NLMSG_HDRLEN + sizeof(cn_msg);
 constexpr uint32_t kWhat = kEv + offsetof(proc_event, what);
 constexpr uint32_t kData = kEv + offsetof(proc_event, event_data);
 
-// Classic BPF: keep acks (NONE), process forks (child_pid == child_tgid), EXEC, UID and
-// process exits (process_pid == process_tgid); drop threads and every other event type.
-// Absolute loads are big-endian: compare `what` with htonl() of the constant; pid equality
-// is unaffected by byte order.
-std::vector<sock_filter> ProcEventFilter() {
+// Classic BPF on each datagram. Kept: acks (NONE), process forks (child_pid == child_tgid),
+// EXEC, UID and process exits (process_pid == process_tgid); threads and every other event type
+// are dropped. With `pids`, only events about the tracked set pass too: forks whose parent is
+// in it, and exec, uid change and exit of its members (the tgid, for a fork the parent's, is
+// the second word of each of these events). Two instructions per pid; over kMaxFilterPids
+// the table alone does the selection. Absolute loads are big-endian: constants go through
+// htonl(); equality between two loaded fields is unaffected.
+constexpr size_t kMaxFilterPids = 1500;
+std::vector<sock_filter> ProcFilter(const std::vector<pid_t>* pids) {
   auto stmt = [](uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; };
   auto jeq = [](uint32_t k, uint8_t jt, uint8_t jf) {
     return sock_filter{BPF_JMP | BPF_JEQ | BPF_K, jt, jf, k};
   };
+  auto jeq_x = [](uint8_t jt, uint8_t jf) {
+    return sock_filter{BPF_JMP | BPF_JEQ | BPF_X, jt, jf, 0};
+  };
+  const uint32_t ld = BPF_LD | BPF_W | BPF_ABS;
   const uint32_t fork_pid = kEv + offsetof(proc_event, event_data.fork.child_pid);
   const uint32_t fork_tgid = kEv + offsetof(proc_event, event_data.fork.child_tgid);
   const uint32_t exit_pid = kEv + offsetof(proc_event, event_data.exit.process_pid);
   const uint32_t exit_tgid = kEv + offsetof(proc_event, event_data.exit.process_tgid);
-  return {
-      stmt(BPF_LD | BPF_W | BPF_ABS, kWhat),            // 0  A = what
-      jeq(htonl(proc_event::PROC_EVENT_FORK), 5, 0),    // 1  -> 7
-      jeq(htonl(proc_event::PROC_EVENT_EXIT), 8, 0),    // 2  -> 11
-      jeq(htonl(proc_event::PROC_EVENT_EXEC), 13, 0),   // 3  -> 17 accept
-      jeq(htonl(proc_event::PROC_EVENT_UID), 12, 0),    // 4  -> 17 accept
-      jeq(htonl(proc_event::PROC_EVENT_NONE), 11, 0),   // 5  -> 17 accept
-      stmt(BPF_RET | BPF_K, 0),                         // 6  drop
-      stmt(BPF_LD | BPF_W | BPF_ABS, fork_pid),         // 7
-      stmt(BPF_MISC | BPF_TAX, 0),                      // 8  X = child_pid
-      stmt(BPF_LD | BPF_W | BPF_ABS, fork_tgid),        // 9
-      sock_filter{BPF_JMP | BPF_JEQ | BPF_X, 6, 5, 0},  // 10 == -> 17, else -> 16
-      stmt(BPF_LD | BPF_W | BPF_ABS, exit_pid),         // 11
-      stmt(BPF_MISC | BPF_TAX, 0),                      // 12
-      stmt(BPF_LD | BPF_W | BPF_ABS, exit_tgid),        // 13
-      sock_filter{BPF_JMP | BPF_JEQ | BPF_X, 2, 1, 0},  // 14 == -> 17, else -> 16
-      stmt(BPF_RET | BPF_K, 0),                         // 15 (unused)
-      stmt(BPF_RET | BPF_K, 0),                         // 16 drop
-      stmt(BPF_RET | BPF_K, 0xffffffff),                // 17 accept
+  constexpr size_t kTgid = offsetof(proc_event, event_data.exec.process_tgid);
+  static_assert(kTgid == offsetof(proc_event, event_data.fork.parent_tgid));
+  static_assert(kTgid == offsetof(proc_event, event_data.id.process_tgid));
+  static_assert(kTgid == offsetof(proc_event, event_data.exit.process_tgid));
+  std::vector<sock_filter> f = {
+      stmt(ld, kWhat),                                 // 0
+      jeq(htonl(proc_event::PROC_EVENT_FORK), 5, 0),   // 1 -> 7
+      jeq(htonl(proc_event::PROC_EVENT_EXIT), 8, 0),   // 2 -> 11
+      jeq(htonl(proc_event::PROC_EVENT_EXEC), 13, 0),  // 3 -> 17
+      jeq(htonl(proc_event::PROC_EVENT_UID), 12, 0),   // 4 -> 17
+      jeq(htonl(proc_event::PROC_EVENT_NONE), 10, 0),  // 5 -> 16
+      stmt(BPF_RET | BPF_K, 0),                        // 6 drop
+      stmt(ld, fork_pid),                              // 7
+      stmt(BPF_MISC | BPF_TAX, 0),                     // 8
+      stmt(ld, fork_tgid),                             // 9
+      jeq_x(6, 4),                                     // 10 -> 17 | 15
+      stmt(ld, exit_pid),                              // 11
+      stmt(BPF_MISC | BPF_TAX, 0),                     // 12
+      stmt(ld, exit_tgid),                             // 13
+      jeq_x(2, 0),                                     // 14 -> 17 | 15
+      stmt(BPF_RET | BPF_K, 0),                        // 15 drop
+      stmt(BPF_RET | BPF_K, 0xffffffff),               // 16 accept
   };
+  if (pids == nullptr || pids->size() > kMaxFilterPids) {
+    f.push_back(stmt(BPF_RET | BPF_K, 0xffffffff));  // 17 accept
+    return f;
+  }
+  f.push_back(stmt(ld, kEv + kTgid));  // 17: is the (parent) tgid tracked?
+  for (pid_t p : *pids) {
+    f.push_back(jeq(htonl(static_cast<uint32_t>(p)), 0, 1));
+    f.push_back(stmt(BPF_RET | BPF_K, 0xffffffff));
+  }
+  f.push_back(stmt(BPF_RET | BPF_K, 0));
+  return f;
+}
+
+Status AttachFilter(int fd, const std::vector<sock_filter>& code) {
+  sock_fprog prog{static_cast<unsigned short>(code.size()), const_cast<sock_filter*>(code.data())};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return SysError("setsockopt SO_ATTACH_FILTER", "proc connector", errno);
+  return {};
 }
 
 bool KernelAtLeast(int major, int minor) {
@@ -445,20 +488,15 @@ Status Subscribe(int fd, const void* payload, size_t len) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions& opts) {
-  std::unique_ptr<ProcTracker> t(new ProcTracker());
-  t->opts_ = opts;
-  t->table_ = ProcessTable(opts.reader);
-  t->sock_.reset(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR));
-  if (!t->sock_) return SysError("socket", "proc connector (NETLINK_CONNECTOR)", errno);
-  int fd = t->sock_.get();
-  // Under load the thread may be descheduled; the buffer holds the burst meanwhile.
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &opts.rcvbuf_bytes, sizeof(int)) < 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opts.rcvbuf_bytes, sizeof(int));
-  std::vector<sock_filter> code = ProcEventFilter();
-  sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
-  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
-    return SysError("setsockopt SO_ATTACH_FILTER", "proc connector", errno);
+// A subscribed proc connector socket that passes every process event (ProcFilter(nullptr)).
+Result<UniqueFd> OpenProcSocket(int rcvbuf_bytes) {
+  UniqueFd sock(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR));
+  if (!sock) return SysError("socket", "proc connector (NETLINK_CONNECTOR)", errno);
+  int fd = sock.get();
+  // The idle drain interval and scheduling delays must fit: the buffer holds the backlog.
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_bytes, sizeof(int)) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(int));
+  if (auto st = AttachFilter(fd, ProcFilter(nullptr)); !st) return Error{st.message()};
   sockaddr_nl addr{};
   addr.nl_family = AF_NETLINK;
   addr.nl_groups = CN_IDX_PROC;
@@ -474,6 +512,19 @@ Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions&
     uint32_t op = PROC_CN_MCAST_LISTEN;
     if (auto s = Subscribe(fd, &op, sizeof op); !s) return Error{s.message()};
   }
+  return sock;
+}
+
+Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions& opts) {
+  std::unique_ptr<ProcTracker> t(new ProcTracker());
+  t->opts_ = opts;
+  t->table_ = ProcessTable(opts.reader);
+  auto all = OpenProcSocket(opts.rcvbuf_bytes);
+  if (!all) return all.error();
+  t->sock_ = std::move(all.value());
+  auto wake = OpenProcSocket(64 << 10);  // only wake-ups: overflowing it loses nothing
+  if (!wake) return wake.error();
+  t->wake_ = std::move(wake.value());
   t->command_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   t->stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!t->command_fd_ || !t->stop_fd_) return SysError("eventfd", "proc tracker", errno);
@@ -486,6 +537,7 @@ Status ProcTracker::Start(pid_t root_pid) {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_) return Error{"proc tracker: already started"};
   table_.AddRoot(root_pid, MonotonicNanos());
+  UpdateFilter();
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
   return {};
@@ -494,6 +546,8 @@ Status ProcTracker::Start(pid_t root_pid) {
 void ProcTracker::Reroot(pid_t pid) {
   std::lock_guard<std::mutex> lock(mu_);
   table_.Reroot(pid, MonotonicNanos());
+  filter_version_ = ~0ULL;  // shrink the filter to the new tree
+  UpdateFilter();
   pending_commands_.clear();  // rebuilt by Reroot for the new root
   std::vector<CommandEvent> cmds = table_.TakeCommands();
   pending_commands_ = std::move(cmds);
@@ -515,13 +569,28 @@ void ProcTracker::Loop() {
     if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0)
       setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10);
   }
-  pollfd fds[2] = {{sock_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
   for (;;) {
-    int n = poll(fds, 2, -1);
+    bool active;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active = table_.live_count() > 1 || MonotonicNanos() - last_hit_ns_ < kActiveLingerNs;
+    }
+    // Idle (the session's shell waits for input): wake for the tracked set's own events, and
+    // read the host's backlog in batches. Active: read every event as it comes.
+    pollfd fds[3] = {{stop_fd_.get(), POLLIN, 0},
+                     {wake_.get(), POLLIN, 0},
+                     {active ? sock_.get() : -1, POLLIN, 0}};
+    int n = poll(fds, 3, active ? kActiveRecheckMs : kIdleDrainMs);
     if (n < 0 && errno != EINTR) break;
-    if (fds[1].revents) break;
-    if (fds[0].revents) Drain();
+    if (fds[0].revents) break;
+    if (fds[1].revents) DrainWake();
+    Drain();
   }
+}
+
+void ProcTracker::DrainWake() {
+  char buf[4096];
+  while (recv(wake_.get(), buf, sizeof buf, MSG_DONTWAIT) > 0) ++wakeups_;
 }
 
 void ProcTracker::Drain() {
@@ -556,7 +625,9 @@ void ProcTracker::Drain() {
     std::lock_guard<std::mutex> lock(mu_);
     for (int i = 0; i < n; ++i) {
       if (from[i].nl_pid != 0) continue;  // only the kernel speaks for the proc connector
-      HandleMessage(bufs[i], msgs[i].msg_len);
+      if (HandleMessage(bufs[i], msgs[i].msg_len)) last_hit_ns_ = now;
+      // The wake-up socket must know a new child at once: its exec may follow in microseconds.
+      if (table_.live_version() != filter_version_) UpdateFilter();
     }
     if (n > 0 && msgs[0].msg_len >= kData) {  // the oldest of the batch waited longest
       uint64_t ts;
@@ -577,16 +648,18 @@ void ProcTracker::Drain() {
   }
 }
 
-void ProcTracker::HandleMessage(const char* data, size_t len) {
-  if (len < kData) return;
+bool ProcTracker::HandleMessage(const char* data, size_t len) {
+  if (len < kData) return false;
   const auto* nh = reinterpret_cast<const nlmsghdr*>(data);
-  if (nh->nlmsg_type != NLMSG_DONE || nh->nlmsg_len > len) return;
+  if (nh->nlmsg_type != NLMSG_DONE || nh->nlmsg_len > len) return false;
   const auto* cn = reinterpret_cast<const cn_msg*>(NLMSG_DATA(nh));
-  if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC) return;
+  if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC) return false;
   proc_event ev;
   memset(&ev, 0, sizeof ev);
   memcpy(&ev, data + kEv, std::min(len - kEv, sizeof ev));
   const int64_t t = static_cast<int64_t>(ev.timestamp_ns);
+  // The (parent's, for a fork) tgid is the second word of every event kept.
+  const bool hit = table_.Tracks(ev.event_data.exec.process_tgid);
   switch (ev.what) {
     case proc_event::PROC_EVENT_FORK:
       table_.OnFork(ev.event_data.fork.parent_tgid, ev.event_data.fork.child_pid,
@@ -606,6 +679,7 @@ void ProcTracker::HandleMessage(const char* data, size_t len) {
     default:
       break;
   }
+  return hit;
 }
 
 void ProcTracker::Rescan() {
@@ -621,6 +695,17 @@ void ProcTracker::Rescan() {
   closedir(d);
   std::lock_guard<std::mutex> lock(mu_);
   table_.Resync(procs, MonotonicNanos());
+}
+
+// Called with mu_ held.
+void ProcTracker::UpdateFilter() {
+  std::vector<pid_t> pids = table_.LivePids();
+  filter_version_ = table_.live_version();
+  filter_size_ = pids.size();
+  ++filter_updates_;
+  if (!AttachFilter(wake_.get(), ProcFilter(&pids)).ok()) {
+    (void)AttachFilter(wake_.get(), ProcFilter(nullptr));  // correct, only costlier
+  }
 }
 
 std::vector<CommandEvent> ProcTracker::TakeCommands() {

@@ -8,31 +8,38 @@
 // execs and su/sudo both show), and exit with the raw wait status. Its one weakness is scale:
 // it is a host-wide broadcast, so a subscriber sees every process event of the node.
 //
-// How a session avoids paying for the whole host:
-//  - Each recorder opens its own socket (recorders are separate short-lived processes and a
-//    node-wide daemon would be one more thing that must be running for a session to be
-//    recorded at all). The kernel drops, before queueing on our socket, every event type we do
-//    not need (PROC_CN_MCAST_LISTEN with a proc_input event mask, Linux >= 6.6), and a classic
-//    BPF socket filter drops statically what the mask cannot: thread creation (fork events
-//    with child_pid != child_tgid), thread exits (process_pid != process_tgid), and the other
-//    event types on kernels older than 6.6. A busy Go or Java program's threads cost nothing.
-//  - A filter on "is the parent in my tracked set" cannot be expressed statically, and
-//    re-attaching a filter at each fork loses a child's exec when it races the re-attach, so
-//    what is left (fork, exec, exit of processes: three events per process started on the
-//    host) reaches every recorder. The tracker reads them on its own thread with recvmmsg (up
-//    to 64 per system call) and checks each against a hash set: a few hundred nanoseconds per
-//    event, and the pty proxy never waits for it. bench/tracking.sh measures it with a
-//    2,000 forks/s load beside idle sessions (results in bench/results/tracking.json).
-//  - Only tracked processes cost more: /proc/PID/{cmdline,cwd,status} are read at their exec
-//    event. Event times come from the event (CLOCK_MONOTONIC), not from when we read it.
-//  - eBPF (tracepoints sched_process_fork/exec/exit with the tracked set in a map that the fork
-//    program extends in the kernel) is the upgrade that makes an idle session cost nothing;
-//    it needs a BPF toolchain and BTF and is not built here.
+// How a session avoids paying for the whole host. Each recorder is its own short-lived
+// process; a node-wide tracker daemon would be one more thing that must run for a session to
+// be recorded at all, so each tracker opens its own sockets, and makes them cheap:
+//  - The kernel drops every event type we do not need before queueing (PROC_CN_MCAST_LISTEN
+//    with a proc_input event mask, Linux >= 6.6), and a classic BPF socket filter drops what
+//    the mask cannot: thread creation (child_pid != child_tgid), thread exits (process_pid !=
+//    process_tgid), and the other types on older kernels. Threads of busy Go or Java programs
+//    cost nothing.
+//  - Two sockets. The wake-up socket's filter passes only events about the tracked set (forks
+//    whose parent is in it; exec, uid change, exit of its members), rebuilt at once when the
+//    set grows. The record socket passes every process event and is the ordered, complete
+//    stream the table is built from. A filter on the tracked set alone cannot be the record:
+//    a new child can exec and exit before its pid is added (measured here: up to 28 of 100
+//    /bin/true lost that race on a loaded 2-core VM, where a wake-up can take a millisecond).
+//  - Idle (only the session's shell alive, nothing tracked for 0.5 s): the thread sleeps on
+//    the wake-up socket and reads the record socket's backlog every 50 ms in batches of 64
+//    (recvmmsg), a fraction of a microsecond per event. Active (a command runs): it reads the
+//    record socket as events come, so argv is read from /proc right at each exec.
+//  - Measured by bench/tracking.sh (results in bench/results/tracking.json): an idle session
+//    beside a fork loop costs about 0.4% of a core; with one socket read per event it was
+//    about 4% (11 us per event, nearly all of it the wake-up).
+//  - eBPF (sched_process_fork/exec/exit tracepoints with the tracked set in a map that the
+//    fork program extends in the kernel) is the upgrade that makes an idle session cost
+//    nothing and closes the argv race; it needs a BPF toolchain and BTF and is not built here.
+//
+// Events carry their own time (CLOCK_MONOTONIC), so batching does not blur start and end.
 //
 // Limits: argv is read from /proc when the exec event is handled; a process that exits first
-// (a /bin/true) is still recorded from its fork/exec/exit events, with argv [comm] and
-// argv_from_comm set. A receive buffer overrun (ENOBUFS) is counted in lost_events and
-// tracked processes are re-found by scanning /proc.
+// is still recorded from its fork/exec/exit events, with argv [comm] (argv_from_comm) if it is
+// a zombie, or an empty argv once reaped. A program that runs as a fork without exec (busybox
+// ash runs rm, cp, ... that way) shows its shell's argv with exec false. A receive buffer overrun
+// (ENOBUFS) is counted in lost_events and tracked processes are re-found by scanning /proc.
 #pragma once
 
 #include <sys/types.h>
@@ -119,6 +126,11 @@ class ProcessTable {
   void OnExec(pid_t pid, int64_t t);
   void OnUid(pid_t pid, uint32_t ruid, uint32_t euid, int64_t t);
   void OnExit(pid_t pid, pid_t tgid, uint32_t wait_status, int64_t t);
+  /// Changes whenever a pid is added to the tracked set.
+  uint64_t live_version() const { return live_version_; }
+  size_t live_count() const { return live_.size(); }
+  std::vector<pid_t> LivePids() const;
+
   /// After lost events: `procs` is every (pid, ppid) on the host now. Adopts untracked
   /// descendants of tracked processes and ends tracked processes that are gone.
   void Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, int64_t now_mono_ns);
@@ -147,6 +159,7 @@ class ProcessTable {
   std::vector<Escalation> escalations_;
   std::vector<CommandEvent> commands_;
   std::unordered_map<pid_t, size_t> uid_pending_exec_;  // pid -> escalation a next exec explains
+  uint64_t live_version_ = 0;
 };
 
 struct ProcTrackerOptions {
@@ -206,11 +219,18 @@ class ProcTracker {
   ProcTracker() = default;
   void Loop();
   void Drain();
-  void HandleMessage(const char* data, size_t len);
+  /// Feeds one datagram to the table; true if it was about a tracked process.
+  bool HandleMessage(const char* data, size_t len);
+  void DrainWake();
   void Rescan();
+  void UpdateFilter();
 
   ProcTrackerOptions opts_;
-  UniqueFd sock_;
+  static constexpr int64_t kActiveLingerNs = 500'000'000;  // idle again after 0.5 s quiet
+  static constexpr int kActiveRecheckMs = 100;
+  static constexpr int kIdleDrainMs = 50;
+  UniqueFd sock_;  // every process event of the host: the record, read in order
+  UniqueFd wake_;  // only the tracked set's events (filter kept up to date): wake-ups
   UniqueFd command_fd_;
   UniqueFd stop_fd_;
   std::thread thread_;
@@ -220,6 +240,11 @@ class ProcTracker {
   uint64_t lost_ = 0;
   uint64_t read_ = 0;
   int64_t max_lag_ns_ = 0;
+  uint64_t filter_version_ = ~0ULL;  // table live_version() the socket filter was built for
+  size_t filter_size_ = 0;
+  uint64_t filter_updates_ = 0;
+  uint64_t wakeups_ = 0;
+  int64_t last_hit_ns_ = 0;  // last event about a tracked process (CLOCK_MONOTONIC)
   bool started_ = false;
   bool stopped_ = false;
 };
