@@ -41,7 +41,13 @@ int RuntimeMain(const std::vector<std::string>& argv) {
   ExecContext ctx{config, log, args, runc.value()};
   if (!config_ok) return PassThrough(ctx);
   if (args.command == "exec") {
-    return args.IsTerminalExec() ? RunTerminalExec(ctx) : RunPlainExec(ctx);
+    if (args.IsTerminalExec() && args.exec.detach) return RunTerminalExec(ctx);
+    // A console socket without --detach would make runc wait for the process while nobody
+    // proxies its terminal: no runtime shim calls runc so; such execs get a note only.
+    if (args.IsTerminalExec())
+      log.Warning("exec in " + args.exec.container_id +
+                  ": --console-socket without --detach: terminal not recorded");
+    return RunPlainExec(ctx);
   }
   if (args.command == "create") PrepareCreate(ctx);
   return PassThrough(ctx);
