@@ -1,6 +1,7 @@
 // ttyaudit-uploader: ships recorded sessions from the spool to the configured store.
 #include <signal.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/config.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "uploader/uploader.h"
 
@@ -56,8 +58,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Diagnostics: the journal when there is one, else stderr.
-  ttyaudit::Logger log("ttyaudit-uploader", "/dev/stderr");
+  // Diagnostics: the journal when there is one, else stderr (one write per line).
+  ttyaudit::Logger journal("ttyaudit-uploader", "");
+  const bool use_journal = access("/run/systemd/journal/socket", F_OK) == 0;
+  ttyaudit::LogSink sink = [&](ttyaudit::LogLevel level, std::string_view msg) {
+    if (use_journal) return journal.Log(level, msg);
+    std::string line = ttyaudit::FormatLogLine("ttyaudit-uploader", getpid(), level, msg,
+                                               ttyaudit::RealtimeNanos());
+    ssize_t n = write(2, line.data(), line.size());
+    (void)n;
+  };
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
@@ -71,15 +81,16 @@ int main(int argc, char** argv) {
   opts.jobs = jobs;
   opts.once = once;
   opts.interrupted_after_s = interrupted_after;
-  ttyaudit::Uploader uploader(opts, log);
+  ttyaudit::Uploader uploader(opts, sink);
   ttyaudit::Status st = uploader.Run(g_stop, [] { sd_notify(0, "READY=1"); });
   sd_notify(0, "STOPPING=1");
   auto stats = uploader.stats();
-  log.Info("stopped: " + std::to_string(stats.sessions_sealed) + " sessions sealed, " +
-           std::to_string(stats.live_chunks) + " live chunks, " + std::to_string(stats.bytes_sent) +
-           " bytes sent, " + std::to_string(stats.errors) + " errors");
+  sink(ttyaudit::LogLevel::kInfo, "stopped: " + std::to_string(stats.sessions_sealed) +
+                                      " sessions sealed, " + std::to_string(stats.live_chunks) +
+                                      " live chunks, " + std::to_string(stats.bytes_sent) +
+                                      " bytes sent, " + std::to_string(stats.errors) + " errors");
   if (!st) {
-    log.Error(st.message());
+    sink(ttyaudit::LogLevel::kError, st.message());
     return 1;
   }
   return 0;

@@ -114,7 +114,8 @@ std::string ManifestKeyFor(const std::string& cast_key) {
 
 }  // namespace
 
-Uploader::Uploader(UploaderOptions opts, const Logger& log) : opts_(std::move(opts)), log_(log) {}
+Uploader::Uploader(UploaderOptions opts, LogSink log)
+    : opts_(std::move(opts)), log_(std::move(log)) {}
 
 UploaderStats Uploader::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -142,8 +143,9 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
     stores.push_back(std::move(s.value()));
   }
   remote_ = stores[0]->Remote();
-  log_.Info("uploading " + opts_.config.spool_dir + " to " + stores[0]->Url() + " with " +
-            std::to_string(stores.size()) + " workers" + (opts_.once ? " (once)" : ""));
+  Log(LogLevel::kInfo, "uploading " + opts_.config.spool_dir + " to " + stores[0]->Url() +
+                           " with " + std::to_string(stores.size()) + " workers" +
+                           (opts_.once ? " (once)" : ""));
 
   std::vector<std::thread> workers;
   for (auto& s : stores) workers.emplace_back([this, &s] { Worker(*s); });
@@ -155,13 +157,14 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
     uint64_t spool_bytes = 0;
     auto spool = ScanSpool(opts_.config.spool_dir, &spool_bytes);
     if (!spool.ok()) {
-      log_.Error(spool.message());
+      Log(LogLevel::kError, spool.message());
     } else {
       if (spool_bytes > opts_.config.spool_max_bytes && now - last_cap_warn >= kCapWarnEvery) {
-        log_.Error("spool " + opts_.config.spool_dir + " holds " + std::to_string(spool_bytes) +
-                   " bytes, over spool_max_bytes " + std::to_string(opts_.config.spool_max_bytes) +
-                   ": the store is not keeping up or unreachable; recorders apply their "
-                   "fail_closed policy");
+        Log(LogLevel::kError,
+            "spool " + opts_.config.spool_dir + " holds " + std::to_string(spool_bytes) +
+                " bytes, over spool_max_bytes " + std::to_string(opts_.config.spool_max_bytes) +
+                ": the store is not keeping up or unreachable; recorders apply their "
+                "fail_closed policy");
         last_cap_warn = now;
       }
       Schedule(*spool, now, first_pass);
@@ -263,7 +266,7 @@ void Uploader::Worker(Store& store) {
       }
     }
     cv_.notify_all();
-    if (!st) log_.Error("session " + job.entry.id + ": " + st.message());
+    if (!st) Log(LogLevel::kError, "session " + job.entry.id + ": " + st.message());
   }
 }
 
@@ -363,8 +366,8 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.sessions_sealed;
   }
-  log_.Info("session " + e.id + " (" + meta->state + ", " + std::to_string(e.cast_size) +
-            " bytes) is in " + store.Url() + "/" + cast_key);
+  Log(LogLevel::kInfo, "session " + e.id + " (" + meta->state + ", " + std::to_string(e.cast_size) +
+                           " bytes) is in " + store.Url() + "/" + cast_key);
   return Status::Ok();
 }
 
@@ -389,7 +392,7 @@ void Uploader::WriteStatus(uint64_t spool_bytes, size_t sessions) {
   w.EndObject();
   if (Status st2 = WriteFileAtomically(opts_.config.spool_dir + "/uploader.status", w.str() + "\n");
       !st2)
-    log_.Warning(st2.message());
+    Log(LogLevel::kWarning, st2.message());
 }
 
 Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {

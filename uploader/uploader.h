@@ -50,9 +50,12 @@ struct UploaderStats {
   std::string last_error;
 };
 
+/// Where the uploader's diagnostics go (main: the journal, else stderr).
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
 class Uploader {
  public:
-  Uploader(UploaderOptions opts, const Logger& log);
+  Uploader(UploaderOptions opts, LogSink log);
 
   /// Runs until `stop` becomes true (the object in flight is finished first), or with
   /// opts.once until every session in the spool has been handled once. `on_ready` is called
@@ -82,7 +85,8 @@ class Uploader {
   PutOptions SealedPutOptions(const std::string& content_type) const;
 
   UploaderOptions opts_;
-  const Logger& log_;
+  void Log(LogLevel level, std::string_view message) const { log_(level, message); }
+  LogSink log_;
   bool remote_ = false;
 
   mutable std::mutex mu_;
