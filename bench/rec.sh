@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# The recorder benchmark: ttyaudit rec against a bare pty, script(1), asciinema rec and tlog-rec,
+# all under the same pty harness (bench/pty_harness.cc) and on the same output. Writes
+# bench/results/rec.json and prints a Markdown table. See bench/README.md for what each figure means.
+#
+# Environment: BUILD (build dir, default build), ROUNDS (3: rounds of everything), FAST_ROUNDS (5:
+# rounds of the bare pty, script and ttyaudit, which take seconds), BENCH_BYTES (134217728),
+# LAT_N (2000 round trips per latency run), BENCH_TMP (scratch parent dir, default /tmp),
+# BENCH_OUT (result file, default bench/results/rec.json).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+ROUNDS=${ROUNDS:-3}
+FAST_ROUNDS=${FAST_ROUNDS:-5}
+BYTES=${BENCH_BYTES:-134217728}
+LAT_N=${LAT_N:-2000}
+OUT=${BENCH_OUT:-$ROOT/bench/results/rec.json}
+TTYAUDIT=$BUILD/bin/ttyaudit
+H=$BUILD/bench/ttyaudit_bench_pty
+
+[ -x "$TTYAUDIT" ] || { echo "rec.sh: $TTYAUDIT not built (make BUILD=...)" >&2; exit 1; }
+
+# The harness is a measuring tool, not part of ttyaudit: built here, not by CMake.
+mkdir -p "$BUILD/bench"
+if [ ! -x "$H" ] || [ "$ROOT/bench/pty_harness.cc" -nt "$H" ]; then
+  g++ -std=c++20 -O2 -Wall -Wextra -o "$H" "$ROOT/bench/pty_harness.cc"
+fi
+
+W=$(mktemp -d "${BENCH_TMP:-/tmp}/ttyaudit-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/spool" "$W/out"
+printf '{"spool_dir":"%s"}\n' "$W/spool" >"$W/config.json"
+export TTYAUDIT_CONFIG=$W/config.json
+export BENCH_PRODUCER_RUSAGE=$W/producer.json
+# The recorders see the same terminal type and shell whatever the caller's environment.
+export TERM=xterm-256color SHELL=/bin/sh
+
+# tlog-rec refuses to run ("Failed adding a utmp record") where /run/utmp does not exist, as in
+# containers. Then run it in a private mount namespace with an empty utmp of its own; the host's
+# /run is left alone.
+TLOG=()
+if command -v tlog-rec >/dev/null; then
+  if [ -e /run/utmp ]; then
+    TLOG=(tlog-rec)
+  elif [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+    mkdir -p "$W/run" && : >"$W/run/utmp"
+    TLOG=(unshare -m --propagation private sh -c 'mount --bind "$0" /run && exec tlog-rec "$@"' "$W/run")
+  fi
+fi
+
+# The command line of each recorder around COMMAND (a shell word list), recording into $W/out.
+recorder_argv() {  # NAME COMMAND...
+  local name=$1
+  shift
+  case $name in
+    bare_pty) ARGV=("$@") ;;
+    script) ARGV=(script -q -c "$*" "$W/out/script.log") ;;
+    asciinema) ARGV=(asciinema rec -q -c "$*" "$W/out/asciinema.cast") ;;
+    tlog_rec) ARGV=("${TLOG[@]}" -w file -o "$W/out/tlog.json" "$@") ;;
+    ttyaudit) ARGV=("$TTYAUDIT" rec -q -o "$W/spool" -- "$@") ;;
+  esac
+}
+
+available() {
+  case $1 in
+    script) command -v script >/dev/null ;;
+    asciinema) command -v asciinema >/dev/null ;;
+    tlog_rec) [ ${#TLOG[@]} -gt 0 ] ;;
+    *) true ;;
+  esac
+}
+
+recorded_bytes() {  # size of what the recorder wrote (0 for the bare pty)
+  du -cb "$W/out" "$W/spool" 2>/dev/null | tail -1 | cut -f1
+}
+
+RAW=$W/raw.jsonl
+: >"$RAW"
+RECORDERS=(bare_pty script asciinema tlog_rec ttyaudit)
+MISSING=()
+for r in "${RECORDERS[@]}"; do available "$r" || MISSING+=("$r"); done
+
+run_tput() {  # NAME ROUND [BYTES]
+  local name=$1 round=$2 bytes=${3:-$BYTES}
+  recorder_argv "$name" "$H" produce "$bytes"
+  rm -rf "$W/out"/* "$W/spool"/* "$BENCH_PRODUCER_RUSAGE"
+  local line
+  if ! line=$("$H" tput "$name" -- "${ARGV[@]}") || [ -z "$line" ]; then
+    echo "rec.sh: $name (round $round) timed out: $line" >&2
+    return 0
+  fi
+  local prod='null'
+  [ -s "$BENCH_PRODUCER_RUSAGE" ] && prod=$(cat "$BENCH_PRODUCER_RUSAGE")
+  printf '{"kind":"tput","round":%d,"bytes":%d,"recorded_bytes":%d,"producer":%s,"run":%s}\n' \
+    "$round" "$bytes" "$(recorded_bytes)" "$prod" "$line" >>"$RAW"
+  python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+note = "" if r["ok"] else "  (no end marker: the terminal got only %d bytes)" % r["bytes_seen"]
+print("  %-10s round %s: %6.2f s%s" % (r["name"], sys.argv[2], r["wall_s"] if r["ok"] else r["last_byte_s"], note))
+' "$line" "$round" >&2
+}
+
+run_lat() {  # ROUND NAME... (all at once, keystrokes alternating between them)
+  local round=$1 args=() name
+  shift
+  for name in "$@"; do
+    available "$name" || continue
+    recorder_argv "$name" "$H" echo
+    [ ${#args[@]} -gt 0 ] && args+=(,,)
+    args+=("$name" -- "${ARGV[@]}")
+  done
+  rm -rf "$W/out"/* "$W/spool"/*
+  local out
+  if ! out=$("$H" lat "$LAT_N" "${args[@]}"); then
+    echo "rec.sh: latency run (round $round) failed" >&2
+    return 0
+  fi
+  while read -r line; do
+    printf '{"kind":"lat","round":%d,"run":%s}\n' "$round" "$line" >>"$RAW"
+  done <<<"$out"
+}
+
+SLOW=" asciinema tlog_rec "
+ALL_ROUNDS=$((FAST_ROUNDS > ROUNDS ? FAST_ROUNDS : ROUNDS))
+echo "rec.sh: $BYTES bytes through each recorder, $ROUNDS rounds (asciinema, tlog-rec) or" \
+  "$FAST_ROUNDS (the others)${MISSING:+; missing: ${MISSING[*]}}" >&2
+START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((round = 0; round < ALL_ROUNDS; round++)); do
+  # Interleaved, and the order rotates each round, so that a burst of load elsewhere on the machine
+  # does not land on the same recorder every time.
+  n=${#RECORDERS[@]}
+  for ((i = 0; i < n; i++)); do
+    r=${RECORDERS[$(((i + round) % n))]}
+    if ((round >= ROUNDS)) && [[ $SLOW == *" $r "* ]]; then continue; fi
+    if ((round >= FAST_ROUNDS)) && [[ $SLOW != *" $r "* ]]; then continue; fi
+    available "$r" && run_tput "$r" "$round"
+  done
+  # Keystroke round trips with and without ttyaudit (and script(1) for reference), the three
+  # sessions open at once and the keystrokes alternating between them.
+  ((round < FAST_ROUNDS)) && run_lat "$round" bare_pty ttyaudit script
+done
+# Peak RSS against session size: the same recorder on a session 1/8 the size.
+run_tput ttyaudit 0 $((BYTES / 8))
+echo "rec.sh: measured in $(($(date +%s) - START)) s" >&2
+
+mkdir -p "$(dirname "$OUT")"
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$RAW" "$OUT" "$BYTES" "$ROUNDS" "$FAST_ROUNDS" "$LAT_N" "$LOAD_START" "$LOAD_END" \
+  "${MISSING[*]:-}" <<'PY'
+import json, os, platform, statistics, sys, time
+
+raw, out, nbytes, rounds, fast_rounds, lat_n, load_start, load_end, missing = sys.argv[1:10]
+nbytes, rounds, fast_rounds, lat_n = int(nbytes), int(rounds), int(fast_rounds), int(lat_n)
+MIB, GIB = 1 << 20, 1 << 30
+rows = [json.loads(l) for l in open(raw) if l.strip()]
+names = ["bare_pty", "script", "asciinema", "tlog_rec", "ttyaudit"]
+med = lambda xs: statistics.median(xs) if xs else None
+rnd = lambda x, d=2: None if x is None else round(x, d)
+
+def recorder_cpu(r):
+    run, prod = r["run"], r["producer"] or {"user_s": 0, "sys_s": 0}
+    tree = run["tree_user_s"] + run["tree_sys_s"]
+    if run["name"] == "bare_pty":
+        return 0.0  # no recorder: the producer is the whole tree
+    return max(0.0, tree - prod["user_s"] - prod["sys_s"])
+
+# The bytes the terminal sees when nothing is lost (output plus the pty's CR before each LF).
+complete = max([r["run"]["bytes_seen"] for r in rows if r["kind"] == "tput" and r["bytes"] == nbytes
+                and r["run"]["ok"]] or [0])
+recorders, per_round = {}, {}
+for name in names:
+    runs = [r for r in rows if r["kind"] == "tput" and r["run"]["name"] == name
+            and r["bytes"] == nbytes]
+    if not runs:
+        continue
+    # A run without the end marker lost the tail of the output: timed to its last byte, and
+    # counted in lost_output_runs.
+    secs = [r["run"]["wall_s"] if r["run"]["ok"] else r["run"]["last_byte_s"] for r in runs]
+    tput = [nbytes / MIB / t for t in secs]
+    for r, t in zip(runs, tput):
+        per_round.setdefault(r["round"], {})[name] = t
+    cpu = [recorder_cpu(r) / (nbytes / GIB) for r in runs]
+    tree_cpu = [(r["run"]["tree_user_s"] + r["run"]["tree_sys_s"]) / (nbytes / GIB) for r in runs]
+    hwm = [r["run"]["hwm_kib"] for r in runs if r["run"]["hwm_kib"] > 0]
+    lost = [complete - r["run"]["bytes_seen"] for r in runs if not r["run"]["ok"]]
+    recorders[name] = {
+        "throughput_mib_s": rnd(med(tput), 1),
+        "cpu_s_per_gib": rnd(med(cpu)),
+        "cpu_s_per_gib_with_producer": rnd(med(tree_cpu)),
+        "peak_rss_kib": max(hwm) if hwm else None,
+        "peak_rss_kib_tree": max(r["run"]["tree_maxrss_kib"] for r in runs),
+        "recorded_bytes": int(med([r["recorded_bytes"] for r in runs])),
+        "runs": len(runs),
+        "lost_output_runs": len(lost),
+        "lost_output_bytes_each": lost,
+        "throughput_mib_s_each": [round(t, 1) for t in tput],
+        "cpu_s_per_gib_each": [round(c, 2) for c in cpu],
+    }
+
+def ratio(a, b):
+    if a not in recorders or b not in recorders:
+        return None, []
+    each = [pr[a] / pr[b] for pr in per_round.values() if a in pr and b in pr]
+    return rnd(recorders[a]["throughput_mib_s"] / recorders[b]["throughput_mib_s"]), [round(x, 2) for x in each]
+
+ratios, ratios_each = {}, {}
+for other in ["script", "tlog_rec", "asciinema", "bare_pty"]:
+    ratios["ttyaudit_vs_" + other], ratios_each["ttyaudit_vs_" + other] = ratio("ttyaudit", other)
+
+cpu_ratios = {}
+for other in ["script", "tlog_rec", "asciinema"]:
+    if "ttyaudit" in recorders and other in recorders and recorders["ttyaudit"]["cpu_s_per_gib"]:
+        cpu_ratios["%s_cpu_over_ttyaudit_cpu" % other] = rnd(
+            recorders[other]["cpu_s_per_gib"] / recorders["ttyaudit"]["cpu_s_per_gib"])
+
+lat = {}
+for name in ["bare_pty", "ttyaudit", "script"]:
+    runs = [r["run"] for r in rows if r["kind"] == "lat" and r["run"]["name"] == name]
+    if runs:
+        lat[name] = {"median": rnd(med([x["median_us"] for x in runs]), 1),
+                     "p99": rnd(med([x["p99_us"] for x in runs]), 1),
+                     "median_each": [x["median_us"] for x in runs],
+                     "p99_each": [x["p99_us"] for x in runs], "n_each": runs[0]["n"]}
+latency = {"bare": lat.get("bare_pty"), "ttyaudit": lat.get("ttyaudit"), "script": lat.get("script")}
+if lat.get("bare_pty") and lat.get("ttyaudit"):
+    latency["added_median"] = rnd(lat["ttyaudit"]["median"] - lat["bare_pty"]["median"], 1)
+    latency["added_p99"] = rnd(lat["ttyaudit"]["p99"] - lat["bare_pty"]["p99"], 1)
+
+small = [r for r in rows if r["kind"] == "tput" and r["run"]["name"] == "ttyaudit" and r["bytes"] != nbytes]
+rss_by_size = {}
+if small and "ttyaudit" in recorders:
+    rss_by_size = {str(small[0]["bytes"]): small[0]["run"]["hwm_kib"],
+                   str(nbytes): recorders["ttyaudit"]["peak_rss_kib"]}
+
+def met(value, ok):
+    return None if value is None else bool(ok(value))
+
+tt = recorders.get("ttyaudit", {})
+rss_all = [v for v in list(rss_by_size.values()) + [tt.get("peak_rss_kib")] if v]
+targets = {
+    "throughput_ge_1.0x_script": met(ratios["ttyaudit_vs_script"], lambda v: v >= 1.0),
+    "throughput_ge_2x_tlog_rec": met(ratios["ttyaudit_vs_tlog_rec"], lambda v: v >= 2.0),
+    "throughput_ge_3x_asciinema": met(ratios["ttyaudit_vs_asciinema"], lambda v: v >= 3.0),
+    "added_latency_median_le_50us": met(latency.get("added_median"), lambda v: v <= 50),
+    "added_latency_p99_le_200us": met(latency.get("added_p99"), lambda v: v <= 200),
+    "recorder_peak_rss_le_4mib": met(max(rss_all) if rss_all else None, lambda v: v <= 4096),
+}
+
+cpu_model = ""
+try:
+    for l in open("/proc/cpuinfo"):
+        if l.startswith("model name"):
+            cpu_model = l.split(":", 1)[1].strip()
+            break
+except OSError:
+    pass
+result = {
+    "machine": {"nproc": os.cpu_count(), "kernel": platform.release(), "cpu": cpu_model,
+                "loadavg_start": load_start, "loadavg_end": load_end},
+    "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    "output_bytes": nbytes, "rounds": rounds, "fast_rounds": fast_rounds,
+    "latency_round_trips": lat_n,
+    "missing_recorders": missing.split() if missing else [],
+    "recorders": recorders, "ratios": ratios, "ratios_each_round": ratios_each,
+    "cpu_ratios": cpu_ratios,
+    "latency_us": latency, "ttyaudit_peak_rss_kib_by_session_bytes": rss_by_size,
+    "targets": targets,
+}
+with open(out, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
+
+fmt = lambda v, spec="{:.1f}": "n/a" if v is None else spec.format(v)
+print(f"\nRecorders on {nbytes // MIB} MiB of output, median of {rounds} rounds "
+      f"({fast_rounds} for bare_pty, script, ttyaudit) "
+      f"({os.cpu_count()} cores, load {load_start} -> {load_end}):\n")
+print("| recorder | throughput MiB/s | ttyaudit is x faster | recorder CPU s/GiB | peak RSS KiB | runs that lost output |")
+print("|---|---:|---:|---:|---:|---:|")
+for name in names:
+    if name not in recorders:
+        print(f"| {name} | not installed | | | | |")
+        continue
+    r = recorders[name]
+    x = None if name == "ttyaudit" else ratios.get("ttyaudit_vs_" + name)
+    print(f"| {name} | {fmt(r['throughput_mib_s'])} | {fmt(x, '{:.2f}x')} | "
+          f"{fmt(r['cpu_s_per_gib'], '{:.2f}')} | {fmt(r['peak_rss_kib'], '{}')} | "
+          f"{r['lost_output_runs']} of {r['runs']} |")
+print("\n| keystroke round trip | median us | p99 us |")
+print("|---|---:|---:|")
+for key, label in [("bare", "bare pty"), ("ttyaudit", "ttyaudit rec"), ("script", "script (reference)")]:
+    v = latency.get(key)
+    if v:
+        print(f"| {label} | {fmt(v['median'])} | {fmt(v['p99'])} |")
+if "added_median" in latency:
+    print(f"| added by ttyaudit | {fmt(latency['added_median'])} | {fmt(latency['added_p99'])} |")
+print("\n| target | met |")
+print("|---|---|")
+for k, v in targets.items():
+    print(f"| {k} | {'n/a' if v is None else ('yes' if v else 'NO')} |")
+PY
