@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# A 40 MiB session goes up as a multipart upload (8 MiB parts with Content-Length) and reads
+# back byte for byte.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/s3rver.sh"
+
+start_s3rver
+spool="$T/spool"
+read -r id key < <(make_sessions "$spool" 1 $((40 << 20)) sealed)
+cp "$spool/$id.cast" "$T/orig.cast"
+size=$(stat -c %s "$T/orig.cast")
+((size >= 40 << 20)) || fail "test session is only $size bytes"
+write_config "$T/config.json" "$spool" "s3://$S3_BUCKET"
+
+start=$(date +%s.%N)
+TTYAUDIT_CONFIG="$T/config.json" "$BIN/ttyaudit-uploader" --once || fail "uploader --once failed"
+echo "uploaded $size bytes in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}') s"
+
+# s3rver logs one line per request: five part uploads for 40 MiB in 8 MiB parts.
+parts=$(cat "$T"/s3rver.*.log | grep -c 'partNumber=' || true)
+((parts >= 5)) || fail "expected >= 5 UploadPart requests, saw $parts"
+awss3 cp "s3://$S3_BUCKET/$key" "$T/back.cast" >/dev/null
+cmp "$T/back.cast" "$T/orig.cast" || fail "40 MiB session differs after the round trip"
+assert_eq "$(bucket_keys | wc -l)" "3" "recording, manifest, index"
+[ ! -e "$spool/$id.cast" ] || fail "spool file still there"
+ok "40 MiB session ($size bytes) in $parts parts, byte-identical"
