@@ -543,6 +543,11 @@ Status ProcTracker::Start(pid_t root_pid) {
   return {};
 }
 
+void ProcTracker::SetSessionStart(int64_t mono_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  opts_.session_start_mono_ns = mono_ns;
+}
+
 void ProcTracker::Reroot(pid_t pid) {
   std::lock_guard<std::mutex> lock(mu_);
   table_.Reroot(pid, MonotonicNanos());

@@ -190,6 +190,10 @@ class ProcTracker {
 
   /// Tracks `root_pid` and its descendants and starts the reading thread.
   Status Start(pid_t root_pid);
+  /// Sets the session's start (CLOCK_MONOTONIC ns) when it was not known at Open(): the
+  /// JSON's times are offsets from it. A SessionWriter `w` started at
+  /// MonotonicNanos() - int64_t(w.Now() * 1e9).
+  void SetSessionStart(int64_t mono_ns);
   /// See ProcessTable::Reroot. Typed commands not yet taken are recomputed for the new root;
   /// ones already taken are not withdrawn.
   void Reroot(pid_t pid);

@@ -12,8 +12,10 @@ HOOK="$BIN/ttyaudit-hook"
 "$HOOK" track -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
 make_busybox_rootfs "$T/bundle/rootfs"
-cp "$T/bundle/rootfs/bin/busybox" "$T/bundle/rootfs/bin/suid-busybox"
-chmod 4755 "$T/bundle/rootfs/bin/suid-busybox"
+# A setuid-root busybox named after an applet (busybox picks the applet by its name).
+mkdir -p "$T/bundle/rootfs/opt/suid"
+cp "$T/bundle/rootfs/bin/busybox" "$T/bundle/rootfs/opt/suid/id"
+chmod 4755 "$T/bundle/rootfs/opt/suid/id"
 (cd "$T/bundle" && "$RUNC" spec)
 jq '.process.terminal = false | .process.args = ["sleep", "1000"] | .process.noNewPrivileges = false
   | .root.readonly = false' "$T/bundle/config.json" >"$T/c.json" && mv "$T/c.json" "$T/bundle/config.json"
@@ -61,12 +63,12 @@ named=$(jq '[.commands[] | select(.argv[0] == "/bin/true" or .argv[0] == "true")
 assert_eq "$named" 100 "records named true"
 ok "100 /bin/true in a container: 100 records"
 
-track suid --user 1000:1000 -- /bin/suid-busybox id -u
+track suid --user 1000:1000 -- /opt/suid/id -u
 jq -e '.escalated and (.escalations[0].before.euid == 1000) and (.escalations[0].after.euid == 0) and .escalations[0].to_root' \
   "$T/suid.json" >/dev/null || fail "no escalation: $(jq -c .escalations "$T/suid.json")"
-jq -e '.escalations[0].exec_argv[0] == "/bin/suid-busybox"' "$T/suid.json" >/dev/null ||
+jq -e '.escalations[0].exec_argv[0] == "/opt/suid/id"' "$T/suid.json" >/dev/null ||
   fail "escalation does not name the setuid program: $(jq -c .escalations "$T/suid.json")"
-ok "setuid-root program run by uid 1000: escalation euid 1000 -> 0 by /bin/suid-busybox"
+ok "setuid-root program run by uid 1000: escalation euid 1000 -> 0 by /opt/suid/id"
 
 track plain --user 1000:1000 -- /bin/id -u
 assert_eq "$(jq -c '[.escalated, (.escalations | length)]' "$T/plain.json")" '[false,0]' \
