@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 export BUILD="${BUILD:-build}"
 export TTYAUDIT_BIN="$PWD/$BUILD/bin"
 pass=0 fail=0 skip=0 failed=()
-logdir=$(mktemp -d /tmp/ttyaudit-tests.XXXXXX)
+logdir="$PWD/$BUILD/test-logs"
+rm -rf "$logdir" && mkdir -p "$logdir"
 for t in tests/integration/*.sh; do
   name=$(basename "$t" .sh)
   if (($#)); then
