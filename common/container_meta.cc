@@ -312,4 +312,30 @@ Result<int> SealContainerSessions(const std::string& run_dir, const std::string&
   return signalled;
 }
 
+void ApplyContainerMeta(const ContainerMeta& c, SessionMeta& m) {
+  auto fill = [](std::string& field, const std::string& v) {
+    if (field.empty()) field = v;
+  };
+  fill(m.runtime, c.runtime);
+  fill(m.k8s_namespace, c.k8s_namespace);
+  fill(m.pod, c.pod);
+  fill(m.pod_uid, c.pod_uid);
+  fill(m.container, c.container);
+  fill(m.image, c.image);
+  fill(m.container_id, c.id);
+  fill(m.bundle, c.bundle);
+}
+
+SessionRegistration::SessionRegistration(std::string run_dir, std::string container_id,
+                                         std::string session_id, pid_t pid)
+    : run_dir_(std::move(run_dir)),
+      container_id_(std::move(container_id)),
+      session_id_(std::move(session_id)) {
+  status_ = RegisterSession(run_dir_, container_id_, session_id_, pid);
+}
+
+SessionRegistration::~SessionRegistration() {
+  if (status_.ok()) UnregisterSession(run_dir_, container_id_, session_id_);
+}
+
 }  // namespace ttyaudit

@@ -25,6 +25,7 @@
 
 #include "common/oci_bundle.h"
 #include "common/result.h"
+#include "common/session_meta.h"
 
 namespace ttyaudit {
 
@@ -77,6 +78,28 @@ void UnregisterSession(const std::string& run_dir, const std::string& container_
 /// registered; returns how many were signalled. Stale entries are removed.
 Result<int> SealContainerSessions(const std::string& run_dir, const std::string& container_id,
                                   int sig);
+
+/// Copies what the hook learnt into a session's metadata, keeping the fields already set
+/// (runtime, namespace, pod, pod_uid, container, image; container_id and bundle if empty).
+void ApplyContainerMeta(const ContainerMeta& c, SessionMeta& m);
+
+/// A recorder's entry in the container's session list for as long as it lives (RAII):
+/// RegisterSession at construction, UnregisterSession at destruction. `ok()` false (and the
+/// error in `status()`) when it could not be written; sealing at poststop then misses it.
+class SessionRegistration {
+ public:
+  SessionRegistration(std::string run_dir, std::string container_id, std::string session_id,
+                      pid_t pid);
+  ~SessionRegistration();
+  SessionRegistration(const SessionRegistration&) = delete;
+  SessionRegistration& operator=(const SessionRegistration&) = delete;
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+
+ private:
+  std::string run_dir_, container_id_, session_id_;
+  Status status_;
+};
 
 /// Field 22 of /proc/PID/stat (start time in clock ticks since boot), or -1.
 int64_t ProcessStartTime(pid_t pid);
