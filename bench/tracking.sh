@@ -52,6 +52,8 @@ run() {
     per_session_cpu_pct_max: (if $n > 0 then ([$s[] | .cpu_s / .wall_s * 100] | max) else null end),
     all_sessions_cpu_pct: (if $n > 0 then ([$s[] | .cpu_s / .wall_s * 100] | add) else 0 end),
     events_per_session_mean: (if $n > 0 then ([$s[] | .events_read] | add / length) else null end),
+    events_per_s_per_session: (if $n > 0 then ([$s[] | .events_read / .wall_s] | add / length) else null end),
+    cpu_us_per_event: (if $n > 0 then ([$s[] | .cpu_s * 1e6 / ([.events_read, 1] | max)] | add / length) else null end),
     max_lag_ms: (if $n > 0 then ([$s[] | .max_lag_ms] | max) else null end),
     lost_events: ([$s[] | .lost_events] | add // 0)
   }'
@@ -72,6 +74,9 @@ printf '%s\n' "${results[@]}" | jq -s --arg date "$(date -u +%FT%TZ)" \
   load_target_forks_per_s: $rate, load_processes: $loaders, seconds: $secs,
   note: "load.forks_per_s is what the load achieved; the machine is shared, so it can fall short of the target",
   target_idle_session_cpu_pct_max: 1,
-  runs: .
+  runs: .,
+  projected_idle_session_cpu_pct_at_target: (
+    [.[] | select(.sessions > 0 and .load != null) | .cpu_us_per_event] | max * 3 * $rate / 1e4),
+  projection: "cpu_us_per_event (worst run) x 3 events per process (fork, exec, exit) x the target rate: the machine is shared and the load may not reach the target"
 }' >"$OUT"
 echo "wrote $OUT" >&2

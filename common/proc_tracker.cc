@@ -330,7 +330,45 @@ std::vector<CommandEvent> ProcessTable::TakeCommands() { return std::exchange(co
 
 // ---- JSON ----
 
-void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t start) {
+UserNames ParsePasswd(std::string_view text) {
+  UserNames out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
+    if (c3 == std::string_view::npos || c1 == 0 || c3 == c2 + 1) continue;
+    int64_t uid = 0;
+    bool digits = true;
+    for (char ch : line.substr(c2 + 1, c3 - c2 - 1)) {
+      if (ch < '0' || ch > '9')
+        digits = false;
+      else
+        uid = uid * 10 + (ch - '0');
+    }
+    if (digits && uid <= 0xffffffffLL) out.emplace(uid, std::string(line.substr(0, c1)));
+  }
+  return out;
+}
+
+UserNames ReadUserNames(pid_t pid) {
+  return ParsePasswd(ReadSmallFile("/proc/" + std::to_string(pid) + "/root/etc/passwd", 1 << 20));
+}
+
+namespace {
+
+void WriteName(JsonWriter& w, const char* key, int64_t id, const UserNames* names) {
+  if (names == nullptr) return;
+  auto it = names->find(id);
+  if (it != names->end()) w.Key(key).String(it->second);
+}
+
+}  // namespace
+
+void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t start,
+                            const UserNames* names) {
   w.BeginObject();
   w.Key("pid").Int(r.pid);
   w.Key("ppid").Int(r.ppid);
@@ -338,6 +376,8 @@ void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t start
   w.Key("cwd").String(r.cwd);
   w.Key("uid").Int(r.uid);
   w.Key("euid").Int(r.euid);
+  WriteName(w, "user", r.uid, names);
+  WriteName(w, "euser", r.euid, names);
   w.Key("start").Double(Offset(r.start_mono_ns, start));
   w.Key("end");
   if (r.end_mono_ns)
@@ -355,15 +395,20 @@ void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t start
   w.EndObject();
 }
 
-void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t start) {
+void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t start,
+                         const UserNames* names) {
   w.BeginObject();
   w.Key("pid").Int(e.pid);
   w.Key("argv").StringArray(e.argv);
   if (!e.exec_argv.empty()) w.Key("exec_argv").StringArray(e.exec_argv);
   w.Key("time").Double(Offset(e.time_mono_ns, start));
   w.Key("before").BeginObject().Key("uid").Int(e.uid_before).Key("euid").Int(e.euid_before);
+  WriteName(w, "user", e.uid_before, names);
+  WriteName(w, "euser", e.euid_before, names);
   w.EndObject();
   w.Key("after").BeginObject().Key("uid").Int(e.uid_after).Key("euid").Int(e.euid_after);
+  WriteName(w, "user", e.uid_after, names);
+  WriteName(w, "euser", e.euid_after, names);
   w.EndObject();
   w.Key("to_root").Bool((e.uid_after == 0 && e.uid_before != 0) ||
                         (e.euid_after == 0 && e.euid_before != 0));
@@ -372,14 +417,14 @@ void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t start) {
 
 std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
                                    const std::vector<Escalation>& escalations, int64_t start,
-                                   uint64_t lost_events) {
+                                   uint64_t lost_events, const UserNames* names) {
   JsonWriter w;
   w.BeginObject();
   w.Key("commands").BeginArray();
-  for (const ProcessRecord& r : records) WriteProcessRecordJson(w, r, start);
+  for (const ProcessRecord& r : records) WriteProcessRecordJson(w, r, start, names);
   w.EndArray();
   w.Key("escalations").BeginArray();
-  for (const Escalation& e : escalations) WriteEscalationJson(w, e, start);
+  for (const Escalation& e : escalations) WriteEscalationJson(w, e, start, names);
   w.EndArray();
   w.Key("escalated").Bool(!escalations.empty());
   w.Key("tracking").BeginObject().Key("source").String("proc_connector");
@@ -538,6 +583,7 @@ Status ProcTracker::Start(pid_t root_pid) {
   if (started_) return Error{"proc tracker: already started"};
   table_.AddRoot(root_pid, MonotonicNanos());
   UpdateFilter();
+  names_ = ReadUserNames(root_pid);
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
   return {};
@@ -553,6 +599,7 @@ void ProcTracker::Reroot(pid_t pid) {
   table_.Reroot(pid, MonotonicNanos());
   filter_version_ = ~0ULL;  // shrink the filter to the new tree
   UpdateFilter();
+  if (UserNames n = ReadUserNames(pid); !n.empty()) names_ = std::move(n);  // the container's
   pending_commands_.clear();  // rebuilt by Reroot for the new root
   std::vector<CommandEvent> cmds = table_.TakeCommands();
   pending_commands_ = std::move(cmds);
@@ -764,7 +811,7 @@ int64_t ProcTracker::max_lag_ns() const {
 std::string ProcTracker::ManifestMembers() const {
   std::lock_guard<std::mutex> lock(mu_);
   return ProcessManifestMembers(table_.records(), table_.escalations(), opts_.session_start_mono_ns,
-                                lost_);
+                                lost_, &names_);
 }
 
 std::vector<ProcessRecord> ProcTracker::Records() const {

@@ -49,6 +49,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -162,6 +163,14 @@ class ProcessTable {
   uint64_t live_version_ = 0;
 };
 
+/// uid -> user name, as the container's (or host's) /etc/passwd says.
+using UserNames = std::unordered_map<int64_t, std::string>;
+/// Parses passwd text ("name:x:uid:..." lines); malformed lines are skipped.
+UserNames ParsePasswd(std::string_view text);
+/// The names of the users inside the mount namespace of `pid` (/proc/PID/root/etc/passwd);
+/// empty if it cannot be read.
+UserNames ReadUserNames(pid_t pid);
+
 struct ProcTrackerOptions {
   /// Session start (CLOCK_MONOTONIC ns): times in the JSON are offsets from it.
   int64_t session_start_mono_ns = 0;
@@ -240,6 +249,7 @@ class ProcTracker {
   std::thread thread_;
   mutable std::mutex mu_;
   ProcessTable table_;
+  UserNames names_;  // of the session root's mount namespace, read at Start and Reroot
   std::vector<CommandEvent> pending_commands_;
   uint64_t lost_ = 0;
   uint64_t read_ = 0;
@@ -253,14 +263,18 @@ class ProcTracker {
   bool stopped_ = false;
 };
 
-/// Writes one record as {pid, ppid, argv, cwd, uid, euid, start, end, exit_code, signal, ...}
-/// with start/end as seconds from `session_start_mono_ns` (end null while running).
-void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t session_start_mono_ns);
-/// Writes {pid, argv, time, before:{uid,euid}, after:{uid,euid}}.
-void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t session_start_mono_ns);
+/// Writes one record as {pid, ppid, argv, cwd, uid, euid, user, euser, start, end, exit_code,
+/// signal, ...} with start/end as seconds from `session_start_mono_ns` (end null while
+/// running); user/euser only when `names` knows them.
+void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t session_start_mono_ns,
+                            const UserNames* names = nullptr);
+/// Writes {pid, argv, time, before:{uid,euid}, after:{uid,euid}, to_root}.
+void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t session_start_mono_ns,
+                         const UserNames* names = nullptr);
 /// The manifest members for records and escalations (no tracker needed).
 std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
                                    const std::vector<Escalation>& escalations,
-                                   int64_t session_start_mono_ns, uint64_t lost_events);
+                                   int64_t session_start_mono_ns, uint64_t lost_events,
+                                   const UserNames* names = nullptr);
 
 }  // namespace ttyaudit

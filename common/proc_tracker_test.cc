@@ -226,6 +226,27 @@ TEST_CASE("process table: resync after lost events adopts children and ends the 
   CHECK(Find(t.records(), 101)->argv == std::vector<std::string>{"sleep", "9"});
 }
 
+TEST_CASE("process records: user names come from passwd text, bad lines skipped") {
+  UserNames n = ParsePasswd(
+      "root:x:0:0:root:/root:/bin/sh\nbroken\nweb:x:1000:1000::/:/bin/false\n"
+      "x:x:notanumber:0::/:/bin/sh\n");
+  CHECK(n.size() == 2);
+  CHECK(n[0] == "root");
+  CHECK(n[1000] == "web");
+  Escalation e;
+  e.pid = 9;
+  e.uid_before = e.euid_before = 1000;
+  e.uid_after = 1000;
+  e.euid_after = 0;
+  JsonWriter w;
+  WriteEscalationJson(w, e, 0, &n);
+  CHECK(w.str().find(R"("before":{"uid":1000,"euid":1000,"user":"web","euser":"web"})") !=
+        std::string::npos);
+  CHECK(
+      w.str().find(R"("after":{"uid":1000,"euid":0,"user":"web","euser":"root"},"to_root":true)") !=
+      std::string::npos);
+}
+
 TEST_CASE("process records: JSON has the commands shape with offsets, exit code and signal") {
   ProcessRecord a;
   a.pid = 7;
