@@ -13,7 +13,8 @@
 //                      runs each CMD (a recorder around `echo`, or `echo` itself) on its own pty,
 //                      all at once, then times N single-byte round trips on each (after a warm-up),
 //                      alternating between them, and prints one JSON line per session with the
-//                      median, p90, p99 and max in microseconds.
+//                      median, p90, p99 and max in microseconds, and the CPU time the direct
+//                      child (the recorder; for a bare pty the echo itself) used per keystroke.
 //
 // Built by bench/rec.sh with g++ (not CMake): it is a measuring tool, not part of ttyaudit.
 #include <fcntl.h>
@@ -304,7 +305,20 @@ struct LatSession {
   const char* name;
   Pty pty;
   std::vector<double> us;
+  long long cpu_ns = 0;  // the direct child's CPU time over the measured round trips
 };
+
+// CPU time the main thread of `pid` has had, in nanoseconds (/proc/PID/schedstat), or -1.
+long long ReadCpuNs(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/schedstat", static_cast<int>(pid));
+  FILE* f = std::fopen(path, "re");
+  if (!f) return -1;
+  long long ns = -1;
+  if (std::fscanf(f, "%lld", &ns) != 1) ns = -1;
+  std::fclose(f);
+  return ns;
+}
 
 // Runs every session at once and alternates the keystrokes between them (the order rotating), so
 // that whatever else the machine does lands on all of them alike.
@@ -326,6 +340,8 @@ int Lat(int count, std::vector<std::pair<const char*, std::vector<char*>>> cmds)
   const int warmup = 200;
   bool ok = true;
   for (int i = 0; i < warmup + count && ok; ++i) {
+    if (i == warmup)
+      for (auto& s : ss) s.cpu_ns = -ReadCpuNs(s.pty.child);
     char c = static_cast<char>('a' + i % 26);
     for (size_t k = 0; k < ss.size(); ++k) {
       LatSession& s = ss[(k + static_cast<size_t>(i)) % ss.size()];
@@ -338,6 +354,7 @@ int Lat(int count, std::vector<std::pair<const char*, std::vector<char*>>> cmds)
       if (i >= warmup) s.us.push_back(us);
     }
   }
+  for (auto& s : ss) s.cpu_ns += ReadCpuNs(s.pty.child);
   for (auto& s : ss) {
     char q = 'Q';
     WriteAll(s.pty.master, &q, 1);
@@ -351,9 +368,10 @@ int Lat(int count, std::vector<std::pair<const char*, std::vector<char*>>> cmds)
     for (double x : s.us) sum += x;
     std::printf(
         "{\"name\":\"%s\",\"n\":%zu,\"median_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,"
-        "\"max_us\":%.2f,\"mean_us\":%.2f,\"status\":%d}\n",
+        "\"max_us\":%.2f,\"mean_us\":%.2f,\"child_cpu_us_per_keystroke\":%.2f,\"status\":%d}\n",
         s.name, s.us.size(), Percentile(s.us, 0.5), Percentile(s.us, 0.9), Percentile(s.us, 0.99),
-        Percentile(s.us, 1.0), sum / static_cast<double>(s.us.size()), rp.status);
+        Percentile(s.us, 1.0), sum / static_cast<double>(s.us.size()),
+        static_cast<double>(s.cpu_ns) / 1e3 / static_cast<double>(s.us.size()), rp.status);
   }
   return ok ? 0 : 1;
 }

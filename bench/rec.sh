@@ -149,6 +149,10 @@ echo "rec.sh: measured in $(($(date +%s) - START)) s" >&2
 
 mkdir -p "$(dirname "$OUT")"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+# Which ttyaudit was measured: the commit, and whether the recorder's sources differed from it.
+export BENCH_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+export BENCH_DIRTY=$(git -C "$ROOT" status --porcelain -- common cli CMakeLists.txt 2>/dev/null |
+  awk '{print $2}' | tr '\n' ' ')
 python3 - "$RAW" "$OUT" "$BYTES" "$ROUNDS" "$FAST_ROUNDS" "$LAT_N" "$LOAD_START" "$LOAD_END" \
   "${MISSING[*]:-}" <<'PY'
 import json, os, platform, statistics, sys, time
@@ -189,6 +193,7 @@ for name in names:
     lost = [complete - r["run"]["bytes_seen"] for r in runs if not r["run"]["ok"]]
     recorders[name] = {
         "throughput_mib_s": rnd(med(tput), 1),
+        "throughput_mib_s_best": rnd(max(tput), 1),
         "cpu_s_per_gib": rnd(med(cpu)),
         "cpu_s_per_gib_with_producer": rnd(med(tree_cpu)),
         "peak_rss_kib": max(hwm) if hwm else None,
@@ -207,9 +212,14 @@ def ratio(a, b):
     each = [pr[a] / pr[b] for pr in per_round.values() if a in pr and b in pr]
     return rnd(recorders[a]["throughput_mib_s"] / recorders[b]["throughput_mib_s"]), [round(x, 2) for x in each]
 
-ratios, ratios_each = {}, {}
+ratios, ratios_each, ratios_best = {}, {}, {}
 for other in ["script", "tlog_rec", "asciinema", "bare_pty"]:
     ratios["ttyaudit_vs_" + other], ratios_each["ttyaudit_vs_" + other] = ratio("ttyaudit", other)
+    if "ttyaudit" in recorders and other in recorders:
+        # Best against best: the least-disturbed run of each, a check on the medians when the
+        # machine is busy.
+        ratios_best["ttyaudit_vs_" + other] = rnd(recorders["ttyaudit"]["throughput_mib_s_best"] /
+                                                  recorders[other]["throughput_mib_s_best"])
 
 cpu_ratios = {}
 for other in ["script", "tlog_rec", "asciinema"]:
@@ -223,6 +233,8 @@ for name in ["bare_pty", "ttyaudit", "script"]:
     if runs:
         lat[name] = {"median": rnd(med([x["median_us"] for x in runs]), 1),
                      "p99": rnd(med([x["p99_us"] for x in runs]), 1),
+                     "recorder_cpu_us_per_keystroke": rnd(med(
+                         [x["child_cpu_us_per_keystroke"] for x in runs]), 1),
                      "median_each": [x["median_us"] for x in runs],
                      "p99_each": [x["p99_us"] for x in runs], "n_each": runs[0]["n"]}
 latency = {"bare": lat.get("bare_pty"), "ttyaudit": lat.get("ttyaudit"), "script": lat.get("script")}
@@ -236,6 +248,9 @@ if small and "ttyaudit" in recorders:
     rss_by_size = {str(small[0]["bytes"]): small[0]["run"]["hwm_kib"],
                    str(nbytes): recorders["ttyaudit"]["peak_rss_kib"]}
 
+noisy_tail = bool(latency.get("bare") and latency["bare"]["p99"] > 1000)
+latency["tail_too_noisy_to_judge"] = noisy_tail
+
 def met(value, ok):
     return None if value is None else bool(ok(value))
 
@@ -246,7 +261,10 @@ targets = {
     "throughput_ge_2x_tlog_rec": met(ratios["ttyaudit_vs_tlog_rec"], lambda v: v >= 2.0),
     "throughput_ge_3x_asciinema": met(ratios["ttyaudit_vs_asciinema"], lambda v: v >= 3.0),
     "added_latency_median_le_50us": met(latency.get("added_median"), lambda v: v <= 50),
-    "added_latency_p99_le_200us": met(latency.get("added_p99"), lambda v: v <= 200),
+    # When the bare pty's own p99 is over 1 ms, the tail is the machine's scheduling noise (other
+    # processes holding both cores for a tick or more), not the recorder: no verdict then.
+    "added_latency_p99_le_200us": None if noisy_tail else met(latency.get("added_p99"),
+                                                             lambda v: v <= 200),
     "recorder_peak_rss_le_4mib": met(max(rss_all) if rss_all else None, lambda v: v <= 4096),
 }
 
@@ -262,11 +280,13 @@ result = {
     "machine": {"nproc": os.cpu_count(), "kernel": platform.release(), "cpu": cpu_model,
                 "loadavg_start": load_start, "loadavg_end": load_end},
     "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    "ttyaudit_commit": os.environ.get("BENCH_COMMIT"),
+    "uncommitted_changes_in_common_cli": os.environ.get("BENCH_DIRTY", "").split(),
     "output_bytes": nbytes, "rounds": rounds, "fast_rounds": fast_rounds,
     "latency_round_trips": lat_n,
     "missing_recorders": missing.split() if missing else [],
     "recorders": recorders, "ratios": ratios, "ratios_each_round": ratios_each,
-    "cpu_ratios": cpu_ratios,
+    "ratios_best_run": ratios_best, "cpu_ratios": cpu_ratios,
     "latency_us": latency, "ttyaudit_peak_rss_kib_by_session_bytes": rss_by_size,
     "targets": targets,
 }
@@ -289,16 +309,23 @@ for name in names:
     print(f"| {name} | {fmt(r['throughput_mib_s'])} | {fmt(x, '{:.2f}x')} | "
           f"{fmt(r['cpu_s_per_gib'], '{:.2f}')} | {fmt(r['peak_rss_kib'], '{}')} | "
           f"{r['lost_output_runs']} of {r['runs']} |")
-print("\n| keystroke round trip | median us | p99 us |")
-print("|---|---:|---:|")
+print("\n| keystroke round trip | median us | p99 us | recorder CPU us per keystroke |")
+print("|---|---:|---:|---:|")
 for key, label in [("bare", "bare pty"), ("ttyaudit", "ttyaudit rec"), ("script", "script (reference)")]:
     v = latency.get(key)
     if v:
-        print(f"| {label} | {fmt(v['median'])} | {fmt(v['p99'])} |")
+        cpu = "(the echo: %s)" % fmt(v["recorder_cpu_us_per_keystroke"]) if key == "bare" else \
+            fmt(v["recorder_cpu_us_per_keystroke"])
+        print(f"| {label} | {fmt(v['median'])} | {fmt(v['p99'])} | {cpu} |")
 if "added_median" in latency:
-    print(f"| added by ttyaudit | {fmt(latency['added_median'])} | {fmt(latency['added_p99'])} |")
+    print(f"| added by ttyaudit | {fmt(latency['added_median'])} | {fmt(latency['added_p99'])} | |")
+print("\nttyaudit against the others, best run against best run: " +
+      ", ".join(f"{k.split('_vs_')[1]} {v:.2f}x" for k, v in ratios_best.items() if v is not None) +
+      "; recorder CPU of the others over ttyaudit's: " +
+      ", ".join(f"{k.split('_cpu')[0]} {v:.2f}x" for k, v in cpu_ratios.items() if v is not None))
 print("\n| target | met |")
 print("|---|---|")
 for k, v in targets.items():
-    print(f"| {k} | {'n/a' if v is None else ('yes' if v else 'NO')} |")
+    why = " (the bare pty's own p99 was over 1 ms: scheduling noise)" if v is None and "p99" in k and noisy_tail else ""
+    print(f"| {k} | {'n/a' if v is None else ('yes' if v else 'NO')}{why} |")
 PY
