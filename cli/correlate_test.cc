@@ -175,3 +175,24 @@ TEST_CASE("correlate: a session a little before its request (clock skew) still m
 }
 
 }  // namespace ttyaudit
+
+namespace ttyaudit {
+
+TEST_CASE("correlate: truncated and corrupted audit lines are skipped, not crashes") {
+  std::string line =
+      Event("a1", "ResponseStarted", "create", "pods", "exec", "ns", "p",
+            ExecUri("ns", "p", "command=sh&command=%2", "c"), "u", "2026-11-25T10:00:00Z", 101);
+  const char repl[] = {'"', '{', '}', '[', ']', ':', ',', '\\', '%', '\n', '\0', '\xff'};
+  for (size_t i = 0; i < line.size(); i += 2) {
+    for (char c : repl) {
+      std::string s = line;
+      s[i] = c;
+      ReadText(s + line.substr(0, i));  // a corrupted line, then a cut one without a newline
+    }
+  }
+  auto reqs = ReadText(line);
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].command == std::vector<std::string>{"sh", "%2"});  // a bad escape stays as is
+}
+
+}  // namespace ttyaudit

@@ -164,3 +164,41 @@ TEST_CASE("container meta: CRI-O and Docker containers are told apart from CRI o
 }
 
 }  // namespace ttyaudit
+
+namespace ttyaudit {
+
+// Inputs from containers and their managers: every prefix and single-byte change of a valid
+// document must give a value or an error, never a crash (run under ASan/UBSan too).
+TEST_CASE("oci bundle: truncated and corrupted state and config JSON are errors, not crashes") {
+  const std::string state = R"({"ociVersion":"1.0.2","id":"abc","status":"creating","pid":42,)"
+                            R"("bundle":"/b","annotations":{"k":"v","n":"\u00e9"}})";
+  const std::string config = kConfig;
+  int parsed = 0;
+  for (size_t cut = 0; cut < state.size(); ++cut)
+    parsed += ParseHookState(state.substr(0, cut)).ok();
+  CHECK(parsed == 0);  // no proper prefix is a whole object
+  const char repl[] = {'"', '{', '}', '[', ']', ':', ',', '\\', 'x', '0', '\0', '\xff'};
+  for (size_t i = 0; i < state.size(); ++i) {
+    for (char c : repl) {
+      std::string s = state;
+      s[i] = c;
+      (void)ParseHookState(s);
+    }
+  }
+  for (size_t cut = 0; cut < config.size(); cut += 7)
+    (void)AddHooksToConfig(config.substr(0, cut), "/h");
+  for (size_t i = 0; i < config.size(); i += 3) {
+    for (char c : repl) {
+      std::string s = config;
+      s[i] = c;
+      auto out = AddHooksToConfig(s, "/h");
+      if (out.ok()) {  // whatever was accepted comes out as JSON that takes the hooks again
+        auto again = AddHooksToConfig(*out, "/h");
+        REQUIRE(again.ok());
+        CHECK(*again == *out);
+      }
+    }
+  }
+}
+
+}  // namespace ttyaudit
