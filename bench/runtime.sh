@@ -45,19 +45,24 @@ bulk_rec=$(median <"$T/bulk-rec.s")
 # Pass-through: the same `state` call through each binary, timed in one loop of many calls.
 R="$RUNC_ROOT/$CTR_NS"
 echo "state: ${STATE_RUNS} calls each" >&2
-time_state() {
-  local bin=$1 s e
-  s=$(date +%s%N)
-  for _ in $(seq "$STATE_RUNS"); do "$bin" --root "$R" state plain >/dev/null; done
-  e=$(date +%s%N)
-  echo "($e - $s) / $STATE_RUNS / 1000000" | bc -l
+# perf stat -r: mean elapsed ms and mean task-clock (CPU) ms of one call.
+perf_ms() {
+  local out
+  out=$(perf stat -x, -e task-clock -r "$STATE_RUNS" "$@" 2>&1 >/dev/null) || true
+  local cpu elapsed
+  cpu=$(awk -F, '/task-clock/ {print $1; exit}' <<<"$out")
+  elapsed=$(perf stat -r "$STATE_RUNS" "$@" 2>&1 >/dev/null | awk '/seconds time elapsed/ {print $1 * 1000; exit}')
+  echo "$elapsed $cpu"
 }
-state_runc_ms=$(time_state "$RUNC")
-state_rt_ms=$(time_state "$RT")
-state_runc_ms2=$(time_state "$RUNC")
-state_rt_ms2=$(time_state "$RT")
+read -r state_runc_ms state_runc_cpu < <(perf_ms "$RUNC" --root "$R" state plain)
+read -r state_rt_ms state_rt_cpu < <(perf_ms "$RT" --root "$R" state plain)
+read -r state_runc_ms2 _ < <(perf_ms "$RUNC" --root "$R" state plain)
+read -r state_rt_ms2 _ < <(perf_ms "$RT" --root "$R" state plain)
 state_runc_ms=$(printf '%s\n%s\n' "$state_runc_ms" "$state_runc_ms2" | sort -g | head -n 1)
 state_rt_ms=$(printf '%s\n%s\n' "$state_rt_ms" "$state_rt_ms2" | sort -g | head -n 1)
+# How busy the machine was: a bare exec of /bin/true (about 0.4 ms on an idle machine).
+read -r true_ms _ < <(perf_ms /bin/true)
+loadavg=$(cut -d' ' -f1 /proc/loadavg)
 
 # Time to first byte of a terminal exec, and its total time.
 echo "first byte: ${TTFB_RUNS} execs each" >&2
@@ -81,10 +86,12 @@ jq -n \
   --argjson mib "$BULK_MIB" --argjson runs "$BULK_RUNS" \
   --argjson bp "$bulk_plain" --argjson br "$bulk_rec" --argjson bytes "$bytes" \
   --argjson sr "$state_runc_ms" --argjson st "$state_rt_ms" --argjson sn "$STATE_RUNS" \
+  --argjson src "$state_runc_cpu" --argjson stc "$state_rt_cpu" \
+  --argjson truems "$true_ms" --argjson load "$loadavg" \
   --argjson tp "$ttfb_plain" --argjson tr "$ttfb_rec" --argjson tn "$TTFB_RUNS" \
   --argjson op "$total_plain" --argjson otot "$total_rec" \
   '{
-    date: $date, cpu: $cpu, cores: $cores,
+    date: $date, cpu: $cpu, cores: $cores, loadavg_1m: $load, bin_true_exec_ms: $truems,
     bulk_output: {
       what: "ctr task exec -t ID cat FILE, client output to /dev/null, median of runs",
       mib: $mib, runs: $runs,
@@ -93,8 +100,9 @@ jq -n \
       ratio: ($bp / $br), target_ratio_min: 0.95
     },
     passthrough_state: {
-      what: "RUNTIME --root R state ID, mean over calls (best of two loops)",
-      calls: $sn, runc_ms: $sr, ttyaudit_ms: $st, added_ms: ($st - $sr), target_added_ms_max: 2
+      what: "RUNTIME --root R state ID, perf stat -r: mean elapsed (best of two) and CPU time per call",
+      calls: $sn, runc_ms: $sr, ttyaudit_ms: $st, added_ms: ($st - $sr), target_added_ms_max: 2,
+      runc_cpu_ms: $src, ttyaudit_cpu_ms: $stc, added_cpu_ms: ($stc - $src)
     },
     first_byte: {
       what: "ctr task exec -t ID echo x: time to the first byte at the client, median",
