@@ -2,9 +2,11 @@
 
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <optional>
 
@@ -19,6 +21,8 @@ namespace ttyaudit {
 namespace {
 
 constexpr int kReadyMs = 5000;
+// How long an exit event may trail the process's end (it is read on the watcher's thread).
+constexpr int kExitEventGraceMs = 1000;
 
 pid_t ReadPid(const std::string& path) {
   if (path.empty()) return 0;
@@ -37,6 +41,21 @@ std::string ExitState(int status, int& code, int& sig) {
   }
   code = WEXITSTATUS(status);
   return "exited";
+}
+
+int PidFd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// The exit status of `pid` (a watched pid): the exit watcher's, waiting on a pidfd rather than
+// on the event alone; nothing when the event was lost.
+std::optional<int> AwaitExit(ExitWatcher& w, pid_t pid) {
+  if (auto st = w.WaitExit(pid, 0)) return st;
+  UniqueFd fd(PidFd(pid));
+  if (fd) {
+    struct pollfd p = {fd.get(), POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
+  return w.WaitExit(pid, kExitEventGraceMs);
 }
 
 int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t runc_pid) {
@@ -68,36 +87,44 @@ int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t runc_
                                    IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
       ino.reset();
   }
+  // runc is the wrapper's pid once it execs: a pidfd says when it is gone even if its exit
+  // event is lost (a socket overrun on a busy host), so that nothing here waits for good.
+  UniqueFd runc_fd(PidFd(runc_pid));
+  if (!runc_fd) {
+    (void)SendControl(control, "fail:" + SysError("pidfd_open", std::to_string(runc_pid), errno).message);
+    return 1;
+  }
   (void)SendControl(control, "ready");
   ::close(control);
 
   pid_t exec_pid = 0;
-  std::optional<int> runc_status;
-  while (!runc_status) {
+  for (;;) {
     if (ctx.args.exec.detach && exec_pid == 0) exec_pid = ReadPid(pid_file);
-    int wait_ms = ino && exec_pid == 0 ? 0 : -1;
-    runc_status = watcher.value()->WaitExit(runc_pid, wait_ms);
-    if (runc_status || !ino || exec_pid != 0) continue;
-    struct pollfd p = {ino.get(), POLLIN, 0};
-    ::poll(&p, 1, 20);
+    struct pollfd p[2] = {{runc_fd.get(), POLLIN, 0}, {ino.get(), POLLIN, 0}};
+    int n = ::poll(p, ino && exec_pid == 0 ? 2 : 1, -1);
+    if (n < 0 && errno != EINTR) break;
+    if (p[0].revents) break;  // runc has exited
     char buf[4096];
-    while (::read(ino.get(), buf, sizeof buf) > 0) {
+    while (ino && ::read(ino.get(), buf, sizeof buf) > 0) {
     }
   }
-  int code = 0, sig = 0;
-  if (!WIFEXITED(*runc_status) || WEXITSTATUS(*runc_status) != 0) {
+  if (ctx.args.exec.detach && exec_pid == 0) exec_pid = ReadPid(pid_file);
+  std::optional<int> runc_status = watcher.value()->WaitExit(runc_pid, kExitEventGraceMs);
+  bool runc_ok = runc_status ? WIFEXITED(*runc_status) && WEXITSTATUS(*runc_status) == 0
+                             : exec_pid > 0;  // event lost: a pid file means it started
+  if (!runc_ok) {
     std::string path = writer.value()->path();
     writer.value().reset();
     ::unlink(path.c_str());
     return 0;
   }
+  int code = 0, sig = 0;
   std::optional<int> status = runc_status;
   if (ctx.args.exec.detach) {
-    if (exec_pid == 0) exec_pid = ReadPid(pid_file);
     status.reset();
     if (exec_pid > 0) {
       watcher.value()->Watch(exec_pid);
-      status = watcher.value()->WaitExit(exec_pid, -1);
+      status = AwaitExit(*watcher.value(), exec_pid);
     } else {
       ctx.log.Warning("session " + meta.id + ": no exec pid in `" + pid_file +
                       "`: exit status unknown");
