@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,12 +54,12 @@ TEST_CASE("hook: poststop signals the container's open recorders and removes the
   std::string dir = TempDir();
   HookContext ctx{dir, false, {}};
   REQUIRE(RunHookStage("createRuntime", kCriState, ctx).status.ok());
-  pid_t child = fork();
-  if (child == 0) {
-    signal(SIGTERM, SIG_DFL);  // not doctest's crash handler
-    pause();
-    _exit(0);
-  }
+  // posix_spawn: the child never runs with doctest's signal handlers (glibc blocks signals
+  // until they are reset), so SIGTERM ends it plainly.
+  pid_t child = -1;
+  char sleep_arg0[] = "sleep", sleep_arg1[] = "30";
+  char* sleep_argv[] = {sleep_arg0, sleep_arg1, nullptr};
+  REQUIRE(posix_spawn(&child, "/bin/sleep", nullptr, nullptr, sleep_argv, environ) == 0);
   REQUIRE(RegisterSession(dir, "c0ffee", "sess-1", child).ok());
   REQUIRE(RegisterSession(dir, "c0ffee", "sess-gone", 999999).ok());  // a recorder long gone
   HookOutcome out = RunHookStage("poststop", R"({"id":"c0ffee","status":"stopped","pid":0})", ctx);
