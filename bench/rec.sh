@@ -3,7 +3,7 @@
 # all under the same pty harness (bench/pty_harness.cc) and on the same output. Writes
 # bench/results/rec.json and prints a Markdown table. See bench/README.md for what each figure means.
 #
-# Environment: BUILD (build dir, default build), ROUNDS (3: rounds of everything), FAST_ROUNDS (5:
+# Environment: BUILD (build dir, default build), ROUNDS (3: rounds of everything), FAST_ROUNDS (7:
 # rounds of the bare pty, script and ttyaudit, which take seconds), BENCH_BYTES (134217728),
 # LAT_N (2000 round trips per latency run), BENCH_TMP (scratch parent dir, default /tmp),
 # BENCH_OUT (result file, default bench/results/rec.json).
@@ -13,10 +13,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 ROUNDS=${ROUNDS:-3}
-FAST_ROUNDS=${FAST_ROUNDS:-5}
+FAST_ROUNDS=${FAST_ROUNDS:-7}
 BYTES=${BENCH_BYTES:-134217728}
 LAT_N=${LAT_N:-2000}
 OUT=${BENCH_OUT:-$ROOT/bench/results/rec.json}
+# Only a run that writes the committed result file puts its table into bench/README.md.
+if [ -z "${BENCH_OUT:-}" ]; then export BENCH_README=$ROOT/bench/README.md; else unset BENCH_README; fi
 TTYAUDIT=$BUILD/bin/ttyaudit
 H=$BUILD/bench/ttyaudit_bench_pty
 
@@ -294,6 +296,9 @@ with open(out, "w") as f:
     json.dump(result, f, indent=2)
     f.write("\n")
 
+import builtins, io, re
+table = io.StringIO()
+print = lambda *a, **k: builtins.print(*a, **k, file=table)
 fmt = lambda v, spec="{:.1f}": "n/a" if v is None else spec.format(v)
 print(f"\nRecorders on {nbytes // MIB} MiB of output, median of {rounds} rounds "
       f"({fast_rounds} for bare_pty, script, ttyaudit) "
@@ -328,4 +333,18 @@ print("|---|---|")
 for k, v in targets.items():
     why = " (the bare pty's own p99 was over 1 ms: scheduling noise)" if v is None and "p99" in k and noisy_tail else ""
     print(f"| {k} | {'n/a' if v is None else ('yes' if v else 'NO')}{why} |")
+
+print = builtins.print
+print(table.getvalue(), end="")
+readme = os.environ.get("BENCH_README")
+if readme and os.path.exists(readme):
+    # The README shows the committed result: the table between the markers is replaced.
+    text = open(readme).read()
+    begin, end = "<!-- rec.sh results: begin -->\n", "<!-- rec.sh results: end -->\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        body = (f"`make bench` on {result['date']}, ttyaudit {result['ttyaudit_commit']} "
+                f"(bench/results/rec.json has every run):\n" + table.getvalue())
+        open(readme, "w").write(head + begin + body + end + tail)
 PY
