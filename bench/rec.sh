@@ -48,6 +48,7 @@ if command -v tlog-rec >/dev/null; then
     TLOG=(tlog-rec)
   elif [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
     mkdir -p "$W/run" && : >"$W/run/utmp"
+    # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
     TLOG=(unshare -m --propagation private sh -c 'mount --bind "$0" /run && exec tlog-rec "$@"' "$W/run")
   fi
 fi
@@ -74,8 +75,8 @@ available() {
   esac
 }
 
-recorded_bytes() {  # size of what the recorder wrote (0 for the bare pty)
-  du -cb "$W/out" "$W/spool" 2>/dev/null | tail -1 | cut -f1
+recorded_bytes() {  # total size of the files the recorder wrote (0 for the bare pty)
+  find "$W/out" "$W/spool" -type f -printf '%s\n' | awk '{n += $1} END {print n + 0}'
 }
 
 RAW=$W/raw.jsonl
@@ -111,7 +112,7 @@ run_lat() {  # ROUND NAME... (all at once, keystrokes alternating between them)
   for name in "$@"; do
     available "$name" || continue
     recorder_argv "$name" "$H" echo
-    [ ${#args[@]} -gt 0 ] && args+=(,,)
+    [ ${#args[@]} -gt 0 ] && args+=(",,")
     args+=("$name" -- "${ARGV[@]}")
   done
   rm -rf "$W/out"/* "$W/spool"/*
@@ -152,9 +153,10 @@ echo "rec.sh: measured in $(($(date +%s) - START)) s" >&2
 mkdir -p "$(dirname "$OUT")"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 # Which ttyaudit was measured: the commit, and whether the recorder's sources differed from it.
-export BENCH_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-export BENCH_DIRTY=$(git -C "$ROOT" status --porcelain -- common cli CMakeLists.txt 2>/dev/null |
+BENCH_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+BENCH_DIRTY=$(git -C "$ROOT" status --porcelain -- common cli CMakeLists.txt 2>/dev/null |
   awk '{print $2}' | tr '\n' ' ')
+export BENCH_COMMIT BENCH_DIRTY
 python3 - "$RAW" "$OUT" "$BYTES" "$ROUNDS" "$FAST_ROUNDS" "$LAT_N" "$LOAD_START" "$LOAD_END" \
   "${MISSING[*]:-}" <<'PY'
 import json, os, platform, statistics, sys, time
