@@ -1,12 +1,14 @@
 #include "shim/plain_exec.h"
 
 #include <poll.h>
-#include <sys/inotify.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 
@@ -15,6 +17,7 @@
 #include "shim/detach.h"
 #include "shim/exec_meta.h"
 #include "shim/exit_watch.h"
+#include "shim/subprocess.h"
 #include "shim/terminal_exec.h"
 
 namespace ttyaudit {
@@ -32,21 +35,10 @@ pid_t ReadPid(const std::string& path) {
   return pid > 0 ? static_cast<pid_t>(pid) : 0;
 }
 
-std::string ExitState(int status, int& code, int& sig) {
-  code = -1;
-  sig = 0;
-  if (WIFSIGNALED(status)) {
-    sig = WTERMSIG(status);
-    return "signaled";
-  }
-  code = WEXITSTATUS(status);
-  return "exited";
-}
-
 int PidFd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
-// The exit status of `pid` (a watched pid): the exit watcher's, waiting on a pidfd rather than
-// on the event alone; nothing when the event was lost.
+// The exit status of a watched `pid`: the watcher's, waiting on a pidfd rather than on the
+// event alone (which a socket overrun on a busy host can lose); nothing when it was lost.
 std::optional<int> AwaitExit(ExitWatcher& w, pid_t pid) {
   if (auto st = w.WaitExit(pid, 0)) return st;
   UniqueFd fd(PidFd(pid));
@@ -58,83 +50,95 @@ std::optional<int> AwaitExit(ExitWatcher& w, pid_t pid) {
   return w.WaitExit(pid, kExitEventGraceMs);
 }
 
-int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t runc_pid) {
-  auto watcher = ExitWatcher::Open();
-  if (!watcher) {
-    (void)SendControl(control, "fail:" + watcher.message());
+void Discard(std::unique_ptr<SessionWriter>& w) {
+  std::string path = w->path();
+  w.reset();
+  ::unlink(path.c_str());
+}
+
+void Seal(SessionWriter& w, const std::optional<int>& status, const Logger& log) {
+  Status st;
+  if (!status) st = w.Finish("exited", -1, 0);
+  else if (WIFSIGNALED(*status)) st = w.Finish("signaled", -1, WTERMSIG(*status));
+  else st = w.Finish("exited", WEXITSTATUS(*status), 0);
+  if (!st) log.Error("session " + w.meta().id + ": seal: " + st.message());
+}
+
+int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t wrapper_pid) {
+  auto opened = ExitWatcher::Open();
+  if (!opened) {
+    (void)SendControl(control, "fail:" + opened.message());
     return 1;
   }
-  watcher.value()->Watch(runc_pid);
+  ExitWatcher& watcher = *opened.value();
   meta.recorder_pid = ::getpid();
   SessionWriterOptions opts;
   opts.record_input = false;
   opts.fsync_interval_s = ctx.config.fsync_interval_s;
   for (const auto& a : meta.argv) opts.command += (opts.command.empty() ? "" : " ") + a;
-  auto writer = SessionWriter::Create(ctx.config.spool_dir, meta, opts);
-  if (!writer) {
-    (void)SendControl(control, "fail:" + writer.message());
+  auto created = SessionWriter::Create(ctx.config.spool_dir, meta, opts);
+  if (!created) {
+    (void)SendControl(control, "fail:" + created.message());
     return 1;
   }
-  // runc writes the pid file (a rename) before it exits, and the shim may remove it as soon
-  // as a short exec has ended, which on a busy node can be before we run again: read it when
-  // it appears, not when runc has exited.
-  const std::string& pid_file = ctx.args.exec.pid_file;
-  UniqueFd ino;
-  if (ctx.args.exec.detach && !pid_file.empty()) {
-    ino.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-    std::string dir = pid_file.substr(0, pid_file.rfind('/') + 1);
-    if (ino && ::inotify_add_watch(ino.get(), dir.empty() ? "." : dir.c_str(),
-                                   IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-      ino.reset();
-  }
-  // runc is the wrapper's pid once it execs: a pidfd says when it is gone even if its exit
-  // event is lost (a socket overrun on a busy host), so that nothing here waits for good.
-  UniqueFd runc_fd(PidFd(runc_pid));
-  if (!runc_fd) {
-    (void)SendControl(control, "fail:" + SysError("pidfd_open", std::to_string(runc_pid), errno).message);
-    return 1;
-  }
-  (void)SendControl(control, "ready");
-  ::close(control);
+  std::unique_ptr<SessionWriter> writer = std::move(created.value());
 
-  pid_t exec_pid = 0;
-  for (;;) {
-    if (ctx.args.exec.detach && exec_pid == 0) exec_pid = ReadPid(pid_file);
-    struct pollfd p[2] = {{runc_fd.get(), POLLIN, 0}, {ino.get(), POLLIN, 0}};
-    int n = ::poll(p, ino && exec_pid == 0 ? 2 : 1, -1);
-    if (n < 0 && errno != EINTR) break;
-    if (p[0].revents) break;  // runc has exited
-    char buf[4096];
-    while (ino && ::read(ino.get(), buf, sizeof buf) > 0) {
+  if (ctx.args.exec.detach) {
+    (void)SendControl(control, "ready");
+    // "ran:<runc's raw wait status>:<exec pid>" once runc is done.
+    auto ran = ReceiveControl(control, -1);
+    if (!ran.ok() || ran->eof || ran->text.rfind("ran:", 0) != 0) {
+      Discard(writer);
+      return 0;
     }
-  }
-  if (ctx.args.exec.detach && exec_pid == 0) exec_pid = ReadPid(pid_file);
-  std::optional<int> runc_status = watcher.value()->WaitExit(runc_pid, kExitEventGraceMs);
-  bool runc_ok = runc_status ? WIFEXITED(*runc_status) && WEXITSTATUS(*runc_status) == 0
-                             : exec_pid > 0;  // event lost: a pid file means it started
-  if (!runc_ok) {
-    std::string path = writer.value()->path();
-    writer.value().reset();
-    ::unlink(path.c_str());
+    char* end = nullptr;
+    int runc_status = static_cast<int>(std::strtol(ran->text.c_str() + 4, &end, 10));
+    pid_t exec_pid = end && *end == ':' ? static_cast<pid_t>(std::atoi(end + 1)) : 0;
+    if (!WIFEXITED(runc_status) || WEXITSTATUS(runc_status) != 0) {
+      Discard(writer);
+      return 0;
+    }
+    std::optional<int> status;
+    if (exec_pid > 0) {
+      watcher.Watch(exec_pid);
+      status = AwaitExit(watcher, exec_pid);
+    }
+    Seal(*writer, status, ctx.log);
     return 0;
   }
-  int code = 0, sig = 0;
-  std::optional<int> status = runc_status;
-  if (ctx.args.exec.detach) {
-    status.reset();
-    if (exec_pid > 0) {
-      watcher.value()->Watch(exec_pid);
-      status = AwaitExit(*watcher.value(), exec_pid);
-    } else {
-      ctx.log.Warning("session " + meta.id + ": no exec pid in `" + pid_file +
-                      "`: exit status unknown");
+
+  // Foreground: the wrapper becomes runc, whose exit status is the process's.
+  watcher.Watch(wrapper_pid);
+  UniqueFd runc_fd(PidFd(wrapper_pid));
+  (void)SendControl(control, "ready");
+  ::close(control);
+  if (runc_fd) {
+    struct pollfd p = {runc_fd.get(), POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
     }
   }
-  std::string state = status ? ExitState(*status, code, sig) : "exited";
-  if (!status) code = -1;
-  if (auto st = writer.value()->Finish(state, code, sig); !st)
-    ctx.log.Error("session " + meta.id + ": seal: " + st.message());
+  std::optional<int> status = watcher.WaitExit(wrapper_pid, runc_fd ? kExitEventGraceMs : -1);
+  Seal(*writer, status, ctx.log);
   return 0;
+}
+
+// Runs runc as our child, killed if we die, and returns its raw wait status.
+Result<int> RunRuncChild(const ExecContext& ctx) {
+  auto cargv = CArgv(ctx.args.argv);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return SysError("fork", ctx.runc, errno);
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) _exit(137);
+    ::execv(ctx.runc.c_str(), cargv.data());
+    _exit(127);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0) {
+    if (errno != EINTR) return SysError("waitpid", ctx.runc, errno);
+  }
+  return st;
 }
 
 }  // namespace
@@ -169,8 +173,21 @@ int RunPlainExec(const ExecContext& ctx) {
                              "fail_closed: " + why);
     ctx.log.Error("non-terminal exec in " + ctx.args.exec.container_id +
                   " proceeds UNRECORDED (fail-open): " + why);
+    return PassThrough(ctx);
   }
-  return PassThrough(ctx);
+  if (!ctx.args.exec.detach) return PassThrough(ctx);
+
+  auto status = RunRuncChild(ctx);
+  if (!status) {
+    (void)SendControl(control->get(), "abort");
+    ctx.log.Error("non-terminal exec in " + ctx.args.exec.container_id + ": " + status.message());
+    return PassThrough(ctx);
+  }
+  pid_t exec_pid = ReadPid(ctx.args.exec.pid_file);
+  (void)SendControl(control->get(),
+                    "ran:" + std::to_string(status.value()) + ":" + std::to_string(exec_pid));
+  int st = status.value();
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 }  // namespace ttyaudit

@@ -68,6 +68,45 @@ Status PrepareOuter(PtyPair& outer, int inner) {
   return {};
 }
 
+// Writes all of `data` to a blocking fd.
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Moves what the exec has already written from the inner pty to the outer one (recording it),
+// without blocking: returns what was read but did not fit, to write once the shim reads.
+std::string ForwardEarlyOutput(int inner, int outer, SessionWriter& w) {
+  int in_fl = ::fcntl(inner, F_GETFL);
+  int out_fl = ::fcntl(outer, F_GETFL);
+  ::fcntl(inner, F_SETFL, in_fl | O_NONBLOCK);
+  ::fcntl(outer, F_SETFL, out_fl | O_NONBLOCK);
+  std::string left;
+  char buf[16384];
+  for (int i = 0; i < 64 && left.empty(); ++i) {
+    ssize_t n = ::read(inner, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // nothing yet (EAGAIN), or the slave is closed and drained (EIO)
+    std::string_view data(buf, static_cast<size_t>(n));
+    w.Output(data);
+    while (!data.empty()) {
+      ssize_t k = ::write(outer, data.data(), data.size());
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) break;
+      data.remove_prefix(static_cast<size_t>(k));
+    }
+    left.assign(data);
+  }
+  ::fcntl(inner, F_SETFL, in_fl);
+  ::fcntl(outer, F_SETFL, out_fl);
+  return left;
+}
+
 void Seal(SessionWriter& w, const std::optional<int>& status, const Logger& log) {
   Status st;
   if (!status) st = w.Finish("exited", -1, 0);
@@ -155,12 +194,17 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   auto outer = OpenPty();
   if (!outer) return fail(outer.message());
   if (auto st = PrepareOuter(outer.value(), inner.get()); !st) return fail(st.message());
+  // A short command may have written everything and exited already (too early for the exit
+  // hold), and the shim drains only what is in its pty when it reaps: put what is there on
+  // the outer pty before the shim gets it.
+  std::string early_left = ForwardEarlyOutput(inner.get(), outer->slave.get(), *writer);
   if (auto st = SendMasterTo(ctx.args.exec.console_socket, outer->master.get()); !st)
     return fail(st.message());
   // Only the shim holds the outer master now: when it closes it, the slave hangs up.
   outer->master.reset();
   (void)SendControl(control, "handed");
   ::close(control);
+  if (!early_left.empty()) (void)WriteAll(outer->slave.get(), early_left);
 
   winsize ws{};
   if (GetSize(outer->slave.get(), ws)) {
