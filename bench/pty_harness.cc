@@ -367,9 +367,10 @@ int Lat(int count, std::vector<std::pair<const char*, std::vector<char*>>> cmds)
     double sum = 0;
     for (double x : s.us) sum += x;
     std::printf(
-        "{\"name\":\"%s\",\"n\":%zu,\"median_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,"
+        "{\"name\":\"%s\",\"n\":%zu,\"min_us\":%.2f,\"p10_us\":%.2f,\"median_us\":%.2f,"
+        "\"p90_us\":%.2f,\"p99_us\":%.2f,"
         "\"max_us\":%.2f,\"mean_us\":%.2f,\"child_cpu_us_per_keystroke\":%.2f,\"status\":%d}\n",
-        s.name, s.us.size(), Percentile(s.us, 0.5), Percentile(s.us, 0.9), Percentile(s.us, 0.99),
+        s.name, s.us.size(), Percentile(s.us, 0.0), Percentile(s.us, 0.1), Percentile(s.us, 0.5), Percentile(s.us, 0.9), Percentile(s.us, 0.99),
         Percentile(s.us, 1.0), sum / static_cast<double>(s.us.size()),
         static_cast<double>(s.cpu_ns) / 1e3 / static_cast<double>(s.us.size()), rp.status);
   }
