@@ -248,7 +248,11 @@ void Uploader::Worker(Store& store) {
       queue_.pop_front();
     }
     double start = MonoSeconds();
-    Status st = job.kind == JobKind::kLive ? DoLive(store, job.entry) : DoSeal(store, job.entry);
+    // A scan from before the last job on this session finished may list it once more.
+    struct stat gone;
+    Status st = stat(job.entry.cast_path.c_str(), &gone) != 0 && errno == ENOENT ? Status::Ok()
+                : job.kind == JobKind::kLive ? DoLive(store, job.entry)
+                                             : DoSeal(store, job.entry);
     {
       std::lock_guard<std::mutex> lock(mu_);
       Sched& s = sched_[job.entry.id];
@@ -271,14 +275,19 @@ void Uploader::Worker(Store& store) {
 }
 
 Status Uploader::DoLive(Store& store, const SpoolEntry& e) {
+  struct stat st;
+  const bool had_state = stat(e.state_path.c_str(), &st) == 0;
   auto state = LoadUploadState(e.state_path);
   if (!state.ok()) return state.status();
   if (state->phase != UploadState::kLive) return Status::Ok();
   UniqueFd fd(open(e.cast_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return errno == ENOENT ? Status::Ok() : Status(SysError("open", e.cast_path, errno));
-  struct stat st;
   if (fstat(fd.get(), &st) != 0) return SysError("stat", e.cast_path, errno);
   const uint64_t size = static_cast<uint64_t>(st.st_size);
+  // The state file exists before the first chunk does, so that sealing a session without one
+  // can skip looking for chunks.
+  if (!had_state)
+    if (Status s = SaveUploadState(e.state_path, *state); !s) return s;
   PutOptions chunk_opts;
   chunk_opts.content_type = "application/x-asciicast";
   std::string buf;
@@ -301,6 +310,8 @@ Status Uploader::DoLive(Store& store, const SpoolEntry& e) {
 }
 
 Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
+  struct stat st;
+  const bool had_state = stat(e.state_path.c_str(), &st) == 0;
   auto loaded = LoadUploadState(e.state_path);
   if (!loaded.ok()) return loaded.status();
   UploadState state = std::move(loaded.value());
@@ -353,7 +364,7 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     if (Status s = save(); !s) return s;
   }
   if (state.phase == UploadState::kCleanup) {
-    if (store.Remote()) {
+    if (store.Remote() && had_state) {
       auto chunks = store.List(LiveChunkPrefix(e.id));
       if (!chunks.ok()) return chunks.status();
       for (const auto& c : *chunks)
