@@ -30,8 +30,9 @@ void PrepareCreate(const ExecContext& ctx) {
     bundle = cwd;  // runc's default bundle is the current directory
   }
   HookOptions opts;
-  if (const char* cfg = std::getenv("TTYAUDIT_CONFIG"); cfg && *cfg)
-    opts.env.push_back(std::string("TTYAUDIT_CONFIG=") + cfg);
+  for (const char* name : {"TTYAUDIT_CONFIG", "TTYAUDIT_RUN_DIR"}) {
+    if (const char* v = std::getenv(name); v && *v) opts.env.push_back(std::string(name) + "=" + v);
+  }
   if (auto st = AddHooks(bundle, hook, opts); !st)
     ctx.log.Error("container " + ctx.args.create.container_id +
                   " starts without ttyaudit-hook (fail-open): " + st.message());

@@ -11,7 +11,8 @@
 namespace ttyaudit {
 
 /// Adds ttyaudit-hook (the binary beside this one, when there is one) to the bundle of a
-/// `create`. The hook gets TTYAUDIT_CONFIG when it is set (runc gives hooks no environment).
+/// `create`. The hook gets TTYAUDIT_CONFIG and TTYAUDIT_RUN_DIR when they are set (runc gives
+/// hooks no environment).
 void PrepareCreate(const ExecContext& ctx);
 
 /// The path of ttyaudit-hook installed beside `self_exe`, or empty when there is none.

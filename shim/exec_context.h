@@ -14,8 +14,9 @@ struct ExecContext {
   const Logger& log;
   const RuncArgs& args;
   std::string runc;  // the real runc
-  // Where the wrapper makes its own console sockets.
-  std::string run_dir = "/run/ttyaudit";
+  // ttyaudit's run directory (DefaultRunDir(): $TTYAUDIT_RUN_DIR, else /run/ttyaudit): the
+  // wrapper's console sockets, the hook's container metadata, the recorders' registrations.
+  std::string run_dir;
 };
 
 }  // namespace ttyaudit

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/container_meta.h"
 #include "common/ids.h"
 #include "common/unique_fd.h"
 #include "shim/subprocess.h"
@@ -124,6 +125,9 @@ std::string MachineIdText() {
 }
 
 }  // namespace
+
+SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
+                           const std::string& node_name);
 
 Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
   simdjson::padded_string padded(json);
@@ -290,7 +294,17 @@ void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m) {
 }
 
 SessionMeta BuildExecMeta(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
-                          const std::string& node_name) {
+                          const std::string& node_name, const std::string& run_dir) {
+  SessionMeta m = MetaFromBundle(args, proc, runc, node_name);
+  if (!run_dir.empty()) {
+    if (auto c = LoadContainerMeta(run_dir, args.exec.container_id); c.ok())
+      ApplyContainerMeta(c.value(), m);
+  }
+  return m;
+}
+
+SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
+                           const std::string& node_name) {
   SessionMeta m;
   m.id = NewUuidV7();
   m.source = "runtime";

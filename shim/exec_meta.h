@@ -57,8 +57,9 @@ void ApplyAnnotations(const Annotations& a, const std::string& runtime_root, Ses
 void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m);
 
 /// SessionMeta for an exec: ids, node, machine id, the process's argv, redacted env, cwd,
-/// uid/gid, runc root, bundle and what the bundle's annotations say. `source` is "runtime".
+/// uid/gid, runc root, bundle and what the bundle's annotations say, completed with what
+/// ttyaudit-hook saved for the container under `run_dir` (when it did). `source` is "runtime".
 SessionMeta BuildExecMeta(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
-                          const std::string& node_name);
+                          const std::string& node_name, const std::string& run_dir = "");
 
 }  // namespace ttyaudit

@@ -154,7 +154,7 @@ int RunPlainExec(const ExecContext& ctx) {
     }
     proc = std::move(p.value());
   }
-  SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name);
+  SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name, ctx.run_dir);
   meta.terminal = false;
   pid_t self = ::getpid();
   auto control = ForkDetached([&](int fd) { return NoteTaker(fd, ctx, meta, self); });

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "common/console_proxy.h"
+#include "common/container_meta.h"
 #include "common/ids.h"
 #include "common/proc_tracker.h"
 #include "common/pty.h"
@@ -171,6 +172,12 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   pid_t exec_pid = static_cast<pid_t>(std::atoi(go->text.c_str() + 3));
   if (watcher && exec_pid > 0) watcher->Watch(exec_pid);
   if (tracker && exec_pid > 0) tracker->Reroot(exec_pid);
+  // Listed for the container, so that its poststop hook can end this session (SIGTERM) if
+  // the container goes away while something outside it holds the pty.
+  SessionRegistration registration(ctx.run_dir, meta.container_id, meta.id, ::getpid());
+  if (!registration.ok())
+    log.Warning("session " + meta.id + ": not sealed at container stop: " +
+                registration.status().message());
   UniqueFd inner = std::move(go->fd);
   // Held at its exit until its last output is on the outer pty (see exit_hold.h).
   auto drain_fd = std::make_shared<UniqueFd>(::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3));

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/config.h"
+#include "common/container_meta.h"
 #include "common/log.h"
 #include "shim/create_hooks.h"
 #include "shim/find_runc.h"
@@ -38,7 +39,7 @@ int RuntimeMain(const std::vector<std::string>& argv) {
     (void)n;
     return 1;
   }
-  ExecContext ctx{config, log, args, runc.value()};
+  ExecContext ctx{config, log, args, runc.value(), DefaultRunDir()};
   if (!config_ok) return PassThrough(ctx);
   if (args.command == "exec") {
     if (args.IsTerminalExec() && args.exec.detach) return RunTerminalExec(ctx);

@@ -76,7 +76,7 @@ int RunTerminalExec(const ExecContext& ctx) {
     if (!p) return Unrecorded(ctx, "", p.message());
     proc = std::move(p.value());
   }
-  SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name);
+  SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name, ctx.run_dir);
   std::string term = EnvValue(proc.env.empty() ? ex.env : proc.env, "TERM");
   auto control = StartRecorder(ctx, meta, term, kRecorderReadyMs);
   if (!control) return Unrecorded(ctx, meta.k8s_namespace, control.message());
