@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "common/console_proxy.h"
@@ -30,6 +31,11 @@ namespace {
 constexpr int kMaxExitHoldMs = 1000;
 constexpr int kExitStatusMs = 5000;
 constexpr int kTrackerGraceMs = 200;
+
+struct GuardedFd {
+  std::mutex mu;
+  UniqueFd fd;
+};
 
 // Removes a session file that never became a session (runc failed, or the handover did).
 void Discard(std::unique_ptr<SessionWriter>& w) {
@@ -179,12 +185,17 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
     log.Warning("session " + meta.id + ": not sealed at container stop: " +
                 registration.status().message());
   UniqueFd inner = std::move(go->fd);
-  // Held at its exit until its last output is on the outer pty (see exit_hold.h).
-  auto drain_fd = std::make_shared<UniqueFd>(::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3));
+  // Held at its exit until its last output is on the outer pty (see exit_hold.h). The hold
+  // looks at the inner pty through its own copy, closed with ours at the end (every copy of
+  // the master must close for the process to get SIGHUP when the session is hung up).
+  auto drain = std::make_shared<GuardedFd>();
+  drain->fd.reset(::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3));
   std::unique_ptr<ExitHold> hold;
   if (exec_pid > 0) {
-    auto drained = [drain_fd] {
-      struct pollfd p = {drain_fd->get(), POLLIN, 0};
+    auto drained = [drain] {
+      std::lock_guard<std::mutex> lock(drain->mu);
+      if (!drain->fd) return true;
+      struct pollfd p = {drain->fd.get(), POLLIN, 0};
       return ::poll(&p, 1, 0) == 0 || !(p.revents & POLLIN);
     };
     if (auto h = ExitHold::Start(exec_pid, drained, kMaxExitHoldMs); h.ok())
@@ -233,6 +244,10 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   // Hang up both sides as the end of a plain exec would: the process gets SIGHUP if it still
   // runs, and the shim sees the console end.
   inner.reset();
+  {
+    std::lock_guard<std::mutex> lock(drain->mu);
+    drain->fd.reset();
+  }
   outer->slave.reset();
   std::optional<int> status;
   if (hold) status = hold->WaitExit(kExitStatusMs);
