@@ -1,11 +1,11 @@
 #include "common/container_meta.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <simdjson.h>
 #include <sys/stat.h>
-#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -112,9 +112,17 @@ ContainerMeta ContainerMetaFromState(const HookState& st) {
   return m;
 }
 
+// libsystemd is opened here, not linked: ttyaudit-runtime links this file (recorders read and
+// register container metadata) and runs on every runc call, where loading libsystemd and its
+// six dependencies cost more than the rest of a pass-through call (see common/log.cc).
 std::string CgroupOfPid(pid_t pid) {
+  using GetCgroup = int (*)(pid_t, char**);
+  static GetCgroup sd_pid_get_cgroup = [] {
+    void* lib = dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL);
+    return lib ? reinterpret_cast<GetCgroup>(dlsym(lib, "sd_pid_get_cgroup")) : nullptr;
+  }();
   char* cg = nullptr;
-  if (sd_pid_get_cgroup(pid, &cg) >= 0 && cg != nullptr) {
+  if (sd_pid_get_cgroup && sd_pid_get_cgroup(pid, &cg) >= 0 && cg != nullptr) {
     std::string out(cg);
     free(cg);
     if (!out.empty() && out != "/") return out;
