@@ -13,6 +13,14 @@ make_busybox_rootfs "$T/rootfs"
 use_ttyaudit_config
 start_containerd
 
+# ttyaudit-runtime starts on every runc call: libraries that only some paths need are opened
+# when needed (libsystemd), or not used (libcrypto), since loading them cost more than the rest
+# of a pass-through call.
+if heavy=$(ldd "$RT" | grep -E 'libsystemd|libcrypto|libssl'); then
+  fail "ttyaudit-runtime links libraries every runc call would load: $heavy"
+fi
+ok "ttyaudit-runtime loads no libsystemd/libcrypto at start"
+
 ctr_run_bg c1 "$T/rootfs" "$RT" -- sleep 1000
 ok "ctr run --runc-binary ttyaudit-runtime"
 out=$(ctr_exec c1 -- sh -c 'echo hello from c1')
