@@ -1,4 +1,5 @@
 #include "common/asciicast.h"
+#include "common/json.h"
 
 #include <doctest/doctest.h>
 
@@ -46,6 +47,34 @@ TEST_CASE("asciicast: event lines are one JSON array each, with control bytes es
   std::string out;
   AppendEventLine(out, 1.5, "o", std::string("a\"b\\c\n\x1b[0m\0z", 12));
   CHECK(out == "[1.500000, \"o\", \"a\\\"b\\\\c\\n\\u001b[0m\\u0000z\"]\n");
+}
+
+TEST_CASE("json: the vectorised escaper agrees with a byte-at-a-time reference") {
+  auto reference = [](std::string_view in) {
+    std::string out = "\"";
+    for (unsigned char c : in) {
+      char buf[8];
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c < 0x20) { std::snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
+      else out.push_back(static_cast<char>(c));
+    }
+    return out + "\"";
+  };
+  std::mt19937 rng(7);
+  const char alphabet[] = "abc\"\\\n\r\x1b\x01\x1f\x20\x7f\x80\xff";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 70, '\0');
+    for (auto& c : s) c = rng() % 4 ? alphabet[rng() % (sizeof alphabet - 1)] : static_cast<char>(rng());
+    std::string got;
+    AppendJsonString(got, s);
+    REQUIRE(got == reference(s));
+  }
 }
 
 TEST_CASE("asciicast: every byte sequence survives the round trip exactly") {

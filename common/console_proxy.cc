@@ -198,7 +198,6 @@ Result<ProxyOutcome> Proxy::Run() {
       break;
     }
     if (!inner_open_ && opts_.child < 0) break;
-    if (auto st = rec_.Flush(); !st) error_ = st;
 
     pollfd fds[3];
     int nfds = 0;
@@ -234,7 +233,13 @@ Result<ProxyOutcome> Proxy::Run() {
       }
       timeout = static_cast<int>(left);
     }
-    int n = poll(fds, static_cast<nfds_t>(nfds), timeout);
+    // Write the record only when the loop would block: while output streams, the record goes
+    // out in kFlushBytes writes (ReadInner), and it is always whole lines.
+    int n = poll(fds, static_cast<nfds_t>(nfds), 0);
+    if (n == 0) {
+      if (auto st = rec_.Flush(); !st) error_ = st;
+      n = poll(fds, static_cast<nfds_t>(nfds), timeout);
+    }
     if (n < 0 && errno != EINTR) return SysError("poll", "", errno);
     if (n <= 0) continue;
     if (fds[0].revents) OnSignal();

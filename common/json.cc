@@ -2,17 +2,49 @@
 
 #include <cstdio>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace ttyaudit {
+
+namespace {
+
+// Index of the first byte at or after `i` that JSON needs escaped (< 0x20, '"' or '\\'), or
+// s.size(). Terminal output is mostly clean runs, so it is scanned 16 bytes at a time.
+size_t NextEscape(std::string_view s, size_t i) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x1f);
+  for (; i + 16 <= s.size(); i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // v <= 0x1f (unsigned) exactly where min(v, 0x1f) == v.
+    __m128i ctrl = _mm_cmpeq_epi8(_mm_min_epu8(v, space), v);
+    __m128i hit = _mm_or_si128(ctrl, _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                  _mm_cmpeq_epi8(v, backslash)));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return i;
+}
+
+}  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  size_t run = 0;  // start of the current run of bytes that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t e = NextEscape(s, i);
+    out.append(s.data() + i, e - i);
+    if (e == s.size()) break;
+    unsigned char c = static_cast<unsigned char>(s[e]);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -26,8 +58,8 @@ void AppendJsonString(std::string& out, std::string_view s) {
         out.push_back(kHex[c >> 4]);
         out.push_back(kHex[c & 15]);
     }
+    i = e + 1;
   }
-  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 

@@ -1,5 +1,7 @@
 #include "common/utf8.h"
 
+#include <simdjson.h>
+
 namespace ttyaudit {
 namespace {
 
@@ -33,21 +35,8 @@ size_t SequenceLength(std::string_view s, size_t i) {
 }  // namespace
 
 bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    // Fast path over ASCII, eight bytes at a time.
-    while (i + 8 <= s.size()) {
-      unsigned long long w;
-      __builtin_memcpy(&w, s.data() + i, 8);
-      if (w & 0x8080808080808080ULL) break;
-      i += 8;
-    }
-    if (i >= s.size()) break;
-    size_t n = SequenceLength(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
+  // simdjson's validator: SIMD, and the same rules (RFC 3629) as SequenceLength.
+  return simdjson::validate_utf8(s.data(), s.size());
 }
 
 size_t IncompleteUtf8Tail(std::string_view s) {
