@@ -8,7 +8,9 @@
 #include "common/container_meta.h"
 #include "common/log.h"
 #include "shim/create_hooks.h"
+#include "shim/exec_meta.h"
 #include "shim/find_runc.h"
+#include "shim/foreground_exec.h"
 #include "shim/plain_exec.h"
 #include "shim/runc_args.h"
 #include "shim/runc_log.h"
@@ -43,6 +45,16 @@ int RuntimeMain(const std::vector<std::string>& argv) {
   if (!config_ok) return PassThrough(ctx);
   if (args.command == "exec") {
     if (args.IsTerminalExec() && args.exec.detach) return RunTerminalExec(ctx);
+    if (args.exec.console_socket.empty() && !args.exec.detach && ::isatty(0)) {
+      ProcessSpec proc;
+      bool read_ok = true;
+      if (!args.exec.process_file.empty()) {
+        auto p = ReadProcessSpec(args.exec.process_file);
+        if (p.ok()) proc = std::move(p.value());
+        else read_ok = false;
+      }
+      if (read_ok && IsForegroundTerminalExec(ctx, proc)) return RunForegroundTerminalExec(ctx, proc);
+    }
     // A console socket without --detach would make runc wait for the process while nobody
     // proxies its terminal: no runtime shim calls runc so; such execs get a note only.
     if (args.IsTerminalExec())
