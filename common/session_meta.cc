@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/ids.h"
+#include "common/json_read.h"
 
 namespace ttyaudit {
 
@@ -61,12 +62,7 @@ std::string SessionMeta::ToJson() const {
 namespace {
 
 Status ReadMetaObject(od::object obj, SessionMeta& m) {
-  auto str = [](od::value v, std::string& out) -> bool {
-    std::string_view s;
-    if (v.get_string().get(s)) return false;
-    out = std::string(s);
-    return true;
-  };
+  auto str = ReadJsonString;
   for (auto field : obj) {
     std::string_view k;
     od::value v;
@@ -83,29 +79,10 @@ Status ReadMetaObject(od::object obj, SessionMeta& m) {
     else if (k == "uid") ok = !v.get_int64().get(m.uid);
     else if (k == "gid") ok = !v.get_int64().get(m.gid);
     else if (k == "argv") {
-      od::array a;
-      ok = !v.get_array().get(a);
-      if (ok) {
-        m.argv.clear();
-        for (auto el : a) {
-          std::string_view s;
-          if (el.get_string().get(s)) return Error{"session metadata: argv: want strings"};
-          m.argv.emplace_back(s);
-        }
-      }
+      if (auto st = ReadJsonStringArray(v, "session metadata: argv", m.argv); !st) return st;
     } else if (k == "cwd") ok = str(v, m.cwd);
     else if (k == "env") {
-      od::object o;
-      ok = !v.get_object().get(o);
-      if (ok) {
-        m.env.clear();
-        for (auto f : o) {
-          std::string_view ek, ev;
-          if (f.unescaped_key().get(ek) || f.value().get_string().get(ev))
-            return Error{"session metadata: env: want string values"};
-          m.env.emplace_back(std::string(ek), std::string(ev));
-        }
-      }
+      if (auto st = ReadJsonStringMap(v, "session metadata: env", m.env); !st) return st;
     } else if (k == "terminal") ok = !v.get_bool().get(m.terminal);
     else if (k == "runtime") ok = str(v, m.runtime);
     else if (k == "container_id") ok = str(v, m.container_id);
