@@ -4,7 +4,8 @@
 #   cctr ARGS...            ctr against it (namespace $CTR_NS, default "ttyaudit-test")
 #   ctr_run_bg ID ROOTFS RUNC [ctr run options...] -- CMD...   a detached container
 #   ctr_exec ID [exec options...] -- CMD...                    ctr task exec
-#   use_ttyaudit_config [KEY=JSON...]    a config under $T (spool $T/spool) in TTYAUDIT_CONFIG
+#   use_ttyaudit_config ['"key": value'...]  a config under $T (spool $T/spool) in
+#                                        TTYAUDIT_CONFIG, and TTYAUDIT_RUN_DIR=$T/run
 #   sessions / session_meta ID / session_output ID            read what was recorded
 CTR_NS=${CTR_NS:-ttyaudit-test}
 # The shim runs runc with --root $RUNC_ROOT/$CTR_NS (containerd's default is under /run/containerd).
@@ -90,6 +91,9 @@ use_ttyaudit_config() {
   for m in "$@"; do extra+=", $m"; done
   printf '{"spool_dir": "%s", "log_file": "%s"%s}\n' "$SPOOL" "$T/ttyaudit.log" "$extra" >"$T/config.json"
   export TTYAUDIT_CONFIG="$T/config.json"
+  # The run directory (console sockets, the hook's container metadata, recorder registrations)
+  # under $T too; containerd, its shims and ttyaudit-runtime inherit it.
+  export TTYAUDIT_RUN_DIR="$T/run"
 }
 
 # Session ids in the spool, oldest first.
