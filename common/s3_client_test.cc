@@ -257,5 +257,49 @@ TEST_CASE("s3 client: SlowDown and 500 are retried, and a wrong ETag is never su
   t.join();
 }
 
+TEST_CASE("s3 client: sealed objects carry object lock and SSE headers, all signed") {
+  httplib::Server srv;
+  httplib::Headers seen;
+  srv.Put("/tb/sealed", [&](const httplib::Request& req, httplib::Response& res) {
+    seen = req.headers;
+    Digest md5(Digest::kMd5);
+    md5.Update(req.body);
+    res.set_header("ETag", "\"" + HexEncode(md5.Final()) + "\"");
+  });
+  srv.set_keep_alive_timeout(1);
+  int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  S3Config cfg;
+  cfg.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  cfg.sse = "AES256";
+  auto c = S3Client::Create(cfg, "tb", {"AK", "SK", "TOKEN"}, FastPolicy());
+  REQUIRE(c.ok());
+  PutOptions o;
+  o.content_type = "application/x-asciicast";
+  o.object_lock_mode = "COMPLIANCE";
+  o.object_lock_retain_until = "2027-11-25T00:00:00.000Z";
+  auto r = c.value()->PutObject("sealed", "body", o);
+  REQUIRE_MESSAGE(r.ok(), r.message());
+  auto get = [&](const char* name) {
+    auto it = seen.find(name);
+    return it == seen.end() ? std::string() : it->second;
+  };
+  CHECK(get("x-amz-object-lock-mode") == "COMPLIANCE");
+  CHECK(get("x-amz-object-lock-retain-until-date") == "2027-11-25T00:00:00.000Z");
+  CHECK(get("x-amz-server-side-encryption") == "AES256");
+  CHECK(get("x-amz-security-token") == "TOKEN");
+  CHECK(get("Content-MD5") == "hBotaJrYa9FhFEdFPCLG/A==");
+  CHECK(get("x-amz-checksum-sha256") == "Iw2DWNyOiJC0xY3utikS7i8gNXrpKlzIYbmOaP4xrLU=");
+  CHECK(get("Content-Length") == "4");
+  std::string auth = get("Authorization");
+  CHECK(auth.find("SignedHeaders=content-md5;content-type;host;x-amz-checksum-sha256;"
+                  "x-amz-content-sha256;x-amz-date;x-amz-object-lock-mode;"
+                  "x-amz-object-lock-retain-until-date;x-amz-security-token;"
+                  "x-amz-server-side-encryption,") != std::string::npos);
+  srv.stop();
+  t.join();
+}
+
 }  // namespace
 }  // namespace ttyaudit
