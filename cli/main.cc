@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
     rec_opts.command = rec->remaining();
     rec_opts.command.insert(rec_opts.command.end(), command_after_dashes.begin(),
                             command_after_dashes.end());
+    std::string why = ExecLeanRecorder(rec_opts, *cfg);
+    if (!rec_opts.quiet)
+      std::fprintf(stderr, "ttyaudit rec: %s; recording in this process instead\n", why.c_str());
     return RunRec(rec_opts, *cfg);
   }
   if (search->parsed()) {

@@ -94,6 +94,27 @@ SessionMeta HostSessionMeta(const Config& cfg, const std::vector<std::string>& a
 
 }  // namespace
 
+std::string ExecLeanRecorder(const RecOptions& opts, const Config& cfg) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return std::string("readlink /proc/self/exe: ") + std::strerror(errno);
+  std::string exe(self, static_cast<size_t>(n));
+  exe = exe.substr(0, exe.rfind('/') + 1) + "ttyaudit-rec";
+  std::vector<std::string> args = {exe, "--spool", opts.out_dir.empty() ? cfg.spool_dir : opts.out_dir,
+                                   "--fsync-interval", std::to_string(cfg.fsync_interval_s),
+                                   "--node", NodeName(cfg.node_name)};
+  if (!cfg.record_input) args.push_back("--no-input");
+  if (cfg.fail_closed) args.push_back("--fail-closed");
+  if (opts.quiet) args.push_back("-q");
+  args.push_back("--");
+  for (const auto& a : CommandOrShell(opts.command)) args.push_back(a);
+  std::vector<char*> cargv;
+  for (auto& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  execv(exe.c_str(), cargv.data());
+  return "exec `" + exe + "`: " + std::strerror(errno);
+}
+
 int RunRec(const RecOptions& opts, const Config& cfg) {
   std::vector<std::string> argv = CommandOrShell(opts.command);
   winsize ws = InitialSize();

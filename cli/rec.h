@@ -19,4 +19,9 @@ struct RecOptions {
 /// fail_closed, 127 if the command could not be run.
 int RunRec(const RecOptions& opts, const Config& cfg);
 
+/// Replaces this process with the lean recorder (`ttyaudit-rec` beside this executable),
+/// handing it the settings resolved from `cfg`. Returns only if that is not possible, with
+/// the reason; the caller then records in-process with RunRec.
+std::string ExecLeanRecorder(const RecOptions& opts, const Config& cfg);
+
 }  // namespace ttyaudit

@@ -173,15 +173,6 @@ Status ParseTop(const Parser& p, od::object obj, Config& c) {
 
 }  // namespace
 
-std::string Config::StoreUrl() const { return store.empty() ? "file://" + archive_dir : store; }
-
-bool Config::FailClosedFor(std::string_view ns) const {
-  if (fail_closed) return true;
-  for (const auto& n : fail_closed_namespaces)
-    if (n == ns) return true;
-  return false;
-}
-
 Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
   Parser p{origin};
   simdjson::padded_string padded(json);

@@ -45,10 +45,15 @@ struct Config {
   std::string node_name;  // empty means the host name
 
   /// The store URL with the default applied.
-  std::string StoreUrl() const;
+  std::string StoreUrl() const { return store.empty() ? "file://" + archive_dir : store; }
   /// Whether an exec in this Kubernetes namespace (empty if none) must be refused when it
   /// cannot be recorded.
-  bool FailClosedFor(std::string_view k8s_namespace) const;
+  bool FailClosedFor(std::string_view k8s_namespace) const {
+    if (fail_closed) return true;
+    for (const auto& n : fail_closed_namespaces)
+      if (n == k8s_namespace) return true;
+    return false;
+  }
 };
 
 /// Parses config JSON text. Unknown keys and values of the wrong type or range are errors that

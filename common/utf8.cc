@@ -1,6 +1,8 @@
 #include "common/utf8.h"
 
-#include <simdjson.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace ttyaudit {
 namespace {
@@ -35,8 +37,24 @@ size_t SequenceLength(std::string_view s, size_t i) {
 }  // namespace
 
 bool IsValidUtf8(std::string_view s) {
-  // simdjson's validator: SIMD, and the same rules (RFC 3629) as SequenceLength.
-  return simdjson::validate_utf8(s.data(), s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    // Terminal output is mostly ASCII: skip it 16 bytes at a time.
+#ifdef __SSE2__
+    while (i + 16 <= s.size() &&
+           !_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i))))
+      i += 16;
+#endif
+    if (i >= s.size()) break;
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = SequenceLength(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
 }
 
 size_t IncompleteUtf8Tail(std::string_view s) {

@@ -14,7 +14,7 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" || fail "rec failed on the burst"
 echo "peak RSS of the recorder over a 1 GiB burst: ${peak} kB"
-((peak < 16384)) || fail "recorder peak RSS ${peak} kB is not bounded"
+((peak < 8192)) || fail "recorder peak RSS ${peak} kB is not bounded"
 id=$(only_session_id)
 assert_eq "$(session_field "$id" bytes_out)" 1073741824 "bytes_out"
 assert_eq "$("$TA" cat "$id" | wc -c)" 1073741824 "bytes replayed"

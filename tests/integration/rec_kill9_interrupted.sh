@@ -6,7 +6,7 @@ rec_in_tmux 80 24 sh -c 'i=0; while :; do echo line-$i; i=$((i+1)); sleep 0.005;
 tmx_wait_text rec 'line-300' 20
 id=$("$TA" search --json | jq -r .id)
 pid=$(head -n 1 "$SPOOL/$id.cast" | jq -r .ttyaudit.recorder_pid)
-[[ $(cat /proc/"$pid"/comm) == ttyaudit ]] || fail "recorder pid $pid is not ttyaudit"
+[[ $(cat /proc/"$pid"/comm) == ttyaudit* ]] || fail "recorder pid $pid is not ttyaudit"
 assert_eq "$(session_field "$id" state)" recording "state while the recorder runs"
 kill -9 "$pid"
 sleep 0.3

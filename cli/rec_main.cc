@@ -1,0 +1,44 @@
+// ttyaudit-rec: the recorder of `ttyaudit rec`, as its own small executable.
+//
+// `ttyaudit rec` reads the config and execs this with the settings it resolved, so the process
+// that stays for the whole session loads only libc: no JSON parser, TLS or journal libraries
+// (they are most of a process's memory; see bench/README.md). Not meant to be run by hand.
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "cli/rec.h"
+
+using namespace ttyaudit;
+
+int main(int argc, char** argv) {
+  static const option kOptions[] = {
+      {"spool", required_argument, nullptr, 's'}, {"no-input", no_argument, nullptr, 'n'},
+      {"fsync-interval", required_argument, nullptr, 'f'},
+      {"fail-closed", no_argument, nullptr, 'c'}, {"node", required_argument, nullptr, 'N'},
+      {"quiet", no_argument, nullptr, 'q'},       {nullptr, 0, nullptr, 0}};
+  Config cfg;
+  RecOptions opts;
+  int c;
+  while ((c = getopt_long(argc, argv, "+q", kOptions, nullptr)) != -1) {
+    switch (c) {
+      case 's': cfg.spool_dir = optarg; break;
+      case 'n': cfg.record_input = false; break;
+      case 'f': cfg.fsync_interval_s = std::atof(optarg); break;
+      case 'c': cfg.fail_closed = true; break;
+      case 'N': cfg.node_name = optarg; break;
+      case 'q': opts.quiet = true; break;
+      default:
+        std::fprintf(stderr,
+                     "usage: ttyaudit-rec --spool DIR [--no-input] [--fsync-interval S] "
+                     "[--fail-closed] [--node NAME] [-q] [-- CMD ARGS...]\n"
+                     "(run by `ttyaudit rec`, which reads the config)\n");
+        return 2;
+    }
+  }
+  if (cfg.fsync_interval_s <= 0) cfg.fsync_interval_s = 1.0;
+  for (int i = optind; i < argc; ++i) opts.command.emplace_back(argv[i]);
+  return RunRec(opts, cfg);
+}
