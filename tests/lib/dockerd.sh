@@ -1,5 +1,6 @@
 # A private dockerd for one test, on the test's private containerd (start_containerd first):
-# data root, exec root, pid file and socket under $T/docker; no bridge, no iptables.
+# data root, exec root, pid file and socket under $T/docker; no bridge, no iptables. dockerd
+# 20.10 always writes its trust key to /etc/docker/key.json: removed at exit if this test made it.
 # Source after common.sh and containerd.sh.
 #   start_dockerd [RUNTIME_NAME=PATH...]   starts it with those runtimes in daemon.json
 #   dk ARGS...                             the docker CLI against it
@@ -24,6 +25,7 @@ start_dockerd() {
   "features": {"buildkit": false}
 }
 JSON
+  [[ -e /etc/docker/key.json ]] || on_exit "rm -f /etc/docker/key.json; rmdir /etc/docker 2>/dev/null"
   dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
     --pidfile "$d/docker.pid" -H "unix://$DOCKER_SOCK" --containerd "$CTR_SOCK" \
     --bridge=none --iptables=false --ip-masq=false --ip-forward=false --userland-proxy=false \
