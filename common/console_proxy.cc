@@ -103,9 +103,7 @@ void Proxy::ReadUser() {
     if (opts_.child > 0 && opts_.send_veof_on_user_eof && !isatty(ends_.user_in)) {
       send_veof_ = true;
     } else if (opts_.child < 0) {
-      // The client is gone: hang up the session's terminal, as without ttyaudit.
-      close(ends_.inner);
-      inner_open_ = false;
+      inner_open_ = false;  // the client is gone: return, and the caller hangs up
     }
     return;
   }
@@ -137,7 +135,8 @@ void Proxy::WriteInner() {
 void Proxy::CopySize() {
   if (ends_.size_source < 0 || !inner_open_) return;
   auto ws = CopyWindowSize(ends_.size_source, ends_.inner);
-  if (ws.ok()) rec_.Resize(ws->ws_col, ws->ws_row);
+  // A client that has not sized its terminal yet (ctr starts at 0x0) is no size to record.
+  if (ws.ok() && ws->ws_col && ws->ws_row) rec_.Resize(ws->ws_col, ws->ws_row);
 }
 
 void Proxy::Stop(int sig) {
@@ -147,9 +146,8 @@ void Proxy::Stop(int sig) {
     kill(-opts_.child, SIGHUP);
     kill(opts_.child, SIGHUP);
     kill_deadline_ = MonotonicMillis() + 3000;
-  } else if (inner_open_) {
-    close(ends_.inner);
-    inner_open_ = false;
+  } else {
+    inner_open_ = false;  // return; the caller hangs up the session's terminal
   }
 }
 
@@ -199,10 +197,14 @@ Result<ProxyOutcome> Proxy::Run() {
     }
     if (!inner_open_ && opts_.child < 0) break;
 
-    pollfd fds[3];
+    pollfd fds[4];
     int nfds = 0;
     fds[nfds++] = {sigfd_.get(), POLLIN, 0};
-    int inner_idx = -1, user_idx = -1;
+    int inner_idx = -1, user_idx = -1, event_idx = -1;
+    if (opts_.event_fd >= 0 && opts_.on_event) {
+      event_idx = nfds;
+      fds[nfds++] = {opts_.event_fd, POLLIN, 0};
+    }
     if (inner_open_) {
       short ev = POLLIN;
       if (in_off_ < in_len_ || send_veof_) ev |= POLLOUT;
@@ -243,6 +245,7 @@ Result<ProxyOutcome> Proxy::Run() {
     if (n < 0 && errno != EINTR) return SysError("poll", "", errno);
     if (n <= 0) continue;
     if (fds[0].revents) OnSignal();
+    if (event_idx >= 0 && fds[event_idx].revents) opts_.on_event();
     if (inner_idx >= 0 && inner_open_) {
       short re = fds[inner_idx].revents;
       if (re & (POLLIN | POLLHUP | POLLERR)) {

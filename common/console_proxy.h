@@ -4,11 +4,15 @@
 
 #include <sys/types.h>
 
+#include <functional>
+
 #include "common/result.h"
 #include "common/spool_writer.h"
 
 namespace ttyaudit {
 
+/// The proxy never closes these: when the session must hang up (the user's side went away, or
+/// a stop signal in the runtime case) it returns, and the caller hangs up by closing `inner`.
 struct ProxyEnds {
   int user_in = -1;      // read: what the user types (stdin, or the outer pty slave)
   int user_out = -1;     // write: what the user sees (stdout, or the outer pty slave)
@@ -24,6 +28,10 @@ struct ProxyOptions {
   /// When `user_in` reaches EOF and is not a terminal: type the inner terminal's EOF
   /// character (like script(1) with input from a pipe) instead of hanging up.
   bool send_veof_on_user_eof = true;
+  /// An extra fd polled for reading (e.g. the process tracker's command_fd), or -1; when it is
+  /// readable `on_event` runs on the proxy's thread (it may add markers to the record).
+  int event_fd = -1;
+  std::function<void()> on_event;
 };
 
 struct ProxyOutcome {

@@ -232,12 +232,19 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   ProxyEnds ends;
   ends.user_in = outer->slave.get();
   ends.user_out = outer->slave.get();
-  // The proxy closes `inner` itself on some paths (user hang-up, stop signal) and not on
-  // others; it gets its own copy, and ours is closed right after it returns.
-  ends.inner = ::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3);
+  ends.inner = inner.get();
   ends.size_source = outer->slave.get();
   ProxyOptions popts;
   popts.child = -1;
+  // Each command typed into the session becomes an "m" marker: a player's timeline.
+  auto mark_commands = [&] {
+    if (!tracker) return;
+    for (const auto& c : tracker->TakeCommands()) writer->Marker(JoinArgv(c.argv));
+  };
+  if (tracker) {
+    popts.event_fd = tracker->command_fd();
+    popts.on_event = mark_commands;
+  }
   auto outcome = RunConsoleProxy(ends, popts, *writer);
   if (!outcome) log.Error("session " + meta.id + ": " + outcome.message());
   if (hold) hold->StopWaitingForDrain();
@@ -257,6 +264,7 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
     tracker->Stop(status ? kTrackerGraceMs : kExitStatusMs);
     int ws = 0;
     if (!status && tracker->RootExited(&ws)) status = ws;
+    mark_commands();  // those seen after the proxy's last look
     writer->SetManifestExtra(tracker->ManifestMembers());
   }
   Seal(*writer, status, log);
