@@ -28,15 +28,6 @@ std::vector<std::string> CommandOrShell(const std::vector<std::string>& command)
   return {sh && *sh ? sh : "/bin/sh"};
 }
 
-std::string JoinArgv(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const auto& a : argv) {
-    if (!s.empty()) s.push_back(' ');
-    s += a;
-  }
-  return s;
-}
-
 winsize InitialSize() {
   winsize ws{};
   for (int fd : {0, 1, 2})

@@ -11,12 +11,6 @@
 namespace ttyaudit {
 namespace {
 
-std::string JoinArgv(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const auto& a : argv) s += (s.empty() ? "" : " ") + a;
-  return s;
-}
-
 bool CommandMatches(const SessionRecord& s, const std::regex& re) {
   if (std::regex_search(JoinArgv(s.meta.argv), re)) return true;
   simdjson::dom::parser parser;

@@ -61,27 +61,29 @@ bool InputIsHidden(int master) {
   return !(t.c_lflag & ECHO) && (t.c_lflag & ICANON);
 }
 
-Status SendFd(int sock, int fd, const std::string& payload) {
-  std::string data = payload.empty() ? std::string("fd") : payload;
+Status SendMessage(int sock, std::string_view text, int fd) {
+  std::string data = text.empty() ? std::string(" ") : std::string(text);
   iovec iov{data.data(), data.size()};
   alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = ctrl;
-  msg.msg_controllen = sizeof ctrl;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  if (fd >= 0) {
+    msg.msg_control = ctrl;
+    msg.msg_controllen = sizeof ctrl;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
   for (;;) {
     if (sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return {};
-    if (errno != EINTR) return SysError("sendmsg", "console socket", errno);
+    if (errno != EINTR) return SysError("sendmsg", "unix socket", errno);
   }
 }
 
-Result<UniqueFd> ReceiveFd(int sock) {
+Result<SocketMessage> ReceiveMessage(int sock, int flags) {
   char data[4096];
   iovec iov{data, sizeof data};
   alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * 4)] = {};
@@ -91,22 +93,31 @@ Result<UniqueFd> ReceiveFd(int sock) {
   msg.msg_control = ctrl;
   msg.msg_controllen = sizeof ctrl;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  if (n < 0) return SysError("recvmsg", "console socket", errno);
-  UniqueFd got;
+  SocketMessage m;
+  if (n < 0 && errno == ECONNRESET) n = 0;
+  if (n < 0) return SysError("recvmsg", "unix socket", errno);
+  m.eof = n == 0;
+  m.text.assign(data, static_cast<size_t>(n));
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < count; ++i) {
       int fd;
       std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      if (!got) got.reset(fd);
+      if (!m.fd) m.fd.reset(fd);
       else close(fd);  // only one is expected; never leak the rest
     }
   }
-  if (!got) return Error{"console socket: message carried no file descriptor"};
-  return got;
+  return m;
+}
+
+Result<UniqueFd> ReceiveFd(int sock) {
+  auto m = ReceiveMessage(sock);
+  if (!m.ok()) return Error{"console socket: " + m.message()};
+  if (!m->fd) return Error{"console socket: message carried no file descriptor"};
+  return std::move(m->fd);
 }
 
 }  // namespace ttyaudit

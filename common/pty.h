@@ -5,6 +5,7 @@
 #include <termios.h>
 
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -47,9 +48,22 @@ Result<winsize> CopyWindowSize(int from, int to);
 /// turn echo off too but not canonical mode, and their input is recorded.
 bool InputIsHidden(int master);
 
+/// Sends `text` (never empty: a lone space stands for none) over a unix socket, with `fd`
+/// attached by SCM_RIGHTS when it is >= 0.
+Status SendMessage(int sock, std::string_view text, int fd = -1);
 /// Sends one fd with SCM_RIGHTS over a unix socket, with a non-empty payload.
-Status SendFd(int sock, int fd, const std::string& payload);
-/// Receives one fd sent with SCM_RIGHTS (O_CLOEXEC).
+inline Status SendFd(int sock, int fd, const std::string& payload) {
+  return SendMessage(sock, payload.empty() ? std::string_view("fd") : payload, fd);
+}
+/// One message from a unix socket: its bytes and the fd it carried, if any.
+struct SocketMessage {
+  std::string text;
+  UniqueFd fd;       // the first fd sent with SCM_RIGHTS (O_CLOEXEC); any others are closed
+  bool eof = false;  // the peer closed (or reset) the connection
+};
+/// Receives one message (recvmsg with `flags` | MSG_CMSG_CLOEXEC).
+Result<SocketMessage> ReceiveMessage(int sock, int flags = 0);
+/// Receives one fd sent with SCM_RIGHTS (O_CLOEXEC); an error if the message carried none.
 Result<UniqueFd> ReceiveFd(int sock);
 
 }  // namespace ttyaudit

@@ -54,6 +54,15 @@ std::string SessionMeta::ToJson() const {
   return w.Take();
 }
 
+std::string JoinArgv(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s.push_back(' ');
+    s += a;
+  }
+  return s;
+}
+
 int ShellStatus(const SessionMeta& m) {
   if (m.state == "exited") return m.exit_code;
   if (m.state == "signaled") return 128 + m.signal;

@@ -61,6 +61,9 @@ Result<SessionMeta> ParseSessionMeta(std::string_view json);
 /// the header when the object lacks them.
 Result<SessionMeta> SessionMetaFromHeader(std::string_view header_line);
 
+/// argv joined with single spaces, for display and regular-expression search.
+std::string JoinArgv(const std::vector<std::string>& argv);
+
 /// The exit status a shell would report: the exit code, 128+N for a signal, -1 if unknown.
 int ShellStatus(const SessionMeta& m);
 

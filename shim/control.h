@@ -5,16 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/pty.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
 
 namespace ttyaudit {
 
-struct ControlMessage {
-  std::string text;
-  UniqueFd fd;       // when the message carried one
-  bool eof = false;  // the peer closed its end (or died)
-};
+using ControlMessage = SocketMessage;
 
 /// Sends `text` (at most 4 KiB), with `fd` attached when it is >= 0.
 Status SendControl(int sock, std::string_view text, int fd = -1);

@@ -1,6 +1,5 @@
 #include "shim/exec_meta.h"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <simdjson.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "common/container_meta.h"
+#include "common/host_info.h"
 #include "common/ids.h"
 #include "common/unique_fd.h"
 #include "shim/subprocess.h"
@@ -96,32 +96,6 @@ std::string ContainerUserName(const std::string& rootfs, int64_t uid) {
     if (line.substr(b + 1, c - b - 1) == std::to_string(uid)) return line.substr(0, a);
   }
   return "";
-}
-
-// The machine id as sd_id128_get_machine() gives it: /etc/machine-id read directly (libsystemd
-// reads the same file, and opening libsystemd costs 0.7 ms on every exec), libsystemd when the
-// file is not a valid id (it may know other sources).
-std::string MachineIdText() {
-  if (auto text = ReadSmallFile("/etc/machine-id", 64); text.ok()) {
-    std::string s = text.value();
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    if (s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos) return s;
-  }
-  struct Id128 {
-    uint8_t bytes[16];
-  };
-  using GetMachine = int (*)(Id128*);
-  void* lib = dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL);
-  auto get = lib ? reinterpret_cast<GetMachine>(dlsym(lib, "sd_id128_get_machine")) : nullptr;
-  Id128 id{};
-  if (!get || get(&id) < 0) return "";
-  static const char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : id.bytes) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
-  }
-  return s;
 }
 
 }  // namespace
@@ -315,7 +289,7 @@ SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const 
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) == 0) m.node = host;
   }
-  m.machine_id = MachineIdText();
+  m.machine_id = MachineId();
   m.argv = proc.args.empty() ? args.exec.command : proc.args;
   m.env = RedactEnv(proc.env.empty() ? args.exec.env : proc.env);
   m.cwd = proc.cwd.empty() ? args.exec.cwd : proc.cwd;

@@ -46,15 +46,6 @@ void Discard(std::unique_ptr<SessionWriter>& w) {
   ::unlink(ManifestPathFor(path).c_str());
 }
 
-std::string JoinArgv(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const auto& a : argv) {
-    if (!s.empty()) s += ' ';
-    s += a;
-  }
-  return s;
-}
-
 bool GetSize(int fd, winsize& ws) {
   return ::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0;
 }
