@@ -26,9 +26,11 @@
 //    the wake-up socket and reads the record socket's backlog every 50 ms in batches of 64
 //    (recvmmsg), a fraction of a microsecond per event. Active (a command runs): it reads the
 //    record socket as events come, so argv is read from /proc right at each exec.
-//  - Measured by bench/tracking.sh (results in bench/results/tracking.json): an idle session
-//    beside a fork loop costs about 0.4% of a core; with one socket read per event it was
-//    about 4% (11 us per event, nearly all of it the wake-up).
+//  - Measured by bench/tracking.sh (bench/results/tracking.json, 2 cores, 2,000 forks/s of
+//    /bin/true beside): an idle session costs 0.65% of a core alone, 0.57% each with 10 and
+//    0.50% each with 50 (about 1 us per host event, 5,500 events/s), no event lost, worst lag
+//    53 ms (the idle batch interval). With one socket read per event it was about 4% at half
+//    that load (11 us per event, nearly all of it the wake-up).
 //  - eBPF (sched_process_fork/exec/exit tracepoints with the tracked set in a map that the
 //    fork program extends in the kernel) is the upgrade that makes an idle session cost
 //    nothing and closes the argv race; it needs a BPF toolchain and BTF and is not built here.
