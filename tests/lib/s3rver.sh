@@ -8,19 +8,36 @@ S3_PORT=0
 S3RVER_PID=
 
 # start_s3rver [PORT]: starts s3rver on 127.0.0.1 (a free port, or PORT) with bucket $S3_BUCKET
-# and its data under $T/s3data; sets S3_PORT, S3_ENDPOINT, S3RVER_PID.
+# and its data under $T/s3data; sets S3_PORT, S3_ENDPOINT, S3RVER_PID. With S3RVER_TLS=1 it
+# serves HTTPS with a certificate for 127.0.0.1 signed by a fresh CA in $T/ca.pem.
 start_s3rver() {
   [ -x "$S3RVER_BIN" ] || skip "s3rver is not installed (make deps)"
-  local port=${1:-0} log="$T/s3rver.$(date +%s%N).log"
+  local port=${1:-0} log="$T/s3rver.$(date +%s%N).log" tls=() scheme=http
   mkdir -p "$T/s3data"
+  if [ -n "${S3RVER_TLS:-}" ]; then
+    [ -f "$T/server.pem" ] || make_tls_cert
+    tls=(--key "$T/server.key" --cert "$T/server.pem")
+    scheme=https
+  fi
   # s3rver makes ListObjectsV2 continuation tokens with DES: OpenSSL 3's legacy provider.
   NODE_OPTIONS=--openssl-legacy-provider "$S3RVER_BIN" -d "$T/s3data" -a 127.0.0.1 -p "$port" \
-    --configure-bucket "$S3_BUCKET" >"$log" 2>&1 &
+    "${tls[@]}" --configure-bucket "$S3_BUCKET" >"$log" 2>&1 &
   S3RVER_PID=$!
   track_pid "$S3RVER_PID"
   wait_for 30 grep -q "listening on 127.0.0.1:" "$log"
   S3_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -n1)
-  S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+  S3_ENDPOINT="$scheme://127.0.0.1:$S3_PORT"
+}
+
+# make_tls_cert: a CA ($T/ca.pem) and a server certificate for IP 127.0.0.1 signed by it.
+make_tls_cert() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ttyaudit-test-ca \
+    -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$T/server.key" \
+    -out "$T/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$T/san.ext"
+  openssl x509 -req -in "$T/server.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+    -days 2 -extfile "$T/san.ext" -out "$T/server.pem" 2>/dev/null
 }
 
 # stop_s3rver: stops exactly the s3rver started last.
