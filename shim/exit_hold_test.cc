@@ -66,10 +66,19 @@ TEST_CASE("exit hold: signals reach the process unchanged and releasing it early
   REQUIRE(waitpid(pid, &st, 0) == pid);
   CHECK(WEXITSTATUS(st) == 9);
 
+  // The runner is ended with SIGTERM: it must die of it, not run doctest's crash handler
+  // (inherited through fork), so the handler is reset before the signal can arrive.
+  sigset_t term, old_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, &old_mask);
   pid_t runner = fork();
   if (runner == 0) {
+    signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     for (;;) pause();
   }
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   {
     auto h2 = ttyaudit::ExitHold::Start(runner, [] { return true; }, 1000);
     REQUIRE(h2.ok());
