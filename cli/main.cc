@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   search->add_option("--container", q.container, "Container name or id prefix");
   search->add_option("--node", q.node, "Node name");
   search->add_option("--image", q.image, "Image (substring)");
+  search->add_flag("--escalated", q.escalated,
+                   "Only sessions in which a process changed its uid or euid (su, sudo, setuid)");
   search->add_flag("--json", q.json, "One JSON object per session and line");
 
   std::string id;

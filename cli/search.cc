@@ -150,6 +150,7 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     if (!q.container.empty() && q.container != m.container && m.container_id.rfind(q.container, 0) != 0)
       continue;
     if (!q.node.empty() && q.node != m.node) continue;
+    if (q.escalated && !s.escalated) continue;
     if (!q.image.empty() && m.image.find(q.image) == std::string::npos) continue;
     if (!q.command_re.empty() && !CommandMatches(s, command_re)) continue;
     if (!q.text_re.empty()) {

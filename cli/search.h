@@ -13,6 +13,7 @@ struct SearchQuery {
   std::string since, until;  // as ParseTime accepts
   std::string user, command_re, text_re;
   std::string k8s_namespace, pod, container, node, image;
+  bool escalated = false;  // only sessions with a uid/euid change in their process tree
   bool json = false;
   std::string store_url;
 };

@@ -22,18 +22,24 @@
 namespace ttyaudit {
 namespace {
 
-// The manifest's "commands" array as compact JSON, or "[]".
-std::string ManifestCommands(const std::string& cast_path) {
+// What search needs from a manifest (or an index entry, which is a manifest plus its key):
+// the "commands" array as compact JSON ("[]" when absent) and whether it saw an escalation.
+void ReadManifestSummary(const simdjson::dom::element& doc, SessionRecord& r) {
+  simdjson::dom::array commands;
+  r.commands_json = doc["commands"].get_array().get(commands) ? "[]" : simdjson::minify(commands);
+  bool escalated = false;
+  r.escalated = !doc["escalated"].get_bool().get(escalated) && escalated;
+}
+
+void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
+  r.commands_json = "[]";
   std::ifstream in(ManifestPathFor(cast_path), std::ios::binary);
-  if (!in) return "[]";
+  if (!in) return;
   std::stringstream ss;
   ss << in.rdbuf();
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (parser.parse(ss.str()).get(doc)) return "[]";
-  simdjson::dom::array commands;
-  if (doc["commands"].get_array().get(commands)) return "[]";
-  return simdjson::minify(commands);
+  if (!parser.parse(ss.str()).get(doc)) ReadManifestSummary(doc, r);
 }
 
 // True while the recorder that writes `path` still holds its lock.
@@ -71,7 +77,7 @@ Result<SessionRecord> ReadLocalSession(const std::string& cast_path, const std::
   r.meta = std::move(meta.value());
   r.path = cast_path;
   r.where = where;
-  r.commands_json = ManifestCommands(cast_path);
+  ReadManifestFile(cast_path, r);
   if (r.meta.state == "recording" && !RecorderAlive(cast_path)) {
     r.meta.state = "interrupted";
     struct stat st;
@@ -106,8 +112,7 @@ Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<S
   if (!meta.ok()) return meta.error();
   SessionRecord r;
   r.meta = std::move(meta.value());
-  simdjson::dom::array commands;
-  r.commands_json = doc["commands"].get_array().get(commands) ? "[]" : simdjson::minify(commands);
+  ReadManifestSummary(doc, r);
   r.key = std::string(key);
   r.where = store->Url();
   if (!store->Remote()) r.path = store->Url().substr(7) + "/" + r.key;
@@ -245,6 +250,7 @@ std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix) {
   else w.Key("exit_code").Null();
   if (m.state == "signaled") w.Key("signal").Int(m.signal);
   w.Key("commands").Raw(s.commands_json.empty() ? "[]" : s.commands_json);
+  w.Key("escalated").Bool(s.escalated);
   w.Key("bytes_out").Uint(m.bytes_out);
   w.Key("bytes_in").Uint(m.bytes_in);
   w.Key("state").String(m.state);

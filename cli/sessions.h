@@ -17,6 +17,7 @@ struct SessionRecord {
   SessionMeta meta;
   std::string path;           // a local .cast file; empty until fetched for a remote store
   std::string commands_json;  // the manifest's "commands" array, "[]" when there is none
+  bool escalated = false;     // the manifest lists a uid/euid change in the session's tree
   std::string where;          // "spool", "file", or the store URL it came from
   std::string key;            // the .cast's key in `store`, for sessions from a store
   std::shared_ptr<Store> store;

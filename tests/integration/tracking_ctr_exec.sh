@@ -76,4 +76,8 @@ jq -e '.escalated and (.escalations[0].before.euid == 1000) and (.escalations[0]
 ctr_exec_user 1000:1000 plain /bin/id -u >/dev/null 2>&1 || true
 m=$(manifest_of "/bin/id -u")
 assert_eq "$(jq -c '[.escalated, (.escalations | length)]' "$m")" '[false,0]' "a plain --user 1000 exec"
+# search --escalated finds exactly the setuid session among all of this test's sessions.
+escalated=$("$BIN/ttyaudit" search --escalated --json)
+assert_eq "$(jq -r '.argv | join(" ")' <<<"$escalated")" "/opt/suid/id -u" "search --escalated"
+assert_eq "$(jq -r .escalated <<<"$escalated")" true "escalated in search --json"
 ok "setuid-root program by uid 1000 flagged as escalation; a plain --user exec is not"
