@@ -13,6 +13,7 @@
 #include "common/console_proxy.h"
 #include "common/host_info.h"
 #include "common/ids.h"
+#include "common/proc_tracker.h"
 #include "common/pty.h"
 #include "common/session_meta.h"
 #include "common/spool_writer.h"
@@ -141,6 +142,13 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   if (!opts.quiet)
     std::fprintf(stderr, "ttyaudit rec: recording session %s\r\n", rec.meta().id.c_str());
 
+  // Every process the command starts goes into the manifest; commands typed at its shell
+  // become markers. The proc connector needs CAP_NET_ADMIN: without it, no process records.
+  std::unique_ptr<ProcTracker> tracker;
+  ProcTrackerOptions topts;
+  topts.session_start_mono_ns = MonotonicNanos() - static_cast<int64_t>(rec.Now() * 1e9);
+  if (auto t = ProcTracker::Open(topts); t.ok()) tracker = std::move(t.value());
+
   BlockProxySignals();
   pid_t child = fork();
   if (child < 0) {
@@ -150,6 +158,11 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   }
   if (child == 0) ExecChild(argv, pty->slave.release());
   pty->slave.reset();
+  if (tracker && !tracker->Start(child).ok()) tracker.reset();
+  auto mark_commands = [&] {
+    if (!tracker) return;
+    for (const auto& c : tracker->TakeCommands()) rec.Marker(JoinArgv(c.argv));
+  };
 
   RawMode raw;
   bool tty_in = isatty(0);
@@ -157,6 +170,10 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   ProxyEnds ends{0, 1, pty->master.get(), tty_in ? 0 : -1};
   ProxyOptions popts;
   popts.child = child;
+  if (tracker) {
+    popts.event_fd = tracker->command_fd();
+    popts.on_event = mark_commands;
+  }
   auto outcome = RunConsoleProxy(ends, popts, rec);
   raw.Restore();
 
@@ -174,6 +191,11 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   } else if (status != -1 && WIFSIGNALED(status)) {
     state = "signaled";
     sig = WTERMSIG(status);
+  }
+  if (tracker) {
+    tracker->Stop(200);
+    mark_commands();
+    rec.SetManifestExtra(tracker->ManifestMembers());
   }
   Status fin = rec.Finish(state, code, sig);
   if (!outcome.ok()) std::fprintf(stderr, "ttyaudit rec: %s\n", outcome.message().c_str());
