@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "common/ids.h"
+#include "common/json_read.h"
 #include "common/json.h"
 
 namespace ttyaudit {
@@ -181,12 +182,7 @@ Result<ContainerMeta> ParseContainerMeta(std::string_view json) {
   if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
     return Error{"container metadata: want a JSON object"};
   ContainerMeta m;
-  auto str = [](od::value v, std::string& out) {
-    std::string_view s;
-    if (v.get_string().get(s)) return false;
-    out = std::string(s);
-    return true;
-  };
+  auto str = ReadJsonString;
   for (auto field : obj) {
     std::string_view k;
     od::value v;
@@ -220,16 +216,8 @@ Result<ContainerMeta> ParseContainerMeta(std::string_view json) {
     else if (k == "created_ns")
       ok = !v.get_int64().get(m.created_ns);
     else if (k == "annotations") {
-      od::object ann;
-      if (v.get_object().get(ann)) return Error{"container metadata: annotations: want an object"};
-      for (auto a : ann) {
-        std::string_view ak;
-        od::value av;
-        std::string val;
-        if (a.unescaped_key().get(ak) || a.value().get(av) || !str(av, val))
-          return Error{"container metadata: annotations: want string values"};
-        m.annotations.emplace_back(std::string(ak), std::move(val));
-      }
+      if (auto st2 = ReadJsonStringMap(v, "container metadata: annotations", m.annotations); !st2)
+        return Error{st2.message()};
     }
     if (!ok) return Error{"container metadata: " + std::string(k) + ": wrong type"};
   }

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <simdjson.h>
+
+#include "common/json_read.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,12 +205,7 @@ Result<HookState> ParseHookState(std::string_view json) {
   od::object obj;
   if (doc.get_object().get(obj)) return Error{"hook state: want an object"};
   HookState st;
-  auto str = [](od::value v, std::string& out) {
-    std::string_view s;
-    if (v.get_string().get(s)) return false;
-    out = std::string(s);
-    return true;
-  };
+  auto str = ReadJsonString;
   for (auto field : obj) {
     std::string_view k;
     od::value v;
@@ -226,16 +223,8 @@ Result<HookState> ParseHookState(std::string_view json) {
     else if (k == "pid")
       ok = !v.get_int64().get(st.pid);
     else if (k == "annotations") {
-      od::object ann;
-      if (v.get_object().get(ann)) return Error{"hook state: annotations: want an object"};
-      for (auto a : ann) {
-        std::string_view ak;
-        od::value av;
-        std::string val;
-        if (a.unescaped_key().get(ak) || a.value().get(av) || !str(av, val))
-          return Error{"hook state: annotations: want string values"};
-        st.annotations.emplace_back(std::string(ak), std::move(val));
-      }
+      if (auto st2 = ReadJsonStringMap(v, "hook state: annotations", st.annotations); !st2)
+        return Error{st2.message()};
     }
     if (!ok) return Error{"hook state: " + std::string(k) + ": wrong type"};
   }
