@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -284,7 +285,7 @@ std::string S3Client::Describe(const std::string& method, const std::string& key
 Result<S3Client::Response> S3Client::SendOnce(
     const std::string& method, const std::string& key,
     const std::vector<std::pair<std::string, std::string>>& query, const HeaderList& headers,
-    std::string_view body, const std::string& body_sha256) {
+    std::string_view body, const std::string& body_sha256, bool* retryable) {
   SigV4Request sreq{method, host_, path_prefix_ + "/" + key, query, headers, body_sha256};
   if (key.empty()) sreq.path = path_prefix_.empty() ? "/" : path_prefix_ + "/";
   SigV4Result signed_req =
@@ -304,6 +305,12 @@ Result<S3Client::Response> S3Client::SendOnce(
     req.body.assign(body.data(), body.size());  // httplib adds the Content-Length
   }
   auto res = http_->send(req);
+  // A certificate that does not verify will not verify on the next attempt either.
+  if (!res && res.error() == httplib::Error::SSLServerVerification) {
+    *retryable = false;
+    return Error{Describe(method, key) + ": TLS certificate verification failed (s3.ca_file: " +
+                 (cfg_.ca_file.empty() ? "the system's CAs" : "`" + cfg_.ca_file + "`") + ")"};
+  }
   if (!res) return Error{Describe(method, key) + ": " + httplib::to_string(res.error())};
   Response r;
   r.status = res->status;
@@ -330,7 +337,9 @@ Result<S3Client::Response> S3Client::Send(
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
-    auto r = SendOnce(method, key, query, headers, body, sha);
+    bool retryable = true;
+    auto r = SendOnce(method, key, query, headers, body, sha, &retryable);
+    if (!r.ok() && !retryable) return r.error();
     if (!r.ok()) {
       last = r.message();
       http_->stop();  // drop a half-broken keep-alive connection

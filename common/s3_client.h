@@ -123,7 +123,7 @@ class S3Client {
   Result<Response> SendOnce(const std::string& method, const std::string& key,
                             const std::vector<std::pair<std::string, std::string>>& query,
                             const HeaderList& headers, std::string_view body,
-                            const std::string& body_sha256);
+                            const std::string& body_sha256, bool* retryable);
   void AddPutHeaders(HeaderList& h, const PutOptions& opts) const;
   std::string Describe(const std::string& method, const std::string& key) const;
 
