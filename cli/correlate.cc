@@ -374,6 +374,7 @@ struct CorrelateArgs {
 
 int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
   std::vector<SessionMeta> sessions;
+  std::vector<SessionRecord> records;  // where each session is, to record its identity there
   if (!a.sessions_file.empty()) {
     FILE* f = a.sessions_file == "-" ? stdin : fopen(a.sessions_file.c_str(), "re");
     if (f == nullptr) {
@@ -398,7 +399,8 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
       return 2;
     }
     std::vector<std::string> warnings;
-    for (SessionRecord& r : ListSessions(*cfg, store, warnings)) sessions.push_back(r.meta);
+    records = ListSessions(*cfg, store, warnings);
+    for (const SessionRecord& r : records) sessions.push_back(r.meta);
     for (const std::string& w : warnings) std::fprintf(stderr, "ttyaudit: %s\n", w.c_str());
   }
   AuditScanStats stats;
@@ -411,6 +413,13 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
   for (const CorrelationMatch& m : matches) {
     const SessionMeta& s = sessions[m.session];
     const K8sExecRequest& r = (*reqs)[m.request];
+    if (m.session < records.size()) {
+      JsonWriter identity;
+      WriteK8sIdentityJson(identity, r, m.delay_s);
+      if (Status st = RecordK8sIdentity(records[m.session], identity.str()); !st)
+        std::fprintf(stderr, "ttyaudit: correlate: session %s: %s\n", s.id.c_str(),
+                     st.message().c_str());
+    }
     if (a.json) {
       JsonWriter w;
       w.BeginObject().Key("id").String(s.id).Key("namespace").String(s.k8s_namespace);
@@ -446,7 +455,8 @@ void RegisterCorrelate(CLI::App& app, const std::string& store) {
   CLI::App* sub = app.add_subcommand(
       "correlate",
       "Match recorded exec sessions to the pods/exec requests of a kube-apiserver audit log "
-      "(who opened them: user, groups, source IPs)");
+      "(who opened them: user, groups, source IPs) and record that identity with each session, "
+      "so that search --user finds Kubernetes users");
   sub->add_option("--k8s-audit-log", args->audit_log, "Audit log file (JSON lines), or -")
       ->required();
   sub->add_option("--sessions", args->sessions_file,

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   auto* search = app.add_subcommand("search", "List recorded sessions that match every filter given");
   search->add_option("--since", q.since, "Sessions still running at or after T (RFC 3339, date, Unix seconds, or -2h/30m/7d)");
   search->add_option("--until", q.until, "Sessions started at or before T");
-  search->add_option("--user", q.user, "User name or uid");
+  search->add_option("--user", q.user, "User name or uid, or the Kubernetes user `correlate` recorded");
   search->add_option("--command", q.command_re, "Regular expression over the session's argv and its commands");
   search->add_option("--text", q.text_re, "Regular expression over the text shown on screen");
   search->add_option("--namespace", q.k8s_namespace, "Kubernetes namespace");

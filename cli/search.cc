@@ -144,7 +144,9 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     const SessionMeta& m = s.meta;
     if (since && m.end_ns && m.end_ns < since) continue;
     if (until && m.start_ns > until) continue;
-    if (!q.user.empty() && q.user != m.user && q.user != std::to_string(m.uid)) continue;
+    if (!q.user.empty() && q.user != m.user && q.user != std::to_string(m.uid) &&
+        q.user != s.k8s_user)
+      continue;
     if (!q.k8s_namespace.empty() && q.k8s_namespace != m.k8s_namespace) continue;
     if (!q.pod.empty() && q.pod != m.pod) continue;
     if (!q.container.empty() && q.container != m.container && m.container_id.rfind(q.container, 0) != 0)

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cerrno>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/asciicast.h"
@@ -31,7 +32,32 @@ void ReadManifestSummary(const simdjson::dom::element& doc, SessionRecord& r) {
   r.escalated = !doc["escalated"].get_bool().get(escalated) && escalated;
 }
 
+// The identity object's API user ("user" member), or empty.
+std::string IdentityUser(const std::string& json) {
+  simdjson::dom::parser parser;
+  std::string_view user;
+  if (parser.parse(json)["user"].get_string().get(user)) return "";
+  return std::string(user);
+}
+
+void SetIdentity(SessionRecord& r, std::string json) {
+  r.k8s_user = IdentityUser(json);
+  r.k8s_json = std::move(json);
+}
+
+std::string IdentityPathFor(const std::string& cast_path) {
+  std::string p = ManifestPathFor(cast_path);
+  return p.substr(0, p.size() - 5) + ".identity.json";
+}
+
+std::string IdentityKey(const std::string& id) { return "identity/" + SanitizeKeyComponent(id) + ".json"; }
+
 void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
+  {
+    std::ifstream id_in(IdentityPathFor(cast_path), std::ios::binary);
+    std::stringstream id_ss;
+    if (id_in && (id_ss << id_in.rdbuf())) SetIdentity(r, id_ss.str());
+  }
   r.commands_json = "[]";
   std::ifstream in(ManifestPathFor(cast_path), std::ios::binary);
   if (!in) return;
@@ -134,6 +160,16 @@ Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> stor
         prefixes.push_back("index/date=" + FormatDate(t) + "/");
   }
   if (prefixes.empty()) prefixes.push_back("index/");
+  // Identities recorded by `correlate`, joined to their sessions by id.
+  std::map<std::string, std::string> identities;
+  if (auto ids = store->List("identity/"); ids.ok()) {
+    for (const auto& e : *ids) {
+      auto body = store->Get(e.key);
+      if (!body.ok()) continue;
+      std::string id = e.key.substr(9, e.key.size() - 9 - 5);
+      identities[id] = std::move(body.value());
+    }
+  }
   std::vector<SessionRecord> out;
   for (const auto& prefix : prefixes) {
     auto entries = store->List(prefix);
@@ -146,7 +182,11 @@ Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> stor
         continue;
       }
       auto rec = ParseIndexEntry(*body, store);
-      if (rec.ok()) out.push_back(std::move(rec.value()));
+      if (rec.ok()) {
+        if (auto it = identities.find(rec->meta.id); it != identities.end())
+          SetIdentity(rec.value(), it->second);
+        out.push_back(std::move(rec.value()));
+      }
       else warnings.push_back(store->Url() + "/" + e.key + ": " + rec.message());
     }
   }
@@ -179,6 +219,20 @@ std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& st
     return a.meta.start_ns < b.meta.start_ns;
   });
   return out;
+}
+
+Status RecordK8sIdentity(const SessionRecord& s, const std::string& identity_json) {
+  if (s.store) return s.store->Put(IdentityKey(s.meta.id), identity_json);
+  if (s.path.empty()) return Error{"session " + s.meta.id + ": nowhere to record its identity"};
+  std::string path = IdentityPathFor(s.path);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << identity_json << "\n";
+    if (!out.flush()) return SysError("write", tmp, errno);
+  }
+  if (rename(tmp.c_str(), path.c_str()) < 0) return SysError("rename", tmp, errno);
+  return {};
 }
 
 Result<std::string> LocalCastPath(SessionRecord& s) {
@@ -251,6 +305,8 @@ std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix) {
   if (m.state == "signaled") w.Key("signal").Int(m.signal);
   w.Key("commands").Raw(s.commands_json.empty() ? "[]" : s.commands_json);
   w.Key("escalated").Bool(s.escalated);
+  if (!s.k8s_json.empty()) w.Key("k8s").Raw(s.k8s_json);
+  else w.Key("k8s").Null();
   w.Key("bytes_out").Uint(m.bytes_out);
   w.Key("bytes_in").Uint(m.bytes_in);
   w.Key("state").String(m.state);

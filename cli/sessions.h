@@ -18,6 +18,8 @@ struct SessionRecord {
   std::string path;           // a local .cast file; empty until fetched for a remote store
   std::string commands_json;  // the manifest's "commands" array, "[]" when there is none
   bool escalated = false;     // the manifest lists a uid/euid change in the session's tree
+  std::string k8s_json;       // the Kubernetes identity `correlate` recorded, or empty
+  std::string k8s_user;       // its API user
   std::string where;          // "spool", "file", or the store URL it came from
   std::string key;            // the .cast's key in `store`, for sessions from a store
   std::shared_ptr<Store> store;
@@ -26,6 +28,11 @@ struct SessionRecord {
 /// A local file with the session's recording: `path` itself, or the object fetched from its
 /// store into a temporary file (removed when the process exits).
 Result<std::string> LocalCastPath(SessionRecord& s);
+
+/// Records the Kubernetes identity (a JSON object) of a session: beside it in the spool
+/// (<id>.identity.json), or at identity/<id>.json in its store. Sealed index entries are not
+/// rewritten (they may be under object lock); readers join the two.
+Status RecordK8sIdentity(const SessionRecord& s, const std::string& identity_json);
 
 /// Parses an index entry (the manifest plus "key") into a record of `store`.
 Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<Store> store);

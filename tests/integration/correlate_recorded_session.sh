@@ -48,4 +48,9 @@ assert_eq "$(jq -r .k8s.user <<<"$out")" alice@example.com "user"
 assert_eq "$(jq -c .k8s.groups <<<"$out")" '["system:authenticated","payments-oncall"]' "groups"
 assert_eq "$(jq -c .k8s.source_ips <<<"$out")" '["198.51.100.23"]' "source IPs"
 assert_eq "$(jq -r .k8s.audit_id <<<"$out")" opened "audit id"
+# The identity is recorded with the session: search finds it by its Kubernetes user.
+found=$("$BIN/ttyaudit" search --user alice@example.com --json)
+assert_eq "$(jq -r .id <<<"$found")" "$id" "search --user finds the Kubernetes user"
+assert_eq "$(jq -r .k8s.source_ips[0] <<<"$found")" 198.51.100.23 "identity in search --json"
+assert_eq "$("$BIN/ttyaudit" search --user bob --json | wc -l)" 0 "a distractor's user matches nothing"
 ok "session $id opened by alice@example.com from 198.51.100.23 (+$(jq -r .k8s.delay_s <<<"$out")s)"
