@@ -183,6 +183,10 @@ check_tty_script_record() {
   jq -e '[.commands[]?.argv | join(" ")] | index("sleep 30") != null' "$SPOOL/$id.json" >/dev/null ||
     fail "manifest commands lack sleep 30: $(jq -c '[.commands[]?.argv]' "$SPOOL/$id.json")"
   ok "manifest: the tracked processes include sleep 30"
+  # Typed commands that ran a program are markers in the recording: a player's timeline.
+  session_events "$id" m | jq -r . | grep -qx 'sleep 30' ||
+    fail "no marker for the typed sleep 30: $(session_events "$id" m | tr '\n' ' ')"
+  ok "recording: a marker for the typed sleep 30"
 }
 
 # terminal_sessions: ids of the recorded terminal sessions.
