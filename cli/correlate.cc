@@ -375,6 +375,7 @@ struct CorrelateArgs {
 int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
   std::vector<SessionMeta> sessions;
   std::vector<SessionRecord> records;  // where each session is, to record its identity there
+  Config cfg;
   if (!a.sessions_file.empty()) {
     FILE* f = a.sessions_file == "-" ? stdin : fopen(a.sessions_file.c_str(), "re");
     if (f == nullptr) {
@@ -393,13 +394,14 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
     free(line);
     if (f != stdin) fclose(f);
   } else {
-    auto cfg = LoadConfig();
-    if (!cfg) {
-      std::fprintf(stderr, "ttyaudit: %s\n", cfg.message().c_str());
+    auto loaded = LoadConfig();
+    if (!loaded) {
+      std::fprintf(stderr, "ttyaudit: %s\n", loaded.message().c_str());
       return 2;
     }
+    cfg = std::move(loaded.value());
     std::vector<std::string> warnings;
-    records = ListSessions(*cfg, store, warnings);
+    records = ListSessions(cfg, store, warnings);
     for (const SessionRecord& r : records) sessions.push_back(r.meta);
     for (const std::string& w : warnings) std::fprintf(stderr, "ttyaudit: %s\n", w.c_str());
   }
@@ -416,7 +418,7 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
     if (m.session < records.size()) {
       JsonWriter identity;
       WriteK8sIdentityJson(identity, r, m.delay_s);
-      if (Status st = RecordK8sIdentity(records[m.session], identity.str()); !st)
+      if (Status st = RecordK8sIdentity(cfg, store, records[m.session], identity.str()); !st)
         std::fprintf(stderr, "ttyaudit: correlate: session %s: %s\n", s.id.c_str(),
                      st.message().c_str());
     }

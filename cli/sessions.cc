@@ -45,19 +45,23 @@ void SetIdentity(SessionRecord& r, std::string json) {
   r.k8s_json = std::move(json);
 }
 
-std::string IdentityPathFor(const std::string& cast_path) {
-  std::string p = ManifestPathFor(cast_path);
-  return p.substr(0, p.size() - 5) + ".identity.json";
-}
-
 std::string IdentityKey(const std::string& id) { return "identity/" + SanitizeKeyComponent(id) + ".json"; }
 
-void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
-  {
-    std::ifstream id_in(IdentityPathFor(cast_path), std::ios::binary);
-    std::stringstream id_ss;
-    if (id_in && (id_ss << id_in.rdbuf())) SetIdentity(r, id_ss.str());
+// Identities recorded by `correlate` in a store, by session id.
+std::map<std::string, std::string> LoadIdentities(Store& store) {
+  std::map<std::string, std::string> out;
+  auto keys = store.List("identity/");
+  if (!keys.ok()) return out;
+  for (const auto& e : *keys) {
+    if (e.key.size() <= 14 || e.key.compare(e.key.size() - 5, 5, ".json") != 0) continue;
+    auto body = store.Get(e.key);
+    if (body.ok()) out[e.key.substr(9, e.key.size() - 9 - 5)] = std::move(body.value());
   }
+  return out;
+}
+
+void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
+
   r.commands_json = "[]";
   std::ifstream in(ManifestPathFor(cast_path), std::ios::binary);
   if (!in) return;
@@ -160,16 +164,6 @@ Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> stor
         prefixes.push_back("index/date=" + FormatDate(t) + "/");
   }
   if (prefixes.empty()) prefixes.push_back("index/");
-  // Identities recorded by `correlate`, joined to their sessions by id.
-  std::map<std::string, std::string> identities;
-  if (auto ids = store->List("identity/"); ids.ok()) {
-    for (const auto& e : *ids) {
-      auto body = store->Get(e.key);
-      if (!body.ok()) continue;
-      std::string id = e.key.substr(9, e.key.size() - 9 - 5);
-      identities[id] = std::move(body.value());
-    }
-  }
   std::vector<SessionRecord> out;
   for (const auto& prefix : prefixes) {
     auto entries = store->List(prefix);
@@ -182,11 +176,7 @@ Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> stor
         continue;
       }
       auto rec = ParseIndexEntry(*body, store);
-      if (rec.ok()) {
-        if (auto it = identities.find(rec->meta.id); it != identities.end())
-          SetIdentity(rec.value(), it->second);
-        out.push_back(std::move(rec.value()));
-      }
+      if (rec.ok()) out.push_back(std::move(rec.value()));
       else warnings.push_back(store->Url() + "/" + e.key + ": " + rec.message());
     }
   }
@@ -197,12 +187,14 @@ std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& st
                                         std::vector<std::string>& warnings, int64_t since_ns,
                                         int64_t until_ns) {
   std::vector<SessionRecord> out;
+  std::map<std::string, std::string> identities;
   if (store_url.empty()) out = ListLocalSessions(cfg.spool_dir, "spool", warnings);
   auto store = OpenStore(cfg, store_url);
   if (!store.ok()) {
     warnings.push_back(store.message());
   } else {
     std::shared_ptr<Store> shared(std::move(store.value()));
+    identities = LoadIdentities(*shared);
     auto more = ListStoreSessions(shared, since_ns, until_ns, warnings);
     if (!more.ok()) warnings.push_back(more.message());
     else
@@ -215,24 +207,20 @@ std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& st
         else out.push_back(std::move(r));
       }
   }
+  for (auto& r : out)
+    if (auto it = identities.find(r.meta.id); it != identities.end()) SetIdentity(r, it->second);
   std::sort(out.begin(), out.end(), [](const SessionRecord& a, const SessionRecord& b) {
     return a.meta.start_ns < b.meta.start_ns;
   });
   return out;
 }
 
-Status RecordK8sIdentity(const SessionRecord& s, const std::string& identity_json) {
+Status RecordK8sIdentity(const Config& cfg, const std::string& store_url, const SessionRecord& s,
+                         const std::string& identity_json) {
   if (s.store) return s.store->Put(IdentityKey(s.meta.id), identity_json);
-  if (s.path.empty()) return Error{"session " + s.meta.id + ": nowhere to record its identity"};
-  std::string path = IdentityPathFor(s.path);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << identity_json << "\n";
-    if (!out.flush()) return SysError("write", tmp, errno);
-  }
-  if (rename(tmp.c_str(), path.c_str()) < 0) return SysError("rename", tmp, errno);
-  return {};
+  auto store = OpenStore(cfg, store_url);
+  if (!store.ok()) return store.status();
+  return (*store)->Put(IdentityKey(s.meta.id), identity_json);
 }
 
 Result<std::string> LocalCastPath(SessionRecord& s) {

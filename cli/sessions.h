@@ -29,10 +29,12 @@ struct SessionRecord {
 /// store into a temporary file (removed when the process exits).
 Result<std::string> LocalCastPath(SessionRecord& s);
 
-/// Records the Kubernetes identity (a JSON object) of a session: beside it in the spool
-/// (<id>.identity.json), or at identity/<id>.json in its store. Sealed index entries are not
-/// rewritten (they may be under object lock); readers join the two.
-Status RecordK8sIdentity(const SessionRecord& s, const std::string& identity_json);
+/// Records the Kubernetes identity (a JSON object) of a session at identity/<id>.json in the
+/// session's store, or in the configured store (`store_url`, else the config's) for a session
+/// still in the spool. Sealed index entries are not rewritten (object lock may keep them);
+/// readers join identities to sessions by id.
+Status RecordK8sIdentity(const Config& cfg, const std::string& store_url, const SessionRecord& s,
+                         const std::string& identity_json);
 
 /// Parses an index entry (the manifest plus "key") into a record of `store`.
 Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<Store> store);

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 export BUILD="${BUILD:-build}"
 export TTYAUDIT_BIN="$PWD/$BUILD/bin"
 pass=0 fail=0 skip=0 failed=()
+# Tests keep their state under their own temp dirs; these are the machine's own defaults.
+machine_paths=(/var/lib/ttyaudit /run/ttyaudit /var/log/ttyaudit.log /etc/ttyaudit)
+preexisting=()
+for p in "${machine_paths[@]}"; do [[ -e $p ]] && preexisting+=("$p"); done
 logdir="$PWD/$BUILD/test-logs"
 rm -rf "$logdir" && mkdir -p "$logdir"
 for t in tests/integration/*.sh; do
@@ -27,6 +31,11 @@ for t in tests/integration/*.sh; do
   else
     fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (rc=$rc, ${secs}s)"
     sed 's/^/    | /' "$logdir/$name.log" | tail -n 40
+  fi
+done
+for p in "${machine_paths[@]}"; do
+  if [[ -e $p && " ${preexisting[*]} " != *" $p "* ]]; then
+    fail=$((fail + 1)); echo "FAIL a test wrote to the machine's $p (tests must use their temp dir)"
   fi
 done
 echo "integration: $pass passed, $fail failed, $skip skipped (logs in $logdir)"

@@ -89,7 +89,7 @@ use_ttyaudit_config() {
   local extra=""
   local m
   for m in "$@"; do extra+=", $m"; done
-  printf '{"spool_dir": "%s", "log_file": "%s"%s}\n' "$SPOOL" "$T/ttyaudit.log" "$extra" >"$T/config.json"
+  printf '{"spool_dir": "%s", "archive_dir": "%s", "log_file": "%s"%s}\n' "$SPOOL" "$T/archive" "$T/ttyaudit.log" "$extra" >"$T/config.json"
   export TTYAUDIT_CONFIG="$T/config.json"
   # The run directory (console sockets, the hook's container metadata, recorder registrations)
   # under $T too; containerd, its shims and ttyaudit-runtime inherit it.
