@@ -21,6 +21,7 @@ cat >"$T/config.json" <<JSON
 {"spool_dir": "$T/spool", "archive_dir": "$T/archive", "log_file": "$T/ttyaudit.log"}
 JSON
 export TTYAUDIT_CONFIG="$T/config.json"
+export TTYAUDIT_RUN_DIR="$T/run"  # container metadata from ttyaudit-hook
 SPOOL="$T/spool"
 echo "State for this demo: $T (config: $TTYAUDIT_CONFIG)"
 
