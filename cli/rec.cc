@@ -94,7 +94,8 @@ std::string ExecLeanRecorder(const RecOptions& opts, const Config& cfg) {
   exe = exe.substr(0, exe.rfind('/') + 1) + "ttyaudit-rec";
   std::vector<std::string> args = {exe, "--spool", opts.out_dir.empty() ? cfg.spool_dir : opts.out_dir,
                                    "--fsync-interval", std::to_string(cfg.fsync_interval_s),
-                                   "--node", NodeName(cfg.node_name)};
+                                   "--node", NodeName(cfg.node_name),
+                                   "--spool-max-bytes", std::to_string(cfg.spool_max_bytes)};
   if (!cfg.record_input) args.push_back("--no-input");
   if (cfg.fail_closed) args.push_back("--fail-closed");
   if (opts.quiet) args.push_back("-q");
@@ -130,6 +131,7 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   SessionWriterOptions wopts;
   wopts.record_input = cfg.record_input;
   wopts.fsync_interval_s = cfg.fsync_interval_s;
+  wopts.spool_max_bytes = cfg.spool_max_bytes;
   const char* term = std::getenv("TERM");
   const char* shell = std::getenv("SHELL");
   wopts.term = term ? term : "";

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
       {"spool", required_argument, nullptr, 's'}, {"no-input", no_argument, nullptr, 'n'},
       {"fsync-interval", required_argument, nullptr, 'f'},
       {"fail-closed", no_argument, nullptr, 'c'}, {"node", required_argument, nullptr, 'N'},
-      {"quiet", no_argument, nullptr, 'q'},       {nullptr, 0, nullptr, 0}};
+      {"quiet", no_argument, nullptr, 'q'},
+      {"spool-max-bytes", required_argument, nullptr, 'm'},
+      {nullptr, 0, nullptr, 0}};
   Config cfg;
   RecOptions opts;
   int c;
@@ -30,10 +32,11 @@ int main(int argc, char** argv) {
       case 'c': cfg.fail_closed = true; break;
       case 'N': cfg.node_name = optarg; break;
       case 'q': opts.quiet = true; break;
+      case 'm': cfg.spool_max_bytes = std::strtoull(optarg, nullptr, 10); break;
       default:
         std::fprintf(stderr,
                      "usage: ttyaudit-rec --spool DIR [--no-input] [--fsync-interval S] "
-                     "[--fail-closed] [--node NAME] [-q] [-- CMD ARGS...]\n"
+                     "[--fail-closed] [--node NAME] [--spool-max-bytes N] [-q] [-- CMD ARGS...]\n"
                      "(run by `ttyaudit rec`, which reads the config)\n");
         return 2;
     }

@@ -1,5 +1,6 @@
 #include "common/spool_writer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,6 +45,20 @@ size_t PaddedSize(size_t len) {
   return (want + 4095) / 4096 * 4096;
 }
 
+// Bytes in the regular files of the (flat) spool directory.
+uint64_t SpoolBytes(const std::string& dir) {
+  uint64_t total = 0;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return 0;
+  while (dirent* e = readdir(d)) {
+    struct stat st;
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<uint64_t>(st.st_size);
+  }
+  closedir(d);
+  return total;
+}
+
 }  // namespace
 
 std::string ManifestPathFor(const std::string& cast_path) {
@@ -56,6 +71,13 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
                                                              SessionMeta meta,
                                                              const SessionWriterOptions& opts) {
   if (auto st = MakeDirs(spool_dir, 0700); !st) return Error{st.message()};
+  if (opts.spool_max_bytes) {
+    uint64_t used = SpoolBytes(spool_dir);
+    if (used >= opts.spool_max_bytes)
+      return Error{"spool `" + spool_dir + "` holds " + std::to_string(used) +
+                   " bytes, at or over its cap of " + std::to_string(opts.spool_max_bytes) +
+                   " (spool_max_bytes): is ttyaudit-uploader running?"};
+  }
   std::unique_ptr<SessionWriter> w(new SessionWriter());
   w->meta_ = std::move(meta);
   w->opts_ = opts;

@@ -31,12 +31,16 @@ struct SessionWriterOptions {
   std::string term;     // header env.TERM
   std::string shell;    // header env.SHELL
   std::string command;  // header "command"
+  /// Refuse to start (an error, so the caller's fail-open/fail-closed policy decides) when the
+  /// spool already holds this many bytes; 0 means no cap. Config: spool_max_bytes.
+  uint64_t spool_max_bytes = 0;
 };
 
 class SessionWriter {
  public:
   /// Creates <spool_dir>/<meta.id>.cast (the directory too, mode 0700) and writes its header.
-  /// `meta.id`, `start_ns`, `width`, `height` must be set.
+  /// `meta.id`, `start_ns`, `width`, `height` must be set. An error when the spool is over
+  /// opts.spool_max_bytes.
   static Result<std::unique_ptr<SessionWriter>> Create(const std::string& spool_dir,
                                                        SessionMeta meta,
                                                        const SessionWriterOptions& opts);

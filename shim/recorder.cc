@@ -122,6 +122,7 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   SessionWriterOptions opts;
   opts.record_input = ctx.config.record_input;
   opts.fsync_interval_s = ctx.config.fsync_interval_s;
+  opts.spool_max_bytes = ctx.config.spool_max_bytes;
   opts.term = term;
   opts.command = JoinArgv(meta.argv);
   auto created = SessionWriter::Create(ctx.config.spool_dir, meta, opts);
