@@ -16,6 +16,14 @@ namespace ttyaudit {
 
 namespace {
 
+// S3 error codes after which a multipart upload can never complete (it expired or was
+// aborted, or its parts are not what completion needs): the upload is given up.
+bool UploadIsLost(const std::string& error) {
+  for (const char* code : {"NoSuchUpload", "InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
+    if (error.find(code) != std::string::npos) return true;
+  return false;
+}
+
 constexpr uint64_t kMinPartSize = 5ULL << 20;
 constexpr uint64_t kMaxParts = 10000;
 
@@ -281,7 +289,15 @@ Status S3Store::PutFile(const std::string& key, const std::string& path,
   UploadProgress& p = opts.progress ? *opts.progress : local;
   uint64_t part_size =
       std::max({opts.multipart_threshold, kMinPartSize, (size + kMaxParts - 1) / kMaxParts});
-  if (p.upload_id.empty() || p.part_size != part_size) {
+  // Gives up on an upload that can never complete: aborted, so the bucket keeps no orphan
+  // parts, and forgotten, so the next attempt starts a new one.
+  auto abandon = [&] {
+    if (!p.upload_id.empty()) (void)client_->AbortMultipartUpload(Full(key), p.upload_id);
+    p = UploadProgress{};
+    if (opts.on_progress) opts.on_progress();
+  };
+  if (!p.upload_id.empty() && p.part_size != part_size) abandon();  // the file was cut anew
+  if (p.upload_id.empty()) {
     auto id = client_->CreateMultipartUpload(Full(key), opts.put);
     if (!id.ok()) return id.status();
     p = UploadProgress{*id, part_size, {}};
@@ -292,7 +308,10 @@ Status S3Store::PutFile(const std::string& key, const std::string& path,
     uint64_t off = static_cast<uint64_t>(n - 1) * part_size;
     if (Status s = ReadAll(fd.get(), off, std::min(part_size, size - off), buf, path); !s) return s;
     auto etag = client_->UploadPart(Full(key), p.upload_id, n, buf);
-    if (!etag.ok()) return etag.status();
+    if (!etag.ok()) {
+      if (UploadIsLost(etag.message())) abandon();
+      return etag.status();
+    }
     p.parts.push_back({n, *etag});
     if (opts.on_progress) opts.on_progress();
   }
@@ -304,11 +323,7 @@ Status S3Store::PutFile(const std::string& key, const std::string& path,
   }
   Status done = client_->CompleteMultipartUpload(Full(key), p.upload_id, p.parts,
                                                  HexEncode(whole.Final()), size);
-  if (!done && done.message().find("NoSuchUpload") != std::string::npos) {
-    // The upload expired or was aborted: start over next time.
-    p = UploadProgress{};
-    if (opts.on_progress) opts.on_progress();
-  }
+  if (!done && UploadIsLost(done.message())) abandon();  // start over next time
   return done;
 }
 

@@ -9,6 +9,13 @@
 
 #include "common/s3_client_testing.h"
 
+#include <httplib.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 namespace ttyaudit {
 namespace {
 
@@ -166,6 +173,60 @@ TEST_CASE("store: a multipart upload resumes from the parts already recorded") {
   CHECK(saves == 2);  // parts 2 and 3 only
   CHECK(progress.parts.size() == 3);
   CHECK(store.value()->Get("k.cast").value() == bytes);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("store: a multipart upload that can never complete is aborted and forgotten") {
+  // A stand-in S3 that records aborts; the test is about what the store asks for.
+  httplib::Server srv;
+  std::mutex mu;
+  std::vector<std::string> aborted;
+  srv.Delete("/tb/k.cast", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    aborted.push_back(req.get_param_value("uploadId"));
+    res.status = 204;
+  });
+  srv.Post("/tb/k.cast", [&](const httplib::Request& req, httplib::Response& res) {
+    res.set_content("<InitiateMultipartUploadResult><Bucket>tb</Bucket><Key>k.cast</Key>"
+                    "<UploadId>fresh</UploadId></InitiateMultipartUploadResult>",
+                    "application/xml");
+  });
+  srv.Put("/tb/k.cast", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content("<Error><Code>EntityTooSmall</Code><Message>too small</Message></Error>",
+                    "application/xml");
+  });
+  int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  Config cfg;
+  cfg.s3.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  cfg.s3.access_key_id = "AK";
+  cfg.s3.secret_access_key = "SK";
+  std::string dir = TempDir();
+  std::string file = WriteTempFile(dir, "s.cast", std::string(9 << 20, 'x'));
+  auto store = OpenStore(cfg, "s3://tb", Quick());
+  REQUIRE(store.ok());
+  // A previous run cut the file in other part sizes: that upload cannot be completed.
+  UploadProgress progress{"stale", 5 << 20, {{1, "\"e1\""}}};
+  int saves = 0;
+  PutFileOptions opts;
+  opts.progress = &progress;
+  opts.on_progress = [&] { ++saves; };
+  Status st = store.value()->PutFile("k.cast", file, opts);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("EntityTooSmall") != std::string::npos);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    // The stale upload, then the fresh one whose part the server refused for good.
+    CHECK(aborted == std::vector<std::string>{"stale", "fresh"});
+  }
+  CHECK(progress.upload_id.empty());  // the next attempt starts a new upload
+  CHECK(progress.parts.empty());
+  CHECK(saves >= 2);
+  srv.stop();
+  t.join();
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
