@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_read.h"
+
 namespace ttyaudit {
 namespace {
 
@@ -175,15 +177,11 @@ Status ParseTop(const Parser& p, od::object obj, Config& c) {
 
 Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
   Parser p{origin};
-  simdjson::padded_string padded(json);
-  od::parser parser;
-  od::document doc;
-  if (parser.iterate(padded).get(doc)) return Error{origin + ": not valid JSON"};
-  od::object obj;
-  if (doc.get_object().get(obj)) return Error{origin + ": want a JSON object at the top"};
+  JsonObjectText text;
+  if (auto st = text.Open(json, origin); !st) return Error{st.message()};
   Config c;
   c.path = origin;
-  if (auto st = ParseTop(p, obj, c); !st) return Error{st.message()};
+  if (auto st = ParseTop(p, text.object(), c); !st) return Error{st.message()};
   return c;
 }
 

@@ -175,12 +175,9 @@ std::string ContainerMetaToJson(const ContainerMeta& m) {
 }
 
 Result<ContainerMeta> ParseContainerMeta(std::string_view json) {
-  od::parser parser;
-  simdjson::padded_string padded(json);
-  od::document doc;
-  od::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
-    return Error{"container metadata: want a JSON object"};
+  JsonObjectText text;
+  if (auto st = text.Open(json, "container metadata"); !st) return Error{st.message()};
+  od::object& obj = text.object();
   ContainerMeta m;
   auto str = ReadJsonString;
   for (auto field : obj) {

@@ -11,6 +11,30 @@
 
 namespace ttyaudit {
 
+/// The top-level object of a JSON text, with what On-Demand needs kept alive while it is read
+/// (the padded copy, the parser, the document). Read it where it was opened: not movable.
+class JsonObjectText {
+ public:
+  JsonObjectText() = default;
+  JsonObjectText(const JsonObjectText&) = delete;
+  JsonObjectText& operator=(const JsonObjectText&) = delete;
+
+  /// Parses `json`: "<what>: not valid JSON" or "<what>: want a JSON object" on failure.
+  Status Open(std::string_view json, const std::string& what) {
+    padded_ = simdjson::padded_string(json);
+    if (parser_.iterate(padded_).get(doc_)) return Error{what + ": not valid JSON"};
+    if (doc_.get_object().get(obj_)) return Error{what + ": want a JSON object"};
+    return {};
+  }
+  simdjson::ondemand::object& object() { return obj_; }
+
+ private:
+  simdjson::padded_string padded_;
+  simdjson::ondemand::parser parser_;
+  simdjson::ondemand::document doc_;
+  simdjson::ondemand::object obj_;
+};
+
 /// Copies a string value into `out`; false (out untouched) when the value is not a string.
 inline bool ReadJsonString(simdjson::ondemand::value v, std::string& out) {
   std::string_view s;

@@ -2,14 +2,13 @@
 
 #include <fcntl.h>
 #include <simdjson.h>
-
-#include "common/json_read.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "common/json.h"
+#include "common/json_read.h"
 
 namespace ttyaudit {
 namespace {
@@ -197,13 +196,9 @@ Result<Annotations> ReadBundleAnnotations(const std::string& bundle_dir) {
 }
 
 Result<HookState> ParseHookState(std::string_view json) {
-  od::parser parser;
-  simdjson::padded_string padded(json);
-  od::document doc;
-  if (auto err = parser.iterate(padded).get(doc))
-    return Error{std::string("hook state: ") + simdjson::error_message(err)};
-  od::object obj;
-  if (doc.get_object().get(obj)) return Error{"hook state: want an object"};
+  JsonObjectText text;
+  if (auto st = text.Open(json, "hook state"); !st) return Error{st.message()};
+  od::object& obj = text.object();
   HookState st;
   auto str = ReadJsonString;
   for (auto field : obj) {

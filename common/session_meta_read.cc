@@ -62,24 +62,17 @@ Status ReadMetaObject(od::object obj, SessionMeta& m) {
 }  // namespace
 
 Result<SessionMeta> ParseSessionMeta(std::string_view json) {
-  simdjson::padded_string padded(json);
-  od::parser parser;
-  od::document doc;
-  od::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
-    return Error{"session metadata: not a JSON object"};
+  JsonObjectText text;
+  if (auto st = text.Open(json, "session metadata"); !st) return Error{st.message()};
   SessionMeta m;
-  if (auto st = ReadMetaObject(obj, m); !st) return Error{st.message()};
+  if (auto st = ReadMetaObject(text.object(), m); !st) return Error{st.message()};
   return m;
 }
 
 Result<SessionMeta> SessionMetaFromHeader(std::string_view header_line) {
-  simdjson::padded_string padded(header_line);
-  od::parser parser;
-  od::document doc;
-  od::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
-    return Error{"asciicast header: not a JSON object"};
+  JsonObjectText text;
+  if (auto st = text.Open(header_line, "asciicast header"); !st) return Error{st.message()};
+  od::object& obj = text.object();
   SessionMeta m;
   bool found = false;
   int64_t width = 0, height = 0;

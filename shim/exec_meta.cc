@@ -12,6 +12,7 @@
 #include "common/container_meta.h"
 #include "common/host_info.h"
 #include "common/ids.h"
+#include "common/json_read.h"
 #include "common/unique_fd.h"
 #include "shim/subprocess.h"
 
@@ -104,12 +105,9 @@ SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const 
                            const std::string& node_name);
 
 Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
-  simdjson::padded_string padded(json);
-  od::parser parser;
-  od::document doc;
-  od::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
-    return Error{"process spec: not a JSON object"};
+  JsonObjectText text;
+  if (auto st = text.Open(json, "process spec"); !st) return Error{st.message()};
+  od::object& obj = text.object();
   ProcessSpec p;
   for (auto field : obj) {
     std::string_view k;
@@ -156,12 +154,9 @@ Result<ProcessSpec> ReadProcessSpec(const std::string& path) {
 }
 
 Result<BundleInfo> ParseBundleConfig(std::string_view json) {
-  simdjson::padded_string padded(json);
-  od::parser parser;
-  od::document doc;
-  od::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
-    return Error{"bundle config: not a JSON object"};
+  JsonObjectText text;
+  if (auto st = text.Open(json, "bundle config"); !st) return Error{st.message()};
+  od::object& obj = text.object();
   BundleInfo b;
   for (auto field : obj) {
     std::string_view k;
@@ -245,11 +240,9 @@ void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m) {
   if (hostname_mount.empty()) return;
   auto text = ReadSmallFile(DirName(hostname_mount) + "/config.v2.json");
   if (!text) return;
-  simdjson::padded_string padded(text.value());
-  od::parser parser;
-  od::document doc;
-  od::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return;
+  JsonObjectText config;
+  if (!config.Open(text.value(), "docker config")) return;
+  od::object& obj = config.object();
   for (auto field : obj) {
     std::string_view k, s;
     if (field.unescaped_key().get(k)) return;

@@ -14,6 +14,7 @@
 
 #include "common/ids.h"
 #include "common/json.h"
+#include "common/json_read.h"
 #include "common/unique_fd.h"
 
 namespace ttyaudit {
@@ -109,13 +110,10 @@ Result<UploadState> LoadUploadState(const std::string& path) {
     if (text.message().find("No such file") != std::string::npos) return s;
     return text.error();
   }
-  od::parser parser;
-  simdjson::padded_string padded(*text);
-  od::document doc;
   auto bad = [&](const char* what) { return Error{"state file `" + path + "`: " + what}; };
-  if (parser.iterate(padded).get(doc)) return bad("not JSON");
-  od::object obj;
-  if (doc.get_object().get(obj)) return bad("not an object");
+  JsonObjectText json;
+  if (auto st = json.Open(*text, "state file `" + path + "`"); !st) return Error{st.message()};
+  od::object& obj = json.object();
   for (auto field : obj) {
     std::string_view k;
     if (field.unescaped_key().get(k)) return bad("malformed key");

@@ -14,6 +14,7 @@
 
 #include "common/ids.h"
 #include "common/json.h"
+#include "common/json_read.h"
 #include "common/session_meta.h"
 #include "common/unique_fd.h"
 
@@ -33,12 +34,9 @@ double MonoSeconds() { return MonotonicNanos() / 1e9; }
 // The SessionMeta of a manifest ({"manifest_version":1,"session":{...},...}); a manifest that
 // is a bare SessionMeta object also works.
 Result<SessionMeta> MetaFromManifest(const std::string& manifest) {
-  simdjson::padded_string padded(manifest);
-  od::parser parser;
-  od::document doc;
-  od::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
-    return Error{"manifest: not a JSON object"};
+  JsonObjectText text;
+  if (auto st = text.Open(manifest, "manifest"); !st) return Error{st.message()};
+  od::object& obj = text.object();
   od::value session;
   if (obj.find_field_unordered("session").get(session) == simdjson::SUCCESS) {
     od::object so;
