@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/files.h"
 #include "common/ids.h"
 #include "common/json_read.h"
 #include "common/json.h"
@@ -20,21 +21,6 @@ namespace ttyaudit {
 namespace {
 
 namespace od = simdjson::ondemand;
-
-std::string ReadSmall(const std::string& path, size_t max) {
-  std::string out;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  while (out.size() < max) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
 
 Status MakeDirs(const std::string& path) {
   for (size_t at = 1; at <= path.size(); ++at) {
@@ -129,7 +115,7 @@ std::string CgroupOfPid(pid_t pid) {
     if (!out.empty() && out != "/") return out;
   }
   // /proc/PID/cgroup lines are "ID:CONTROLLERS:PATH".
-  std::string text = ReadSmall("/proc/" + std::to_string(pid) + "/cgroup", 16384);
+  std::string text = ReadSmallFileOrEmpty("/proc/" + std::to_string(pid) + "/cgroup", 16384);
   std::string unified, memory, first;
   size_t start = 0;
   while (start < text.size()) {
@@ -229,7 +215,7 @@ Status SaveContainerMeta(const std::string& run_dir, const ContainerMeta& m) {
 Result<ContainerMeta> LoadContainerMeta(const std::string& run_dir, const std::string& id) {
   const std::string path = ContainerPath(run_dir, id);
   if (access(path.c_str(), F_OK) != 0) return SysError("open", path, errno);
-  auto m = ParseContainerMeta(ReadSmall(path, 1 << 20));
+  auto m = ParseContainerMeta(ReadSmallFileOrEmpty(path, 1 << 20));
   if (!m) return Error{path + ": " + m.message()};
   return m;
 }
@@ -249,7 +235,7 @@ Status RemoveContainerMeta(const std::string& run_dir, const std::string& id) {
 }
 
 int64_t ProcessStartTime(pid_t pid) {
-  std::string stat = ReadSmall("/proc/" + std::to_string(pid) + "/stat", 1024);
+  std::string stat = ReadSmallFileOrEmpty("/proc/" + std::to_string(pid) + "/stat", 1024);
   size_t rp = stat.rfind(')');  // comm may hold spaces and parentheses
   if (rp == std::string::npos) return -1;
   // After ") " come fields 3 (state) onwards; the start time is field 22.
@@ -290,7 +276,7 @@ Result<int> SealContainerSessions(const std::string& run_dir, const std::string&
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name.size() < 5 || name.compare(name.size() - 4, 4, ".pid") != 0) continue;
-    std::string text = ReadSmall(dir + "/" + name, 128);
+    std::string text = ReadSmallFileOrEmpty(dir + "/" + name, 128);
     char* end = nullptr;
     long pid = strtol(text.c_str(), &end, 10);
     long long start = end ? strtoll(end, nullptr, 10) : -1;

@@ -7,7 +7,8 @@
 
 #include <climits>
 #include <cstdint>
-#include <cstdio>
+
+#include "common/files.h"
 
 namespace ttyaudit {
 
@@ -22,11 +23,8 @@ std::string MachineId() {
   // sd_id128_get_machine() reads this same file; reading it here spares every recorder loading
   // libsystemd (about 1 MiB of memory and 0.7 ms per exec). libsystemd is asked only when the
   // file does not hold a valid id, for the other sources it may know.
-  if (FILE* f = std::fopen("/etc/machine-id", "re")) {
-    char buf[64] = {};
-    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    std::string s(buf, n);
+  {
+    std::string s = ReadSmallFileOrEmpty("/etc/machine-id", 64);
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     if (s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos) return s;
   }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/container_meta.h"
+#include "common/files.h"
 #include "common/host_info.h"
 #include "common/ids.h"
 #include "common/json_read.h"
@@ -20,23 +21,6 @@ namespace ttyaudit {
 namespace {
 
 namespace od = simdjson::ondemand;
-
-// Reads a file of at most `max_bytes` (what is beyond is ignored), growing the buffer as it
-// reads: these files are a few KiB, and zero-filling a worst-case buffer up front cost ms.
-Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 4 << 20) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return SysError("open", path, errno);
-  std::string s;
-  char buf[16384];
-  while (s.size() < max_bytes) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return SysError("read", path, errno);
-    if (n == 0) break;
-    s.append(buf, std::min(static_cast<size_t>(n), max_bytes - s.size()));
-  }
-  return s;
-}
 
 bool StringArray(od::value v, std::vector<std::string>& out) {
   od::array arr;
