@@ -25,6 +25,7 @@
 #include <cstring>
 #include <unordered_set>
 
+#include "common/files.h"
 #include "common/ids.h"
 
 namespace ttyaudit {
@@ -39,24 +40,9 @@ struct ProcInput {
 constexpr uint32_t kWantedEvents = proc_event::PROC_EVENT_FORK | proc_event::PROC_EVENT_EXEC |
                                    proc_event::PROC_EVENT_UID | proc_event::PROC_EVENT_EXIT;
 
-std::string ReadSmallFile(const std::string& path, size_t max) {
-  std::string out;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  while (out.size() < max) {
-    ssize_t n = read(fd, buf, std::min(sizeof buf, max - out.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
-
 // Reads "Uid:\truid\teuid\tsuid\tfsuid" from /proc/PID/status.
 void ReadUids(pid_t pid, int64_t& uid, int64_t& euid) {
-  std::string s = ReadSmallFile("/proc/" + std::to_string(pid) + "/status", 2048);
+  std::string s = ReadSmallFileOrEmpty("/proc/" + std::to_string(pid) + "/status", 2048);
   size_t at = s.find("\nUid:");
   if (at == std::string::npos) return;
   const char* p = s.c_str() + at + 5;
@@ -70,7 +56,7 @@ void ReadUids(pid_t pid, int64_t& uid, int64_t& euid) {
 
 // Field 4 of /proc/PID/stat, after the parenthesized comm (which may hold spaces).
 pid_t ReadParentPid(pid_t pid) {
-  std::string stat = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat", 512);
+  std::string stat = ReadSmallFileOrEmpty("/proc/" + std::to_string(pid) + "/stat", 512);
   size_t rp = stat.rfind(')');
   if (rp == std::string::npos || rp + 4 >= stat.size()) return 0;
   return static_cast<pid_t>(strtol(stat.c_str() + rp + 4, nullptr, 10));
@@ -90,7 +76,7 @@ ProcSnapshot ReadProcSnapshot(pid_t pid) {
   ProcSnapshot s;
   const std::string dir = "/proc/" + std::to_string(pid);
   // argv is capped: an audit wants the command, not a 2 MiB argument list.
-  std::string cmdline = ReadSmallFile(dir + "/cmdline", 32 * 1024);
+  std::string cmdline = ReadSmallFileOrEmpty(dir + "/cmdline", 32 * 1024);
   size_t start = 0;
   for (size_t i = 0; i < cmdline.size(); ++i) {
     if (cmdline[i] != '\0') continue;
@@ -99,7 +85,7 @@ ProcSnapshot ReadProcSnapshot(pid_t pid) {
   }
   if (start < cmdline.size()) s.argv.emplace_back(cmdline, start);
   if (s.argv.empty()) {  // exited (a zombie has no mm) or a kernel thread: comm survives
-    std::string comm = ReadSmallFile(dir + "/comm", 64);
+    std::string comm = ReadSmallFileOrEmpty(dir + "/comm", 64);
     while (!comm.empty() && comm.back() == '\n') comm.pop_back();
     if (!comm.empty()) {
       s.argv.push_back(comm);
@@ -236,6 +222,7 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
   ProcessRecord* r = Live(pid);
   if (r == nullptr) return;
   ProcSnapshot s = read_(pid);
+  const bool first_exec_of_root = pid == root_ && !r->execed;
   r->execed = true;
   r->exec_mono_ns = t;
   r->argv = std::move(s.argv);  // empty when it was gone before we looked: unknown
@@ -251,6 +238,23 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
     Escalation& esc = escalations_[e->second];
     if (s.exe_setuid && esc.euid_after == s.exe_owner) esc.exec_argv = r->argv;
     uid_pending_exec_.erase(e);
+  }
+  if (first_exec_of_root) {
+    // The runtime switched to the exec's user just before exec'ing it: setup, not an
+    // escalation. Reroot applies the same rule to the events it saw before the root was known;
+    // this covers those still queued then.
+    size_t before = escalations_.size();
+    std::erase_if(escalations_, [&](const Escalation& esc) {
+      return esc.pid == pid && esc.exec_argv.empty() && esc.time_mono_ns <= t;
+    });
+    if (escalations_.size() != before) {
+      for (auto& [p, index] : uid_pending_exec_)
+        for (size_t i = escalations_.size(); i-- > 0;)
+          if (escalations_[i].pid == p) {
+            index = i;
+            break;
+          }
+    }
   }
   if (r->top_level) commands_.push_back(CommandEvent{t, pid, r->argv});
 }
@@ -354,7 +358,7 @@ UserNames ParsePasswd(std::string_view text) {
 }
 
 UserNames ReadUserNames(pid_t pid) {
-  return ParsePasswd(ReadSmallFile("/proc/" + std::to_string(pid) + "/root/etc/passwd", 1 << 20));
+  return ParsePasswd(ReadSmallFileOrEmpty("/proc/" + std::to_string(pid) + "/root/etc/passwd", 1 << 20));
 }
 
 namespace {

