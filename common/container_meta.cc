@@ -61,16 +61,12 @@ std::string DefaultRunDir() {
   return d && *d ? d : "/run/ttyaudit";
 }
 
-ContainerMeta ContainerMetaFromState(const HookState& st) {
+ContainerMeta ContainerMetaFromAnnotations(const Annotations& a) {
   ContainerMeta m;
-  m.id = st.id;
-  m.pid = st.pid;
-  m.bundle = st.bundle;
-  m.annotations = st.annotations;
-  const Annotations& a = st.annotations;
   auto get = [&](std::string_view k) { return AnnotationValue(a, k); };
   if (!get("io.kubernetes.cri.container-type").empty() ||
-      !get("io.kubernetes.cri.sandbox-name").empty()) {
+      !get("io.kubernetes.cri.sandbox-name").empty() ||
+      !get("io.kubernetes.cri.sandbox-namespace").empty()) {
     m.runtime = "kubernetes-cri";
     m.k8s_namespace = get("io.kubernetes.cri.sandbox-namespace");
     m.pod = get("io.kubernetes.cri.sandbox-name");
@@ -80,6 +76,7 @@ ContainerMeta ContainerMetaFromState(const HookState& st) {
     m.sandbox_id = get("io.kubernetes.cri.sandbox-id");
     m.image = get("io.kubernetes.cri.image-name");
   } else if (!get("io.kubernetes.pod.name").empty() ||
+             !get("io.kubernetes.pod.namespace").empty() ||
              !get("io.kubernetes.cri-o.ContainerType").empty()) {
     m.runtime = "cri-o";
     m.k8s_namespace = get("io.kubernetes.pod.namespace");
@@ -89,11 +86,17 @@ ContainerMeta ContainerMetaFromState(const HookState& st) {
     m.container_type = get("io.kubernetes.cri-o.ContainerType");
     m.sandbox_id = get("io.kubernetes.cri-o.SandboxID");
     m.image = get("io.kubernetes.cri-o.ImageName");
-  } else if (st.bundle.find("/moby/") != std::string::npos) {
-    m.runtime = "docker";
-  } else {
-    m.runtime = "containerd";
   }
+  return m;
+}
+
+ContainerMeta ContainerMetaFromState(const HookState& st) {
+  ContainerMeta m = ContainerMetaFromAnnotations(st.annotations);
+  m.id = st.id;
+  m.pid = st.pid;
+  m.bundle = st.bundle;
+  m.annotations = st.annotations;
+  if (m.runtime.empty()) m.runtime = st.bundle.find("/moby/") != std::string::npos ? "docker" : "containerd";
   if (m.pid > 0) m.cgroup = CgroupOfPid(static_cast<pid_t>(m.pid));
   m.created_ns = RealtimeNanos();
   return m;

@@ -49,6 +49,11 @@ struct ContainerMeta {
 /// The run directory: $TTYAUDIT_RUN_DIR, else /run/ttyaudit.
 std::string DefaultRunDir();
 
+/// The Kubernetes fields a container's annotations give (CRI: io.kubernetes.cri.*; CRI-O:
+/// io.kubernetes.pod.*, io.kubernetes.container.name, io.kubernetes.cri-o.*), with runtime
+/// "kubernetes-cri" or "cri-o"; runtime stays empty when they name neither.
+ContainerMeta ContainerMetaFromAnnotations(const Annotations& a);
+
 /// Fills the Kubernetes/Docker fields from the state's annotations and bundle (CRI:
 /// io.kubernetes.cri.*; CRI-O: io.kubernetes.pod.*, io.kubernetes.container.name,
 /// io.kubernetes.cri-o.ImageName; Docker: a bundle under a "moby" namespace).

@@ -22,34 +22,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-bool StringArray(od::value v, std::vector<std::string>& out) {
-  od::array arr;
-  if (v.get_array().get(arr)) return false;
-  for (auto el : arr) {
-    std::string_view s;
-    if (el.get_string().get(s)) return false;
-    out.emplace_back(s);
-  }
-  return true;
-}
-
-bool StringMap(od::value v, Annotations& out) {
-  od::object obj;
-  if (v.get_object().get(obj)) return false;
-  for (auto f : obj) {
-    std::string_view k, s;
-    if (f.unescaped_key().get(k) || f.value().get_string().get(s)) return false;
-    out.emplace_back(std::string(k), std::string(s));
-  }
-  return true;
-}
-
-std::string Find(const Annotations& a, std::string_view key) {
-  for (const auto& [k, v] : a)
-    if (k == key) return v;
-  return "";
-}
-
 std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -102,13 +74,11 @@ Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
     if (k == "terminal") {
       ok = !v.get_bool().get(p.terminal);
     } else if (k == "args") {
-      ok = StringArray(v, p.args);
+      ok = ReadJsonStringArray(v, "process spec: args", p.args).ok();
     } else if (k == "env") {
-      ok = StringArray(v, p.env);
+      ok = ReadJsonStringArray(v, "process spec: env", p.env).ok();
     } else if (k == "cwd") {
-      std::string_view s;
-      ok = !v.get_string().get(s);
-      p.cwd = std::string(s);
+      ok = ReadJsonString(v, p.cwd);
     } else if (k == "user" || k == "consoleSize") {
       od::object o;
       ok = !v.get_object().get(o);
@@ -148,7 +118,8 @@ Result<BundleInfo> ParseBundleConfig(std::string_view json) {
     if (field.unescaped_key().get(k) || field.value().get(v))
       return Error{"bundle config: malformed field"};
     if (k == "annotations") {
-      if (!StringMap(v, b.annotations)) return Error{"bundle config: annotations: want strings"};
+      if (auto st = ReadJsonStringMap(v, "bundle config: annotations", b.annotations); !st)
+        return Error{st.message()};
     } else if (k == "mounts") {
       od::array arr;
       if (v.get_array().get(arr)) continue;
@@ -196,23 +167,14 @@ std::string FindBundle(const std::string& runc, const RuncArgs& args) {
 }
 
 void ApplyAnnotations(const Annotations& a, const std::string& runtime_root, SessionMeta& m) {
-  if (!Find(a, "io.kubernetes.cri.sandbox-namespace").empty() ||
-      !Find(a, "io.kubernetes.cri.container-type").empty()) {
-    m.runtime = "kubernetes-cri";
-    m.k8s_namespace = Find(a, "io.kubernetes.cri.sandbox-namespace");
-    m.pod = Find(a, "io.kubernetes.cri.sandbox-name");
-    m.pod_uid = Find(a, "io.kubernetes.cri.sandbox-uid");
-    m.container = Find(a, "io.kubernetes.cri.container-name");
-    m.image = Find(a, "io.kubernetes.cri.image-name");
-    return;
-  }
-  if (!Find(a, "io.kubernetes.pod.namespace").empty()) {
-    m.runtime = "cri-o";
-    m.k8s_namespace = Find(a, "io.kubernetes.pod.namespace");
-    m.pod = Find(a, "io.kubernetes.pod.name");
-    m.pod_uid = Find(a, "io.kubernetes.pod.uid");
-    m.container = Find(a, "io.kubernetes.container.name");
-    m.image = Find(a, "io.kubernetes.cri-o.ImageName");
+  ContainerMeta k8s = ContainerMetaFromAnnotations(a);
+  if (!k8s.runtime.empty()) {
+    m.runtime = k8s.runtime;
+    m.k8s_namespace = k8s.k8s_namespace;
+    m.pod = k8s.pod;
+    m.pod_uid = k8s.pod_uid;
+    m.container = k8s.container;
+    m.image = k8s.image;
     return;
   }
   // containerd's shim runs runc with --root <runc root>/<containerd namespace>; dockerd's
