@@ -89,7 +89,12 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
   w->fd_.reset(open(w->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!w->fd_) return SysError("create", w->path_, errno);
   // Held for the recorder's lifetime: a reader that gets the lock knows the recorder is gone.
-  if (flock(w->fd_.get(), LOCK_EX | LOCK_NB) < 0) return SysError("flock", w->path_, errno);
+  // Readers probe with a shared lock they drop at once, so this waits (an instant) for such a
+  // probe rather than failing: a search must never make a recording fail to start.
+  int locked;
+  do locked = flock(w->fd_.get(), LOCK_EX);
+  while (locked < 0 && errno == EINTR);
+  if (locked < 0) return SysError("flock", w->path_, errno);
   std::string header = w->HeaderLine();
   w->header_size_ = PaddedSize(header.size());
   header.append(w->header_size_ - 1 - header.size(), ' ');
