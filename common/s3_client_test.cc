@@ -301,5 +301,61 @@ TEST_CASE("s3 client: sealed objects carry object lock and SSE headers, all sign
   t.join();
 }
 
+// With SSE-KMS, S3's ETag is not the MD5 of the object, so the ETag cannot prove the bytes
+// arrived; the SHA-256 checksum S3 echoes back can, and a reply with neither proves nothing.
+TEST_CASE("s3 client: under aws:kms the echoed SHA-256 decides, not the ETag") {
+  httplib::Server srv;
+  httplib::Headers seen;
+  std::atomic<int> mode{0};  // 0: opaque ETag + right checksum, 1: wrong checksum, 2: neither
+  srv.Put("/tb/kms", [&](const httplib::Request& req, httplib::Response& res) {
+    seen = req.headers;
+    if (mode == 2) return;
+    res.set_header("ETag", "\"" + std::string(32, 'e') + "\"");
+    std::string sum = req.get_header_value("x-amz-checksum-sha256");
+    res.set_header("x-amz-checksum-sha256", mode == 0 ? sum : std::string(43, 'A') + "=");
+  });
+  srv.set_keep_alive_timeout(1);
+  int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  S3Config cfg;
+  cfg.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  cfg.sse = "aws:kms";
+  cfg.sse_kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/test";
+  auto c = S3Client::Create(cfg, "tb", {"AK", "SK", ""}, FastPolicy());
+  REQUIRE(c.ok());
+
+  auto ok = c.value()->PutObject("kms", "body");
+  CHECK_MESSAGE(ok.ok(), ok.message());
+  auto get = [&](const char* name) {
+    auto it = seen.find(name);
+    return it == seen.end() ? std::string() : it->second;
+  };
+  CHECK(get("x-amz-server-side-encryption") == "aws:kms");
+  CHECK(get("x-amz-server-side-encryption-aws-kms-key-id") == cfg.sse_kms_key_id);
+  CHECK(get("Authorization").find("x-amz-server-side-encryption-aws-kms-key-id") !=
+        std::string::npos);
+
+  mode = 1;
+  auto wrong = c.value()->PutObject("kms", "body");
+  CHECK_FALSE(wrong.ok());
+  CHECK(wrong.message().find("is not ours") != std::string::npos);
+
+  mode = 2;
+  auto bare = c.value()->PutObject("kms", "body");
+  CHECK_FALSE(bare.ok());
+  CHECK(bare.message().find("without an ETag") != std::string::npos);
+
+  // Without encryption on this object, the ETag rule applies again: 'eee...' is not an MD5.
+  mode = 0;
+  PutOptions plain;
+  plain.server_side_encryption = false;
+  auto unencrypted = c.value()->PutObject("kms", "body", plain);
+  CHECK_FALSE(unencrypted.ok());
+  CHECK(unencrypted.message().find("not the MD5") != std::string::npos);
+  srv.stop();
+  t.join();
+}
+
 }  // namespace
 }  // namespace ttyaudit
