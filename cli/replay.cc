@@ -1,7 +1,6 @@
 #include "cli/replay.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "common/asciicast.h"
+#include "common/spool_writer.h"
 #include "common/utf8.h"
 #include "common/unique_fd.h"
 
@@ -100,8 +100,7 @@ int WatchSession(const SessionRecord& s) {
     if (n < 0) return Fail("watch", std::string("read: ") + std::strerror(errno));
     if (n == 0) {
       // At the end of what is written: finished once the recorder has let go of its lock.
-      if (flock(fd.get(), LOCK_SH | LOCK_NB) == 0) {
-        flock(fd.get(), LOCK_UN);
+      if (!RecorderHoldsLock(fd.get())) {
         n = read(fd.get(), buf, sizeof buf);  // whatever it wrote last
         if (n <= 0) break;
       } else {

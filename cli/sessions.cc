@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <simdjson.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,13 +71,6 @@ void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
   if (!parser.parse(ss.str()).get(doc)) ReadManifestSummary(doc, r);
 }
 
-// True while the recorder that writes `path` still holds its lock.
-bool RecorderAlive(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
-  return flock(fd.get(), LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-}
-
 void Walk(const std::string& dir, int depth, std::vector<std::string>& out) {
   if (depth > 12) return;
   DIR* d = opendir(dir.c_str());
@@ -108,7 +100,7 @@ Result<SessionRecord> ReadLocalSession(const std::string& cast_path, const std::
   r.path = cast_path;
   r.where = where;
   ReadManifestFile(cast_path, r);
-  if (r.meta.state == "recording" && !RecorderAlive(cast_path)) {
+  if (r.meta.state == "recording" && !RecorderHoldsLock(cast_path)) {
     r.meta.state = "interrupted";
     struct stat st;
     if (stat(cast_path.c_str(), &st) == 0)

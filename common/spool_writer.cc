@@ -223,4 +223,20 @@ Status SessionWriter::Finish(const std::string& state, int exit_code, int signal
   return flushed;
 }
 
+bool RecorderHoldsLock(int fd) {
+  int r;
+  do r = flock(fd, LOCK_SH | LOCK_NB);
+  while (r < 0 && errno == EINTR);
+  if (r == 0) {
+    flock(fd, LOCK_UN);
+    return false;
+  }
+  return errno == EWOULDBLOCK;
+}
+
+bool RecorderHoldsLock(const std::string& cast_path) {
+  UniqueFd fd(open(cast_path.c_str(), O_RDONLY | O_CLOEXEC));
+  return fd && RecorderHoldsLock(fd.get());
+}
+
 }  // namespace ttyaudit

@@ -102,4 +102,11 @@ class SessionWriter {
 /// The manifest path for a .cast path.
 std::string ManifestPathFor(const std::string& cast_path);
 
+/// True while a recorder holds the lock of the session file open on `fd`: a shared,
+/// non-blocking probe, released at once. Safe at any time, since a starting recorder waits out
+/// a probe instead of failing.
+bool RecorderHoldsLock(int fd);
+/// The same for the session file at `cast_path`; false when it cannot be opened.
+bool RecorderHoldsLock(const std::string& cast_path);
+
 }  // namespace ttyaudit

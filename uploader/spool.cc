@@ -9,8 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "common/ids.h"
 #include "common/json.h"
@@ -72,7 +70,6 @@ Result<std::vector<SpoolEntry>> ScanSpool(const std::string& spool_dir, uint64_t
       s.state_path = spool_dir + "/" + s.id + ".upstate";
       s.cast_size = static_cast<uint64_t>(st.st_size);
       s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-      s.inode = st.st_ino;
       out.push_back(std::move(s));
     }
   }
@@ -82,25 +79,6 @@ Result<std::vector<SpoolEntry>> ScanSpool(const std::string& spool_dir, uint64_t
   std::sort(out.begin(), out.end(),
             [](const SpoolEntry& a, const SpoolEntry& b) { return a.id < b.id; });
   return out;
-}
-
-std::vector<uint64_t> FlockedInodes() {
-  // Lines: "1: FLOCK  ADVISORY  WRITE 1234 00:2f:12345 0 EOF"; blocked waiters start "1: ->".
-  std::vector<uint64_t> inodes;
-  std::ifstream in("/proc/locks");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string num, type, adv, mode, pid, dev;
-    if (!(ls >> num >> type)) continue;
-    if (type != "FLOCK") continue;
-    if (!(ls >> adv >> mode >> pid >> dev)) continue;
-    size_t colon = dev.rfind(':');
-    if (colon == std::string::npos) continue;
-    inodes.push_back(std::strtoull(dev.c_str() + colon + 1, nullptr, 10));
-  }
-  std::sort(inodes.begin(), inodes.end());
-  return inodes;
 }
 
 Result<UploadState> LoadUploadState(const std::string& path) {

@@ -23,17 +23,12 @@ struct SpoolEntry {
   std::string state_path;     // <id>.upstate
   uint64_t cast_size = 0;
   int64_t mtime_ns = 0;
-  uint64_t inode = 0;
   bool sealed = false;
 };
 
 /// The sessions in `spool_dir`, sorted by id (UUIDv7: oldest first). A missing directory is an
 /// empty spool. `total_bytes` receives the size of every file in it.
 Result<std::vector<SpoolEntry>> ScanSpool(const std::string& spool_dir, uint64_t* total_bytes);
-
-/// Inodes that hold a flock() right now (from /proc/locks), so a recorder's lock can be seen
-/// without taking one (a probe could make a starting recorder's LOCK_NB fail).
-std::vector<uint64_t> FlockedInodes();
 
 /// Where a session's upload stands. Saved after every step that changed the bucket, so a
 /// restart (even after kill -9) neither loses nor repeats work.

@@ -45,26 +45,6 @@ TEST_CASE("uploader spool: sessions are the .cast files, sealed when their manif
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
-TEST_CASE("uploader spool: a recorder's flock is seen without taking a lock") {
-  std::string dir = TempSpool();
-  std::string path = dir + "/s.cast";
-  Touch(path, "x\n");
-  struct stat st;
-  REQUIRE(stat(path.c_str(), &st) == 0);
-  auto has = [&] {
-    auto v = FlockedInodes();
-    return std::binary_search(v.begin(), v.end(), static_cast<uint64_t>(st.st_ino));
-  };
-  CHECK_FALSE(has());
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  REQUIRE(flock(fd, LOCK_EX) == 0);
-  CHECK(has());
-  close(fd);
-  CHECK_FALSE(has());
-  std::system(("rm -rf '" + dir + "'").c_str());
-}
-
 TEST_CASE("uploader spool: the upload state survives a round trip through its file") {
   std::string dir = TempSpool();
   std::string path = dir + "/s.upstate";

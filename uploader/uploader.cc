@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "common/json_read.h"
 #include "common/session_meta.h"
+#include "common/spool_writer.h"
 #include "common/unique_fd.h"
 
 namespace ttyaudit {
@@ -203,7 +204,6 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
 }
 
 void Uploader::Schedule(const std::vector<SpoolEntry>& spool, double now, bool first_pass) {
-  std::vector<uint64_t> flocked = FlockedInodes();
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, Sched> kept;
   for (const auto& e : spool) {
@@ -214,7 +214,7 @@ void Uploader::Schedule(const std::vector<SpoolEntry>& spool, double now, bool f
     if (e.sealed) {
       kind = JobKind::kSeal;
     } else {
-      bool locked = std::binary_search(flocked.begin(), flocked.end(), e.inode);
+      bool locked = RecorderHoldsLock(e.cast_path);
       double idle = (RealtimeNanos() - e.mtime_ns) / 1e9;
       if (!locked && idle >= opts_.interrupted_after_s)
         kind = JobKind::kSeal;
@@ -408,7 +408,6 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
   uint64_t spool_bytes = 0;
   auto spool = ScanSpool(cfg.spool_dir, &spool_bytes);
   if (!spool.ok()) return spool.error();
-  std::vector<uint64_t> flocked = FlockedInodes();
   std::string daemon;
   bool running = false;
   if (auto text = ReadFile(cfg.spool_dir + "/uploader.status"); text.ok()) {
@@ -428,8 +427,8 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
     auto st = LoadUploadState(e.state_path);
     uint64_t live = st.ok() ? st->live_offset : 0;
     const char* state = e.sealed                                                      ? "sealed"
-                        : std::binary_search(flocked.begin(), flocked.end(), e.inode) ? "recording"
-                                                                                      : "unlocked";
+                        : RecorderHoldsLock(e.cast_path) ? "recording"
+                                                         : "unlocked";
     static const char* kPhases[] = {"live", "cast", "manifest", "index", "cleanup"};
     const char* phase = st.ok() ? kPhases[st->phase] : "?";
     backlog += e.sealed ? e.cast_size : e.cast_size - std::min(e.cast_size, live);
