@@ -1,6 +1,6 @@
 // The pty harness for `make bench` (bench/rec.sh): plays the user's terminal for one recorder.
 //
-// One binary, four modes:
+// One binary, five modes:
 //   produce BYTES      the producer: writes BYTES bytes of 80-column printable lines to stdout,
 //                      then the end marker; if $BENCH_PRODUCER_RUSAGE names a file, writes its
 //                      own user/sys seconds and peak RSS there as JSON.
@@ -15,6 +15,9 @@
 //                      alternating between them, and prints one JSON line per session with the
 //                      median, p90, p99 and max in microseconds, and the CPU time the direct
 //                      child (the recorder; for a bare pty the echo itself) used per keystroke.
+//   relay -- CMD       the floor of every recorder that sits between two ptys: runs CMD on a new
+//                      pty and copies bytes both ways between it and its own terminal (raw
+//                      mode), and does nothing else: no record, no resize, no signals.
 //
 // Built by bench/rec.sh with g++ (not CMake): it is a measuring tool, not part of ttyaudit.
 #include <fcntl.h>
@@ -115,6 +118,58 @@ int Echo() {
     if (c == 'Q') return 0;
     if (!WriteAll(1, &c, 1)) return 1;
   }
+}
+
+// --- relay -------------------------------------------------------------------------------------
+
+int Relay(char** argv) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) return 1;
+  winsize ws{};
+  if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+  std::string slave_name = ptsname(master);
+  pid_t child = fork();
+  if (child < 0) return 1;
+  if (child == 0) {
+    setsid();
+    int s = open(slave_name.c_str(), O_RDWR);
+    if (s < 0) _exit(126);
+    ioctl(s, TIOCSCTTY, 0);
+    for (int fd = 0; fd < 3; ++fd) dup2(s, fd);
+    if (s > 2) close(s);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  termios saved, raw;
+  bool tty = tcgetattr(0, &saved) == 0;
+  if (tty) {
+    raw = saved;
+    cfmakeraw(&raw);
+    tcsetattr(0, TCSANOW, &raw);
+  }
+  static char buf[65536];
+  bool in_open = true;
+  for (;;) {
+    pollfd fds[2] = {{master, POLLIN, 0}, {0, static_cast<short>(in_open ? POLLIN : 0), 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0) break;  // EIO: the session's last fd on the slave closed
+      if (!WriteAll(1, buf, static_cast<size_t>(n))) break;
+    }
+    if (fds[1].revents) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n <= 0) in_open = false;
+      else WriteAll(master, buf, static_cast<size_t>(n));
+    }
+  }
+  if (tty) tcsetattr(0, TCSANOW, &saved);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // --- the terminal side -----------------------------------------------------------------------
@@ -379,7 +434,7 @@ int Lat(int count, std::vector<std::pair<const char*, std::vector<char*>>> cmds)
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: pty_harness produce BYTES | echo | tput NAME -- CMD... | "
+               "usage: pty_harness produce BYTES | echo | relay -- CMD... | tput NAME -- CMD... | "
                "lat N NAME -- CMD... [,, NAME -- CMD...]...\n");
   return 2;
 }
@@ -392,6 +447,7 @@ int main(int argc, char** argv) {
   std::string_view mode = argv[1];
   if (mode == "produce" && argc == 3) return Produce(std::atoll(argv[2]));
   if (mode == "echo") return Echo();
+  if (mode == "relay" && argc >= 4 && std::string_view(argv[2]) == "--") return Relay(argv + 3);
   if (mode == "tput" && argc >= 5 && std::string_view(argv[3]) == "--") return Tput(argv[2], argv + 4);
   if (mode == "lat" && argc >= 6) {
     // lat N NAME -- CMD... [,, NAME -- CMD...]...

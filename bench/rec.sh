@@ -4,7 +4,7 @@
 # bench/results/rec.json and prints a Markdown table. See bench/README.md for what each figure means.
 #
 # Environment: BUILD (build dir, default build), ROUNDS (3: rounds of everything), FAST_ROUNDS (7:
-# rounds of the bare pty, script and ttyaudit, which take seconds), BENCH_BYTES (134217728),
+# rounds of the bare pty, the relay, script and ttyaudit, which take seconds), BENCH_BYTES (134217728),
 # LAT_N (2000 round trips per latency run), BENCH_TMP (scratch parent dir, default /tmp),
 # BENCH_OUT (result file, default bench/results/rec.json).
 set -euo pipefail
@@ -59,6 +59,7 @@ recorder_argv() {  # NAME COMMAND...
   shift
   case $name in
     bare_pty) ARGV=("$@") ;;
+    relay) ARGV=("$H" relay -- "$@") ;;
     script) ARGV=(script -q -c "$*" "$W/out/script.log") ;;
     asciinema) ARGV=(asciinema rec -q -c "$*" "$W/out/asciinema.cast") ;;
     tlog_rec) ARGV=("${TLOG[@]}" -w file -o "$W/out/tlog.json" "$@") ;;
@@ -81,7 +82,7 @@ recorded_bytes() {  # total size of the files the recorder wrote (0 for the bare
 
 RAW=$W/raw.jsonl
 : >"$RAW"
-RECORDERS=(bare_pty script asciinema tlog_rec ttyaudit)
+RECORDERS=(bare_pty relay script asciinema tlog_rec ttyaudit)
 MISSING=()
 for r in "${RECORDERS[@]}"; do available "$r" || MISSING+=("$r"); done
 
@@ -158,8 +159,8 @@ for ((round = 0; round < ALL_ROUNDS; round++)); do
   # Keystroke round trips with and without ttyaudit (and script(1) for reference), the three
   # sessions open at once and the keystrokes alternating between them.
   if ((round < FAST_ROUNDS)); then
-    run_lat lat "$round" bare_pty ttyaudit script
-    run_lat lat_unpinned "$round" bare_pty ttyaudit script
+    run_lat lat "$round" bare_pty ttyaudit script relay
+    run_lat lat_unpinned "$round" bare_pty ttyaudit script relay
   fi
 done
 # Peak RSS against session size: the same recorder on a session 1/8 the size.
@@ -181,7 +182,7 @@ raw, out, nbytes, rounds, fast_rounds, lat_n, load_start, load_end, missing = sy
 nbytes, rounds, fast_rounds, lat_n = int(nbytes), int(rounds), int(fast_rounds), int(lat_n)
 MIB, GIB = 1 << 20, 1 << 30
 rows = [json.loads(l) for l in open(raw) if l.strip()]
-names = ["bare_pty", "script", "asciinema", "tlog_rec", "ttyaudit"]
+names = ["bare_pty", "relay", "script", "asciinema", "tlog_rec", "ttyaudit"]
 med = lambda xs: statistics.median(xs) if xs else None
 rnd = lambda x, d=2: None if x is None else round(x, d)
 
@@ -233,7 +234,7 @@ def ratio(a, b):
     return rnd(recorders[a]["throughput_mib_s"] / recorders[b]["throughput_mib_s"]), [round(x, 2) for x in each]
 
 ratios, ratios_each, ratios_best = {}, {}, {}
-for other in ["script", "tlog_rec", "asciinema", "bare_pty"]:
+for other in ["script", "tlog_rec", "asciinema", "bare_pty", "relay"]:
     ratios["ttyaudit_vs_" + other], ratios_each["ttyaudit_vs_" + other] = ratio("ttyaudit", other)
     if "ttyaudit" in recorders and other in recorders:
         # Best against best: the least-disturbed run of each, a check on the medians when the
@@ -249,7 +250,7 @@ for other in ["script", "tlog_rec", "asciinema"]:
 
 def latency_of(kind):
     lat = {}
-    for name in ["bare_pty", "ttyaudit", "script"]:
+    for name in ["bare_pty", "ttyaudit", "script", "relay"]:
         runs = [r["run"] for r in rows if r["kind"] == kind and r["run"]["name"] == name]
         if runs:
             lat[name] = {"p10": rnd(med([x["p10_us"] for x in runs]), 1),
@@ -259,10 +260,14 @@ def latency_of(kind):
                              [x["child_cpu_us_per_keystroke"] for x in runs]), 1),
                          "median_each": [x["median_us"] for x in runs],
                          "p99_each": [x["p99_us"] for x in runs], "n_each": runs[0]["n"]}
-    out = {"bare": lat.get("bare_pty"), "ttyaudit": lat.get("ttyaudit"), "script": lat.get("script")}
+    out = {"bare": lat.get("bare_pty"), "ttyaudit": lat.get("ttyaudit"), "script": lat.get("script"),
+           "relay": lat.get("relay")}
     if lat.get("bare_pty") and lat.get("ttyaudit"):
         for q in ["p10", "median", "p99"]:
             out["added_" + q] = rnd(lat["ttyaudit"][q] - lat["bare_pty"][q], 1)
+    if lat.get("bare_pty") and lat.get("relay"):
+        # What a second pty and a process that copies through it cost alone: the floor.
+        out["added_by_relay_median"] = rnd(lat["relay"]["median"] - lat["bare_pty"]["median"], 1)
     return out
 
 latency = latency_of("lat")
@@ -295,6 +300,17 @@ targets = {
                                                              lambda v: v <= 200),
     "recorder_peak_rss_le_4mib": met(max(rss_all) if rss_all else None, lambda v: v <= 4096),
 }
+# The floor: a relay that copies between the two ptys and records nothing. A target above what
+# the relay itself reaches cannot be met by any recorder that sits between two ptys here.
+floor = {}
+if "relay" in recorders:
+    rl = recorders["relay"]["throughput_mib_s"]
+    for other in ["script", "tlog_rec", "asciinema"]:
+        if other in recorders:
+            floor["relay_vs_" + other] = rnd(rl / recorders[other]["throughput_mib_s"])
+    if "ttyaudit" in recorders:
+        floor["ttyaudit_vs_relay"] = rnd(recorders["ttyaudit"]["throughput_mib_s"] / rl)
+    floor["relay_added_latency_median_us"] = latency.get("added_by_relay_median")
 
 cpu_model = ""
 try:
@@ -316,7 +332,7 @@ result = {
     "recorders": recorders, "ratios": ratios, "ratios_each_round": ratios_each,
     "ratios_best_run": ratios_best, "cpu_ratios": cpu_ratios,
     "latency_us": latency, "latency_us_unpinned": latency_unpinned, "ttyaudit_peak_rss_kib_by_session_bytes": rss_by_size,
-    "targets": targets,
+    "targets": targets, "relay_floor": floor,
 }
 with open(out, "w") as f:
     json.dump(result, f, indent=2)
@@ -327,7 +343,7 @@ table = io.StringIO()
 print = lambda *a, **k: builtins.print(*a, **k, file=table)
 fmt = lambda v, spec="{:.1f}": "n/a" if v is None else spec.format(v)
 print(f"\nRecorders on {nbytes // MIB} MiB of output, median of {rounds} rounds "
-      f"({fast_rounds} for bare_pty, script, ttyaudit) "
+      f"({fast_rounds} for bare_pty, relay, script, ttyaudit) "
       f"({os.cpu_count()} cores, load {load_start} -> {load_end}):\n")
 print("| recorder | throughput MiB/s | ttyaudit is x faster | recorder CPU s/GiB | peak RSS KiB | runs that lost output |")
 print("|---|---:|---:|---:|---:|---:|")
@@ -345,7 +361,8 @@ for title, lt in [("one CPU", latency), ("unpinned", latency_unpinned)]:
         continue
     print(f"\n| keystroke round trip ({title}) | p10 us | median us | p99 us | recorder CPU us per keystroke |")
     print("|---|---:|---:|---:|---:|")
-    for key, label in [("bare", "bare pty"), ("ttyaudit", "ttyaudit rec"), ("script", "script (reference)")]:
+    for key, label in [("bare", "bare pty"), ("relay", "relay (the floor)"), ("ttyaudit", "ttyaudit rec"),
+                       ("script", "script (reference)")]:
         v = lt.get(key)
         if v:
             cpu = "(the echo: %s)" % fmt(v["recorder_cpu_us_per_keystroke"]) if key == "bare" else \
@@ -358,6 +375,12 @@ print("\nttyaudit against the others, best run against best run: " +
       ", ".join(f"{k.split('_vs_')[1]} {v:.2f}x" for k, v in ratios_best.items() if v is not None) +
       "; recorder CPU of the others over ttyaudit's: " +
       ", ".join(f"{k.split('_cpu')[0]} {v:.2f}x" for k, v in cpu_ratios.items() if v is not None))
+if floor:
+    print("\nThe floor, a relay that copies between the two ptys and records nothing: " +
+          ", ".join(f"{k.replace('_vs_', ' vs ')} {v:.2f}x" for k, v in floor.items()
+                    if v is not None and "_vs_" in k) +
+          (f"; it adds {floor['relay_added_latency_median_us']:.1f} us to the median round trip"
+           if floor.get("relay_added_latency_median_us") is not None else ""))
 print("\n| target | met |")
 print("|---|---|")
 for k, v in targets.items():
