@@ -59,8 +59,8 @@ TEST_CASE("spool writer: the header says recording until Finish rewrites it in p
     CHECK(m->width == 100);
   }
   // The recorder holds its lock: a reader cannot take it while the session runs.
-  UniqueFd fd(open(path.c_str(), O_RDONLY));
-  CHECK(flock(fd.get(), LOCK_SH | LOCK_NB) < 0);
+  CHECK(RecorderHoldsLock(path));
+  CHECK(RecorderHoldsLock(path));  // a probe leaves nothing behind
   size_t size_before = Slurp(path).size();
 
   REQUIRE(rec.Finish("exited", 7, 0).ok());
@@ -83,6 +83,9 @@ TEST_CASE("spool writer: the header says recording until Finish rewrites it in p
   std::string manifest = Slurp(ManifestPathFor(path));
   CHECK(manifest.find("\"state\":\"exited\"") != std::string::npos);
   CHECK(manifest.find("\"commands\":[]") != std::string::npos);
+  w.value().reset();  // the recorder is gone: its lock with it
+  CHECK_FALSE(RecorderHoldsLock(path));
+  CHECK_FALSE(RecorderHoldsLock(dir + "/missing.cast"));
   std::system(("rm -rf " + dir).c_str());
 }
 
