@@ -120,17 +120,29 @@ int Echo() {
   }
 }
 
-// --- relay -------------------------------------------------------------------------------------
+// --- ptys ------------------------------------------------------------------------------------
 
-int Relay(char** argv) {
-  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) return 1;
-  winsize ws{};
-  if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
-  std::string slave_name = ptsname(master);
-  pid_t child = fork();
-  if (child < 0) return 1;
-  if (child == 0) {
+constexpr winsize kTermSize{24, 80, 0, 0};  // rows, columns: a terminal emulator's default
+
+struct Pty {
+  int master = -1;
+  pid_t child = -1;
+};
+
+// Opens a pty of size `ws` (the kernel's default cooked mode) and runs argv on its slave as a
+// session leader with the slave as its controlling terminal, like a terminal emulator does.
+Pty Spawn(char** argv, winsize ws) {
+  Pty p;
+  p.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (p.master < 0) Die("posix_openpt");
+  if (grantpt(p.master) < 0 || unlockpt(p.master) < 0) Die("grantpt/unlockpt");
+  ioctl(p.master, TIOCSWINSZ, &ws);
+  const char* name = ptsname(p.master);
+  if (!name) Die("ptsname");
+  std::string slave_name = name;
+  p.child = fork();
+  if (p.child < 0) Die("fork");
+  if (p.child == 0) {
     setsid();
     int s = open(slave_name.c_str(), O_RDWR);
     if (s < 0) _exit(126);
@@ -138,8 +150,19 @@ int Relay(char** argv) {
     for (int fd = 0; fd < 3; ++fd) dup2(s, fd);
     if (s > 2) close(s);
     execvp(argv[0], argv);
+    std::fprintf(stderr, "pty_harness: exec %s: %s\n", argv[0], std::strerror(errno));
     _exit(127);
   }
+  return p;
+}
+
+// --- relay -------------------------------------------------------------------------------------
+
+int Relay(char** argv) {
+  winsize ws = kTermSize;
+  ioctl(0, TIOCGWINSZ, &ws);
+  Pty p = Spawn(argv, ws);
+  int master = p.master;
   termios saved, raw;
   bool tty = tcgetattr(0, &saved) == 0;
   if (tty) {
@@ -168,46 +191,11 @@ int Relay(char** argv) {
   }
   if (tty) tcsetattr(0, TCSANOW, &saved);
   int status = 0;
-  waitpid(child, &status, 0);
+  waitpid(p.child, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // --- the terminal side -----------------------------------------------------------------------
-
-struct Pty {
-  int master = -1;
-  pid_t child = -1;
-};
-
-// Opens a pty (80x24, the kernel's default cooked mode) and runs argv on its slave as a session
-// leader with the slave as its controlling terminal, like a terminal emulator does.
-Pty Spawn(char** argv) {
-  Pty p;
-  p.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (p.master < 0) Die("posix_openpt");
-  if (grantpt(p.master) < 0 || unlockpt(p.master) < 0) Die("grantpt/unlockpt");
-  winsize ws{};
-  ws.ws_row = 24;
-  ws.ws_col = 80;
-  ioctl(p.master, TIOCSWINSZ, &ws);
-  const char* name = ptsname(p.master);
-  if (!name) Die("ptsname");
-  std::string slave_name = name;
-  p.child = fork();
-  if (p.child < 0) Die("fork");
-  if (p.child == 0) {
-    setsid();
-    int s = open(slave_name.c_str(), O_RDWR);
-    if (s < 0) _exit(126);
-    ioctl(s, TIOCSCTTY, 0);
-    for (int fd = 0; fd < 3; ++fd) dup2(s, fd);
-    if (s > 2) close(s);
-    execvp(argv[0], argv);
-    std::fprintf(stderr, "pty_harness: exec %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  return p;
-}
 
 // Peak resident set (VmHWM) of a live process in KiB, or -1.
 long ReadHwm(pid_t pid) {
@@ -265,7 +253,7 @@ int Tput(const char* name, char** argv) {
   std::string tail;
   char buf[65536];
   double start = Now();
-  Pty p = Spawn(argv);
+  Pty p = Spawn(argv, kTermSize);
   double deadline = start + kTimeoutS;
   long long seen = 0;
   long hwm = -1;
@@ -382,7 +370,7 @@ int Lat(int count, std::vector<std::pair<const char*, std::vector<char*>>> cmds)
   std::vector<LatSession> ss;
   for (auto& [name, argv] : cmds) {
     argv.push_back(nullptr);
-    ss.push_back({name, Spawn(argv.data()), {}});
+    ss.push_back({name, Spawn(argv.data(), kTermSize), {}});
   }
   for (auto& s : ss) {
     if (!WaitFor(s.pty.master, kReadyMarker, deadline)) {
