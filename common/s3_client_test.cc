@@ -204,7 +204,8 @@ TEST_CASE("s3 client: an unreachable endpoint fails after the configured attempt
 
 // s3rver cannot be told to fail on demand; this small server answers like a throttled S3.
 TEST_CASE("s3 client: SlowDown and 500 are retried, and a wrong ETag is never success") {
-  httplib::Server srv;
+  testing::StandInS3 stand_in;
+  httplib::Server& srv = stand_in.server;
   std::atomic<int> calls{0};
   std::atomic<bool> bad_etag{false};
   srv.Put("/tb/k", [&](const httplib::Request& req, httplib::Response& res) {
@@ -233,11 +234,8 @@ TEST_CASE("s3 client: SlowDown and 500 are retried, and a wrong ETag is never su
     res.set_content("<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
                     "application/xml");
   });
-  srv.set_keep_alive_timeout(1);
-  int port = srv.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { srv.listen_after_bind(); });
-  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  auto c = ClientFor("http://127.0.0.1:" + std::to_string(port), FastPolicy(4));
+  const std::string endpoint = stand_in.Start();
+  auto c = ClientFor(endpoint, FastPolicy(4));
   auto ok = c->PutObject("k", "payload");
   CHECK_MESSAGE(ok.ok(), ok.message());
   CHECK(calls == 3);
@@ -253,12 +251,11 @@ TEST_CASE("s3 client: SlowDown and 500 are retried, and a wrong ETag is never su
   CHECK_FALSE(denied.ok());
   CHECK(denied.message().find("403 AccessDenied: Access Denied") != std::string::npos);
   CHECK(calls == 1);  // a 4xx other than 429 is not retried
-  srv.stop();
-  t.join();
 }
 
 TEST_CASE("s3 client: sealed objects carry object lock and SSE headers, all signed") {
-  httplib::Server srv;
+  testing::StandInS3 stand_in;
+  httplib::Server& srv = stand_in.server;
   httplib::Headers seen;
   srv.Put("/tb/sealed", [&](const httplib::Request& req, httplib::Response& res) {
     seen = req.headers;
@@ -266,12 +263,9 @@ TEST_CASE("s3 client: sealed objects carry object lock and SSE headers, all sign
     md5.Update(req.body);
     res.set_header("ETag", "\"" + HexEncode(md5.Final()) + "\"");
   });
-  srv.set_keep_alive_timeout(1);
-  int port = srv.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { srv.listen_after_bind(); });
-  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string endpoint = stand_in.Start();
   S3Config cfg;
-  cfg.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  cfg.endpoint = endpoint;
   cfg.sse = "AES256";
   auto c = S3Client::Create(cfg, "tb", {"AK", "SK", "TOKEN"}, FastPolicy());
   REQUIRE(c.ok());
@@ -297,14 +291,13 @@ TEST_CASE("s3 client: sealed objects carry object lock and SSE headers, all sign
                   "x-amz-content-sha256;x-amz-date;x-amz-object-lock-mode;"
                   "x-amz-object-lock-retain-until-date;x-amz-security-token;"
                   "x-amz-server-side-encryption,") != std::string::npos);
-  srv.stop();
-  t.join();
 }
 
 // With SSE-KMS, S3's ETag is not the MD5 of the object, so the ETag cannot prove the bytes
 // arrived; the SHA-256 checksum S3 echoes back can, and a reply with neither proves nothing.
 TEST_CASE("s3 client: under aws:kms the echoed SHA-256 decides, not the ETag") {
-  httplib::Server srv;
+  testing::StandInS3 stand_in;
+  httplib::Server& srv = stand_in.server;
   httplib::Headers seen;
   std::atomic<int> mode{0};  // 0: opaque ETag + right checksum, 1: wrong checksum, 2: neither
   srv.Put("/tb/kms", [&](const httplib::Request& req, httplib::Response& res) {
@@ -314,12 +307,9 @@ TEST_CASE("s3 client: under aws:kms the echoed SHA-256 decides, not the ETag") {
     std::string sum = req.get_header_value("x-amz-checksum-sha256");
     res.set_header("x-amz-checksum-sha256", mode == 0 ? sum : std::string(43, 'A') + "=");
   });
-  srv.set_keep_alive_timeout(1);
-  int port = srv.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { srv.listen_after_bind(); });
-  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string endpoint = stand_in.Start();
   S3Config cfg;
-  cfg.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  cfg.endpoint = endpoint;
   cfg.sse = "aws:kms";
   cfg.sse_kms_key_id = "arn:aws:kms:us-east-1:111122223333:key/test";
   auto c = S3Client::Create(cfg, "tb", {"AK", "SK", ""}, FastPolicy());
@@ -353,8 +343,6 @@ TEST_CASE("s3 client: under aws:kms the echoed SHA-256 decides, not the ETag") {
   auto unencrypted = c.value()->PutObject("kms", "body", plain);
   CHECK_FALSE(unencrypted.ok());
   CHECK(unencrypted.message().find("not the MD5") != std::string::npos);
-  srv.stop();
-  t.join();
 }
 
 }  // namespace

@@ -5,10 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <httplib.h>
+
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace ttyaudit::testing {
 
@@ -63,6 +67,30 @@ class TestS3rver {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string dir_;
+};
+
+/// A stand-in S3 on loopback, for what s3rver cannot be made to do (throttle, fail, answer
+/// oddly): add handlers to `server`, then Start(). Stops and joins on destruction.
+class StandInS3 {
+ public:
+  httplib::Server server;
+
+  /// Serves on a free port of 127.0.0.1 from a thread of its own; returns the endpoint URL.
+  std::string Start() {
+    server.set_keep_alive_timeout(1);
+    int port = server.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server.listen_after_bind(); });
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return "http://127.0.0.1:" + std::to_string(port);
+  }
+  ~StandInS3() {
+    if (!thread_.joinable()) return;
+    server.stop();
+    thread_.join();
+  }
+
+ private:
+  std::thread thread_;
 };
 
 }  // namespace ttyaudit::testing

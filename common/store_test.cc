@@ -178,7 +178,8 @@ TEST_CASE("store: a multipart upload resumes from the parts already recorded") {
 
 TEST_CASE("store: a multipart upload that can never complete is aborted and forgotten") {
   // A stand-in S3 that records aborts; the test is about what the store asks for.
-  httplib::Server srv;
+  testing::StandInS3 stand_in;
+  httplib::Server& srv = stand_in.server;
   std::mutex mu;
   std::vector<std::string> aborted;
   srv.Delete("/tb/k.cast", [&](const httplib::Request& req, httplib::Response& res) {
@@ -196,12 +197,10 @@ TEST_CASE("store: a multipart upload that can never complete is aborted and forg
     res.set_content("<Error><Code>EntityTooSmall</Code><Message>too small</Message></Error>",
                     "application/xml");
   });
-  int port = srv.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { srv.listen_after_bind(); });
-  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string endpoint = stand_in.Start();
 
   Config cfg;
-  cfg.s3.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  cfg.s3.endpoint = endpoint;
   cfg.s3.access_key_id = "AK";
   cfg.s3.secret_access_key = "SK";
   std::string dir = TempDir();
@@ -225,8 +224,6 @@ TEST_CASE("store: a multipart upload that can never complete is aborted and forg
   CHECK(progress.upload_id.empty());  // the next attempt starts a new upload
   CHECK(progress.parts.empty());
   CHECK(saves >= 2);
-  srv.stop();
-  t.join();
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
