@@ -1,8 +1,6 @@
 #include "common/spool_writer.h"
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,7 +8,6 @@
 #include <sstream>
 
 #include "common/ids.h"
-#include "common/unique_fd.h"
 
 using namespace ttyaudit;
 
