@@ -180,8 +180,16 @@ struct ProcTrackerOptions {
   int rcvbuf_bytes = 8 << 20;
   ProcReader reader = ReadProcSnapshot;
   /// Run the reading thread at SCHED_FIFO 1 (else nice -10) so that argv is read before
-  /// short-lived processes exit.
+  /// short-lived processes exit (in-process tracking only: the hub does it for its clients).
   bool realtime = true;
+  /// Track through the node's hub whose socket is in this run directory (DefaultRunDir()),
+  /// starting it when none runs; empty, or the hub unreachable: track in-process.
+  std::string hub_run_dir;
+  /// The hub's program; empty: ttyaudit-tracker next to /proc/self/exe.
+  std::string hub_exe;
+  /// The process that will fork the session's first process (the hub tracks it from Open on,
+  /// so that nothing that process starts is missed); 0: this process.
+  pid_t spawner_pid = 0;
 };
 
 /// Tracks one session's processes on a thread of its own.
@@ -192,8 +200,10 @@ struct ProcTrackerOptions {
 /// the records. All methods are safe to call from another thread than the tracker's own.
 class ProcTracker {
  public:
-  /// Opens and subscribes the netlink socket. Fails without CAP_NET_ADMIN, or outside the
-  /// initial network namespace ("proc connector: ...").
+  /// With `hub_run_dir`: subscribes to the hub (the spawner is tracked once this returns).
+  /// Else, or when the hub cannot be reached or started: opens and subscribes the netlink
+  /// sockets here, and problem() says why the hub was not used. Fails without CAP_NET_ADMIN,
+  /// or outside the initial network namespace ("proc connector: ...").
   static Result<std::unique_ptr<ProcTracker>> Open(const ProcTrackerOptions& opts);
   ~ProcTracker();
   ProcTracker(const ProcTracker&) = delete;
@@ -223,6 +233,11 @@ class ProcTracker {
   uint64_t events_read() const;
   /// The longest time an event waited between the kernel and the tracker (ns).
   int64_t max_lag_ns() const;
+  /// "hub", "local", or "hub, then local" once the hub's connection was lost.
+  std::string via() const;
+  /// Why tracking is not through the hub, or may be incomplete; empty when all is well. A
+  /// recorder logs it (the manifest's "tracking" member carries it too).
+  std::string problem() const;
 
   /// Manifest members: "commands":[...],"escalations":[...],"tracking":{...}.
   std::string ManifestMembers() const;
@@ -233,9 +248,17 @@ class ProcTracker {
  private:
   ProcTracker() = default;
   void Loop();
+  /// Reads the hub's messages until stopped (false) or the connection ends (true).
+  bool HubLoop();
+  /// Applies what the hub sent so far; false when the connection has ended.
+  bool ReadHub();
+  /// After the hub's connection ended: opens the sockets here and rescans /proc.
+  bool FallBackToLocal();
+  void LocalLoop();
   void Drain();
-  /// Feeds one datagram to the table; true if it was about a tracked process.
-  bool HandleMessage(const char* data, size_t len);
+  void PublishCommands();
+  ProcSnapshot ReadSnapshot(pid_t pid);
+  void TellHub(pid_t pid);
   void DrainWake();
   void Rescan();
   void UpdateFilter();
@@ -244,14 +267,19 @@ class ProcTracker {
   static constexpr int64_t kActiveLingerNs = 500'000'000;  // idle again after 0.5 s quiet
   static constexpr int kActiveRecheckMs = 100;
   static constexpr int kIdleDrainMs = 50;
-  UniqueFd sock_;  // every process event of the host: the record, read in order
-  UniqueFd wake_;  // only the tracked set's events (filter kept up to date): wake-ups
+  UniqueFd hub_;   // the hub's connection: this session's events only, in kernel order
+  UniqueFd sock_;  // in-process: every process event of the host, the record, read in order
+  UniqueFd wake_;  // in-process: only the tracked set's events (filter kept up to date)
   UniqueFd command_fd_;
   UniqueFd stop_fd_;
   std::thread thread_;
   mutable std::mutex mu_;
   ProcessTable table_;
   UserNames names_;  // of the session root's mount namespace, read at Start and Reroot
+  std::unordered_map<pid_t, ProcSnapshot> given_;  // what the hub read, for the event at hand
+  std::string via_;
+  std::string problem_;
+  std::string hub_end_;  // how the hub's connection ended
   std::vector<CommandEvent> pending_commands_;
   uint64_t lost_ = 0;
   uint64_t read_ = 0;
@@ -274,9 +302,15 @@ void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t sessi
 void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t session_start_mono_ns,
                          const UserNames* names = nullptr);
 /// The manifest members for records and escalations (no tracker needed).
+/// How the session was tracked, for the manifest's "tracking" member.
+struct TrackingInfo {
+  std::string via;      // "hub", "local" or "hub, then local"
+  std::string problem;  // why tracking may be incomplete; empty when it is not
+};
 std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
                                    const std::vector<Escalation>& escalations,
                                    int64_t session_start_mono_ns, uint64_t lost_events,
-                                   const UserNames* names = nullptr);
+                                   const UserNames* names = nullptr,
+                                   const TrackingInfo* info = nullptr);
 
 }  // namespace ttyaudit

@@ -1,0 +1,180 @@
+#include "common/tracker_client.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/tracker_wire.h"
+
+namespace ttyaudit {
+namespace {
+
+std::string SelfDir() {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  std::string exe(self, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/') + 1);
+}
+
+// Waits for one packet up to `timeout_ms`; an empty result with ok() means EOF.
+Result<std::string> ReceivePacket(int fd, int timeout_ms) {
+  const int64_t deadline = MonotonicMillis() + timeout_ms;
+  for (;;) {
+    int left = static_cast<int>(deadline - MonotonicMillis());
+    if (left < 0)
+      return Error{"tracker hub: no answer within " + std::to_string(timeout_ms) + " ms"};
+    pollfd p{fd, POLLIN, 0};
+    int n = poll(&p, 1, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return SysError("poll", "tracker hub socket", errno);
+    if (n == 0) continue;
+    std::string buf(tracker_wire::kMaxPacket, '\0');
+    ssize_t k = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (k < 0) return SysError("recv", "tracker hub socket", errno);
+    buf.resize(static_cast<size_t>(k));
+    return buf;
+  }
+}
+
+enum class Attempt { kDone, kNoHub, kClosed };
+
+// One connect + subscribe + ack; kNoHub when nothing listens, kClosed when the hub closed
+// before acknowledging (it was exiting).
+Attempt TrySubscribe(const std::string& run_dir, pid_t pid, int timeout_ms, UniqueFd& out,
+                     std::string& why) {
+  auto conn = ConnectTrackerHub(run_dir);
+  if (!conn) {
+    why = conn.message();
+    return Attempt::kNoHub;
+  }
+  std::string sub = tracker_wire::EncodeSubscribe(pid);
+  if (send(conn->get(), sub.data(), sub.size(), MSG_NOSIGNAL) < 0) {
+    why = std::string("tracker hub: send: ") + std::strerror(errno);
+    return Attempt::kClosed;
+  }
+  auto reply = ReceivePacket(conn->get(), timeout_ms);
+  if (!reply) {
+    why = reply.message();
+    return Attempt::kClosed;
+  }
+  if (reply->empty()) {
+    why = "tracker hub: closed the connection before acknowledging";
+    return Attempt::kClosed;
+  }
+  auto m = tracker_wire::Decode(*reply);
+  if (!m) {
+    why = m.message();
+    return Attempt::kClosed;
+  }
+  if (m->type == tracker_wire::Type::kClosing) {
+    why = "tracker hub: refused: " + m->text;
+    return Attempt::kClosed;
+  }
+  if (m->type != tracker_wire::Type::kAck || m->version != tracker_wire::kVersion) {
+    why = "tracker hub: speaks protocol version " + std::to_string(m->version) + ", not " +
+          std::to_string(tracker_wire::kVersion);
+    return Attempt::kClosed;
+  }
+  out = std::move(conn.value());
+  return Attempt::kDone;
+}
+
+}  // namespace
+
+Result<UniqueFd> ConnectTrackerHub(const std::string& run_dir) {
+  std::string path = run_dir + "/" + tracker_wire::kSocketName;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return Error{"tracker hub: socket path too long: " + path};
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) return SysError("socket", "tracker hub", errno);
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return SysError("connect", path, errno);
+  return fd;
+}
+
+Status SpawnTrackerHub(const TrackerHubOptions& opts) {
+  std::string exe = opts.exe.empty() ? SelfDir() + "ttyaudit-tracker" : opts.exe;
+  if (access(exe.c_str(), X_OK) != 0) return SysError("access", exe, errno);
+  int idle = opts.idle_exit_s;
+  if (idle <= 0)
+    if (const char* e = std::getenv("TTYAUDIT_TRACKER_IDLE_S"); e && *e) idle = std::atoi(e);
+  std::vector<std::string> args = {exe, "--run-dir", opts.run_dir};
+  if (idle > 0) {
+    args.push_back("--idle-exit-s");
+    args.push_back(std::to_string(idle));
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Only async-signal-safe calls after the fork: the caller may have threads.
+  pid_t child = fork();
+  if (child < 0) return SysError("fork", "tracker hub", errno);
+  if (child == 0) {
+    setsid();
+    if (fork() != 0) _exit(0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    close_range(3, ~0U, 0);  // a recorder's ptys and sockets must not live on in the hub
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+  }
+  return {};
+}
+
+Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid) {
+  const int64_t deadline = MonotonicMillis() + opts.timeout_ms;
+  std::string why;
+  bool spawned = false;
+  for (int attempt = 0; MonotonicMillis() < deadline; ++attempt) {
+    UniqueFd fd;
+    int left = static_cast<int>(std::max<int64_t>(deadline - MonotonicMillis(), 1));
+    switch (TrySubscribe(opts.run_dir, pid, left, fd, why)) {
+      case Attempt::kDone:
+        return fd;
+      case Attempt::kClosed:  // a hub that was exiting: the next one is started below
+        spawned = false;
+        break;
+      case Attempt::kNoHub:
+        break;
+    }
+    if (!spawned) {
+      if (Status st = SpawnTrackerHub(opts); !st)
+        return Error{"tracker hub: start: " + st.message()};
+      spawned = true;
+    }
+    usleep(attempt < 10 ? 5000 : 20000);
+  }
+  return Error{"tracker hub did not answer within " + std::to_string(opts.timeout_ms) + " ms (" +
+               why + ")"};
+}
+
+}  // namespace ttyaudit
