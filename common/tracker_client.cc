@@ -54,10 +54,11 @@ enum class Attempt { kDone, kNoHub, kClosed };
 // One connect + subscribe + ack; kNoHub when nothing listens, kClosed when the hub closed
 // before acknowledging (it was exiting).
 Attempt TrySubscribe(const std::string& run_dir, pid_t pid, int timeout_ms, UniqueFd& out,
-                     std::string& why) {
+                     std::string& why, int& connect_errno) {
   auto conn = ConnectTrackerHub(run_dir);
   if (!conn) {
-    why = conn.message();
+    connect_errno = errno;
+    why = "tracker hub: " + conn.message();
     return Attempt::kNoHub;
   }
   std::string sub = tracker_wire::EncodeSubscribe(pid);
@@ -103,18 +104,23 @@ Result<UniqueFd> ConnectTrackerHub(const std::string& run_dir) {
   memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!fd) return SysError("socket", "tracker hub", errno);
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return SysError("connect", path, errno);
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    const int err = errno;
+    fd.reset();
+    Error e = SysError("connect", path, err);
+    errno = err;  // callers tell "nothing listens" from "not allowed"
+    return e;
+  }
   return fd;
 }
 
-Status SpawnTrackerHub(const TrackerHubOptions& opts) {
+Result<UniqueFd> SpawnTrackerHub(const TrackerHubOptions& opts) {
   std::string exe = opts.exe.empty() ? SelfDir() + "ttyaudit-tracker" : opts.exe;
   if (access(exe.c_str(), X_OK) != 0) return SysError("access", exe, errno);
   int idle = opts.idle_exit_s;
   if (idle <= 0)
     if (const char* e = std::getenv("TTYAUDIT_TRACKER_IDLE_S"); e && *e) idle = std::atoi(e);
-  std::vector<std::string> args = {exe, "--run-dir", opts.run_dir};
+  std::vector<std::string> args = {exe, "--run-dir", opts.run_dir, "--ready-fd", "3"};
   if (idle > 0) {
     args.push_back("--idle-exit-s");
     args.push_back(std::to_string(idle));
@@ -122,6 +128,9 @@ Status SpawnTrackerHub(const TrackerHubOptions& opts) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) return SysError("pipe2", "tracker hub", errno);
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
   // Only async-signal-safe calls after the fork: the caller may have threads.
   pid_t child = fork();
   if (child < 0) return SysError("fork", "tracker hub", errno);
@@ -140,41 +149,72 @@ Status SpawnTrackerHub(const TrackerHubOptions& opts) {
       dup2(null, 1);
       dup2(null, 2);
     }
-    close_range(3, ~0U, 0);  // a recorder's ptys and sockets must not live on in the hub
+    // The ready pipe is fd 3, kept across exec; a recorder's ptys and sockets must not live
+    // on in the hub.
+    if (ready[1] == 3)
+      fcntl(3, F_SETFD, 0);
+    else
+      dup2(ready[1], 3);
+    close_range(4, ~0U, 0);
     execv(argv[0], argv.data());
     _exit(127);
   }
+  ready_write.reset();
   int st = 0;
   while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
   }
-  return {};
+  return ready_read;
 }
 
+namespace {
+
+// True once the hub wrote that it listens; false when it exited first (EOF) or at the deadline.
+bool WaitReady(int fd, int64_t deadline_ms) {
+  for (;;) {
+    int left = static_cast<int>(deadline_ms - MonotonicMillis());
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    int n = poll(&p, 1, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    char c;
+    ssize_t k = read(fd, &c, 1);
+    if (k < 0 && errno == EINTR) continue;
+    return k == 1;
+  }
+}
+
+}  // namespace
+
 Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid) {
+  if (geteuid() != 0) return Error{"tracker hub: serves root only"};
   const int64_t deadline = MonotonicMillis() + opts.timeout_ms;
   std::string why;
-  bool spawned = false;
-  for (int attempt = 0; MonotonicMillis() < deadline; ++attempt) {
+  bool start_failed = false;
+  for (int spawns = 0;; ++spawns) {
     UniqueFd fd;
+    int err = 0;
     int left = static_cast<int>(std::max<int64_t>(deadline - MonotonicMillis(), 1));
-    switch (TrySubscribe(opts.run_dir, pid, left, fd, why)) {
+    switch (TrySubscribe(opts.run_dir, pid, left, fd, why, err)) {
       case Attempt::kDone:
         return fd;
-      case Attempt::kClosed:  // a hub that was exiting: the next one is started below
-        spawned = false;
-        break;
       case Attempt::kNoHub:
+        // Nothing listens: start one, unless the last start failed or we may not connect.
+        if (start_failed || (err != ENOENT && err != ECONNREFUSED)) return Error{why};
+        break;
+      case Attempt::kClosed:  // a hub on its way out: the next one is started below
         break;
     }
-    if (!spawned) {
-      if (Status st = SpawnTrackerHub(opts); !st)
-        return Error{"tracker hub: start: " + st.message()};
-      spawned = true;
+    if (spawns >= 3 || MonotonicMillis() >= deadline) return Error{why};
+    auto ready = SpawnTrackerHub(opts);
+    if (!ready) return Error{"tracker hub: start: " + ready.message()};
+    // EOF without a word: it failed, or another hub holds the lock (the next try finds it).
+    if (!WaitReady(ready->get(), deadline)) {
+      start_failed = true;
+      why = "tracker hub: ttyaudit-tracker did not start (its log: " + opts.run_dir +
+            "/tracker.log, or the journal)";
     }
-    usleep(attempt < 10 ? 5000 : 20000);
   }
-  return Error{"tracker hub did not answer within " + std::to_string(opts.timeout_ms) + " ms (" +
-               why + ")"};
 }
 
 }  // namespace ttyaudit

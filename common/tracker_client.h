@@ -25,15 +25,16 @@ struct TrackerHubOptions {
 
 /// Connects to the hub (starting it on demand: double fork, setsid, fds 0-2 on /dev/null, one
 /// instance by flock on tracker.lock), subscribes `pid` and what it starts from then on, and
-/// returns the connection once the hub has acknowledged: every fork `pid` makes from now on
-/// reaches the hub with its parent already tracked. Errors say why ("tracker hub: ...").
+/// returns the connection once the hub has acknowledged. Root only (the hub refuses others): every
+/// fork `pid` makes from now on reaches the hub with its parent already tracked. Errors say why
+/// ("tracker hub: ...").
 Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid);
 
-/// Connects to a running hub without starting one (diagnostics).
+/// Connects to a running hub without starting one; on failure errno is connect's.
 Result<UniqueFd> ConnectTrackerHub(const std::string& run_dir);
 
-/// Starts `exe --run-dir DIR [--idle-exit-s N]` detached; returns once the intermediate
-/// process has exited (the hub itself may still be starting).
-Status SpawnTrackerHub(const TrackerHubOptions& opts);
+/// Starts `exe --run-dir DIR --ready-fd 3 [--idle-exit-s N]` detached and returns the read end
+/// of its ready pipe: one byte once the hub listens, EOF when it exited first.
+Result<UniqueFd> SpawnTrackerHub(const TrackerHubOptions& opts);
 
 }  // namespace ttyaudit

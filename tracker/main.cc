@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
                                     {"max-queued-bytes", required_argument, nullptr, 'q'},
                                     {"no-realtime", no_argument, nullptr, 'n'},
                                     {"stats", no_argument, nullptr, 's'},
+                                    {"ready-fd", required_argument, nullptr, 'f'},
                                     {nullptr, 0, nullptr, 0}};
   HubOptions opts;
   opts.run_dir = DefaultRunDir();
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
         break;
       case 's':
         stats = true;
+        break;
+      case 'f':
+        opts.ready_fd = std::atoi(optarg);
         break;
       default:
         std::fprintf(stderr,

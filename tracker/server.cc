@@ -95,7 +95,8 @@ Status Hub::Setup() {
   const int64_t deadline = MonotonicMillis() + opts_.lock_wait_ms;
   while (flock(lock_.get(), LOCK_EX | LOCK_NB) < 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) return SysError("flock", lock_path, errno);
-    if (MonotonicMillis() > deadline) return Error{""};  // another hub serves
+    // Another hub holds it: serving (then leave at once), or on its way out (then wait).
+    if (MonotonicMillis() > deadline || ConnectTrackerHub(opts_.run_dir).ok()) return Error{""};
     usleep(20000);
   }
   sigset_t sigs;
@@ -308,6 +309,10 @@ int Hub::Run() {
     return 1;
   }
   log_.Info("serving " + sock_path_ + " (pid " + std::to_string(getpid()) + ")");
+  if (opts_.ready_fd >= 0) {
+    [[maybe_unused]] ssize_t w = write(opts_.ready_fd, "1", 1);
+    close(opts_.ready_fd);
+  }
   int64_t last_client_ns = MonotonicNanos();
   for (;;) {
     const int64_t now = MonotonicNanos();

@@ -23,6 +23,8 @@ struct HubOptions {
   bool realtime = true;
   /// How long to wait for the lock that a hub that is exiting still holds.
   int lock_wait_ms = 2000;
+  /// Written one byte once the hub listens, then closed (the starter waits on it); -1: none.
+  int ready_fd = -1;
 };
 
 /// Serves until SIGTERM/SIGINT or the idle timeout. Returns the exit status: 0 also when

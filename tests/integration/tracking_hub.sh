@@ -70,7 +70,7 @@ wait_for 10 sh -c "! kill -0 $hub 2>/dev/null"
 ok "the hub exited by itself after ${TTYAUDIT_TRACKER_IDLE_S}s without subscribers"
 
 # Killing the hub mid-session: the recorder notices, tracks on in-process, ends normally.
-"$HOOK" track -- sh -c "/bin/echo before >/dev/null; while [ ! -e $T/killed ]; do sleep 0.05; done; /bin/echo after-kill >/dev/null; exit 5" \
+"$HOOK" track -- sh -c "/bin/echo before >/dev/null; while [ ! -e $T/killed ]; do sleep 0.05; done; sleep 0.5; /bin/echo after-kill >/dev/null; exit 5" \
   >"$T/c.json" 2>"$T/c.err" &
 c=$!
 track_pid $c
