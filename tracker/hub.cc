@@ -106,6 +106,28 @@ void HubRouter::Append(Subscriber& s, const ProcEvent& e, const ProcSnapshot* sn
   s.batch.Add(e, snap);
 }
 
+ProcSnapshot HubRouter::Read(const ProcEvent& e) {
+  if (auto it = prefetched_.find({e.tgid, e.time_ns}); it != prefetched_.end()) {
+    ProcSnapshot s = std::move(it->second);
+    prefetched_.erase(it);
+    return s;
+  }
+  ProcSnapshot s;
+  if (e.kind == ProcEvent::kFork)
+    s.cwd = readers_.cwd ? readers_.cwd(e.tgid) : readers_.snapshot(e.tgid).cwd;
+  else
+    s = readers_.snapshot(e.tgid);
+  return s;
+}
+
+void HubRouter::Prefetch(const ProcEvent& e) {
+  if ((e.kind != ProcEvent::kExec && e.kind != ProcEvent::kFork) || e.is_thread()) return;
+  if (!index_.count(e.subject())) return;
+  // Bounded: entries whose event never reaches OnEvent (lost in an overrun) must not pile up.
+  if (prefetched_.size() >= 4096) prefetched_.clear();
+  prefetched_[{e.tgid, e.time_ns}] = Read(e);
+}
+
 bool HubRouter::OnEvent(const ProcEvent& e) {
   if (e.kind == ProcEvent::kNone || e.is_thread()) return false;
   auto it = index_.find(e.subject());
@@ -118,11 +140,7 @@ bool HubRouter::OnEvent(const ProcEvent& e) {
   auto read_once = [&] {
     if (have_snap) return;
     have_snap = true;
-    if (e.kind == ProcEvent::kFork) {
-      snap.cwd = readers_.cwd ? readers_.cwd(e.tgid) : readers_.snapshot(e.tgid).cwd;
-    } else {
-      snap = readers_.snapshot(e.tgid);
-    }
+    snap = Read(e);
     to_send = Fitting(&snap, trimmed);
   };
   for (Id id : ids) {

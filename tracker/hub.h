@@ -48,6 +48,10 @@ class HubRouter {
 
   /// Routes one event to the subscribers that track its subject; returns true if any did.
   bool OnEvent(const ProcEvent& e);
+  /// Reads now what OnEvent will need for `e` (an exec's snapshot, a fork's cwd) if some
+  /// subscriber tracks its subject: the wake-up socket delivers a tracked event at once, while
+  /// the record socket holds it behind the host's backlog. OnEvent uses (and forgets) it.
+  void Prefetch(const ProcEvent& e);
   /// After lost events: `procs` is every (pid, ppid) on the host at `now_ns`. Each subscriber
   /// forgets what is gone, adopts untracked children of what it tracks, and is sent a RESYNC
   /// with its processes (adopted ones with a snapshot) and `lost`.
@@ -85,7 +89,18 @@ class HubRouter {
   void Untrack(Id id, Subscriber& s, pid_t pid);
   void Append(Subscriber& s, const ProcEvent& e, const ProcSnapshot* snap);
 
+  // (pid, kernel time) of an event -> what was read when its wake-up came.
+  struct EventKey {
+    pid_t pid;
+    int64_t time_ns;
+    bool operator<(const EventKey& o) const {
+      return pid != o.pid ? pid < o.pid : time_ns < o.time_ns;
+    }
+  };
+  ProcSnapshot Read(const ProcEvent& e);
+
   HubReaders readers_;
+  std::map<EventKey, ProcSnapshot> prefetched_;
   Id next_id_ = 1;
   std::map<Id, Subscriber> subs_;
   std::unordered_map<pid_t, std::vector<Id>> index_;  // tracked pid -> subscribers

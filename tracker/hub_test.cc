@@ -243,4 +243,24 @@ TEST_CASE("tracker hub: the tracked set for the wake-up filter is the union, ver
   CHECK(r.live_total() == 1);
 }
 
+TEST_CASE("tracker hub: what was read at the wake-up is what the event carries, read once") {
+  FakeProc fp;
+  fp.argv[11] = {"/bin/true"};
+  HubRouter r(fp.readers());
+  auto a = r.Add(10, 0);
+  r.OnEvent(Fork(10, 11, 1));
+  ProcEvent exec = Of(ProcEvent::kExec, 11, 2);
+  r.Prefetch(exec);                         // the wake-up: /proc read at once
+  r.Prefetch(Of(ProcEvent::kExec, 99, 2));  // not tracked: not read
+  CHECK(fp.reads == 1);
+  fp.argv.erase(11);  // gone by the time the backlog reaches its exec
+  r.OnEvent(exec);
+  CHECK(fp.reads == 1);
+  auto ev = SentEvents(r, a);
+  REQUIRE(ev.size() == 2);
+  CHECK(ev[1].snapshot.argv == std::vector<std::string>{"/bin/true"});
+  r.OnEvent(Of(ProcEvent::kExec, 11, 3));  // a later exec is read afresh
+  CHECK(fp.reads == 2);
+}
+
 }  // namespace ttyaudit

@@ -28,9 +28,8 @@
 namespace ttyaudit {
 namespace {
 
-constexpr int64_t kActiveLingerNs = 500'000'000;  // idle again after 0.5 s without a hit
-constexpr int kActiveRecheckMs = 100;
-constexpr int kIdleDrainMs = 50;
+// The record socket is drained on every wake-up and at least this often.
+constexpr int kDrainMs = 50;
 
 Status MakeDirs(const std::string& path) {
   for (size_t at = 1; at <= path.size(); ++at) {
@@ -68,6 +67,7 @@ class Hub {
   Status Setup();
   void Accept();
   bool HandleClient(Conn& c);  // false: close it
+  void DrainWake();
   void DrainRecord();
   void UpdateFilter();
   bool Flush(Conn& c);  // false: dropped
@@ -82,7 +82,6 @@ class Hub {
   std::list<Conn> conns_;
   Counters n_;
   uint64_t filter_version_ = ~0ULL;
-  int64_t last_hit_ns_ = 0;
   int64_t started_ns_ = 0;
 };
 
@@ -215,6 +214,17 @@ bool Hub::HandleClient(Conn& c) {
   }
 }
 
+void Hub::DrainWake() {
+  // A tracked process's event: read its /proc entries now, before the record socket's backlog
+  // (up to kDrainMs of the host's events) is worked through to reach the same event.
+  bool overrun = false;
+  std::vector<ProcEvent> events;
+  while (ReadProcEvents(wake_.get(), events, overrun) > 0) {
+    for (const ProcEvent& e : events) router_.Prefetch(e);
+    events.clear();
+  }
+}
+
 void Hub::DrainRecord() {
   bool overrun = false;
   std::vector<ProcEvent> events;
@@ -223,19 +233,25 @@ void Hub::DrainRecord() {
     events.clear();
     int n = ReadProcEvents(record_.get(), events, overrun);
     const int64_t now = MonotonicNanos();
+    bool filter_changed = false;
     for (const ProcEvent& e : events) {
       if (router_.OnEvent(e)) {
         ++n_.events_routed;
-        last_hit_ns_ = now;
         n_.max_routed_lag_ns = std::max(n_.max_routed_lag_ns, now - e.time_ns);
       }
       // A new child's exec may follow in microseconds: the wake-up filter must know it now.
-      if (router_.tracked_version() != filter_version_) UpdateFilter();
+      if (router_.tracked_version() != filter_version_) {
+        UpdateFilter();
+        filter_changed = true;
+      }
     }
     if (!events.empty())
       n_.max_batch_lag_ns = std::max(n_.max_batch_lag_ns, now - events.front().time_ns);
     n_.events_read += static_cast<uint64_t>(n);
-    if (n < 64) break;
+    // After a filter change, read once more: an event the old filter kept from the wake-up
+    // socket was queued here before the change, so this read finds it; one after the change
+    // wakes us. Nothing of a tracked process waits for the next periodic drain.
+    if (n < 64 && !filter_changed) break;
   }
   if (overrun) {
     ++n_.lost;
@@ -315,19 +331,14 @@ int Hub::Run() {
   }
   int64_t last_client_ns = MonotonicNanos();
   for (;;) {
-    const int64_t now = MonotonicNanos();
-    const bool active =
-        router_.live_total() > router_.subscriber_count() || now - last_hit_ns_ < kActiveLingerNs;
-    std::vector<pollfd> fds = {{sig_.get(), POLLIN, 0},
-                               {listen_.get(), POLLIN, 0},
-                               {wake_.get(), POLLIN, 0},
-                               {active ? record_.get() : -1, POLLIN, 0}};
+    std::vector<pollfd> fds = {
+        {sig_.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}, {-1, 0, 0}};
     for (const Conn& c : conns_) {
       short ev = POLLIN;
       if (c.id != 0 && !router_.Outbox(c.id).empty()) ev |= POLLOUT;
       fds.push_back({c.fd.get(), ev, 0});
     }
-    int n = poll(fds.data(), fds.size(), active ? kActiveRecheckMs : kIdleDrainMs);
+    int n = poll(fds.data(), fds.size(), kDrainMs);
     if (n < 0 && errno != EINTR) {
       log_.Error(std::string("poll: ") + strerror(errno));
       break;
@@ -336,11 +347,7 @@ int Hub::Run() {
       log_.Info("signalled: exiting");
       break;
     }
-    if (fds[2].revents) {
-      char b[4096];
-      while (recv(wake_.get(), b, sizeof b, MSG_DONTWAIT) > 0) {
-      }
-    }
+    if (fds[2].revents) DrainWake();
     // Client messages first: a subscription must be in place before the events that follow
     // it are routed (the ones before it are filtered by time).
     size_t i = 4;
