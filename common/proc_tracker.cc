@@ -612,6 +612,7 @@ bool ProcTracker::FallBackToLocal() {
     hub_.reset();
     if (!all || !wake) {
       problem_ += "; in-process tracking failed too: " + (all ? wake.message() : all.message());
+      via_ = "hub, then none";
       return false;
     }
     sock_ = std::move(all.value());

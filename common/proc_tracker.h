@@ -273,7 +273,8 @@ class ProcTracker {
   uint64_t events_read() const;
   /// The longest time an event waited between the kernel and the tracker (ns).
   int64_t max_lag_ns() const;
-  /// "hub", "local", or "hub, then local" once the hub's connection was lost.
+  /// "hub", "local", or "hub, then local" once the hub's connection was lost ("hub, then
+  /// none" if in-process tracking could not take over).
   std::string via() const;
   /// Why tracking is not through the hub, or may be incomplete; empty when all is well. A
   /// recorder logs it (the manifest's "tracking" member carries it too).
@@ -345,7 +346,7 @@ void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t session_sta
 /// The manifest members for records and escalations (no tracker needed).
 /// How the session was tracked, for the manifest's "tracking" member.
 struct TrackingInfo {
-  std::string via;      // "hub", "local" or "hub, then local"
+  std::string via;      // "hub", "local", "hub, then local" or "hub, then none"
   std::string problem;  // why tracking may be incomplete; empty when it is not
 };
 std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,

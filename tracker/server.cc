@@ -230,6 +230,9 @@ void Hub::DrainRecord() {
   std::vector<ProcEvent> events;
   events.reserve(64);
   for (;;) {
+    // A tracked event that came while the backlog is worked through: read its /proc entries
+    // now, not when the backlog reaches it.
+    DrainWake();
     events.clear();
     int n = ReadProcEvents(record_.get(), events, overrun);
     const int64_t now = MonotonicNanos();
@@ -347,7 +350,6 @@ int Hub::Run() {
       log_.Info("signalled: exiting");
       break;
     }
-    if (fds[2].revents) DrainWake();
     // Client messages first: a subscription must be in place before the events that follow
     // it are routed (the ones before it are filtered by time).
     size_t i = 4;
