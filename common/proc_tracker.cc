@@ -280,7 +280,8 @@ void ProcessTable::OnExit(pid_t pid, pid_t tgid, uint32_t wait_status, int64_t t
 void ProcessTable::Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, int64_t now_mono_ns) {
   std::unordered_map<pid_t, pid_t> ppid_of(procs.begin(), procs.end());
   for (auto it = live_.begin(); it != live_.end();) {
-    if (ppid_of.count(it->first)) {
+    // A scan cannot know a process that started after it (a hub's resync applied late).
+    if (ppid_of.count(it->first) || records_[it->second].start_mono_ns > now_mono_ns) {
       ++it;
       continue;
     }

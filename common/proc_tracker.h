@@ -174,8 +174,9 @@ class ProcessTable {
   size_t live_count() const { return live_.size(); }
   std::vector<pid_t> LivePids() const;
 
-  /// After lost events: `procs` is every (pid, ppid) on the host now. Adopts untracked
-  /// descendants of tracked processes and ends tracked processes that are gone.
+  /// After lost events: `procs` is every (pid, ppid) on the host at `now_mono_ns`. Adopts
+  /// untracked descendants of tracked processes and ends tracked processes that are gone
+  /// (not those that started after `now_mono_ns`: the scan could not see them).
   void Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, int64_t now_mono_ns);
 
   bool Tracks(pid_t pid) const { return live_.count(pid) != 0; }

@@ -249,6 +249,18 @@ TEST_CASE("process table: resync after lost events adopts children and ends the 
   CHECK(Find(t.records(), 101)->argv == std::vector<std::string>{"sleep", "9"});
 }
 
+TEST_CASE("process table: a resync older than a process does not end it") {
+  FakeProc fp;
+  ProcessTable t(fp.reader());
+  t.AddRoot(100, 5000);  // added after the hub's scan at 4000, which could not see it
+  t.Resync({{1, 0}}, 4000);
+  CHECK(t.Tracks(100));
+  CHECK(t.records()[0].end_mono_ns == 0);
+  t.Resync({{1, 0}}, 6000);  // a scan after it started, without it: it is gone
+  CHECK_FALSE(t.Tracks(100));
+  CHECK(t.records()[0].end_mono_ns == 6000);
+}
+
 TEST_CASE("process records: user names come from passwd text, bad lines skipped") {
   UserNames n = ParsePasswd(
       "root:x:0:0:root:/root:/bin/sh\nbroken\nweb:x:1000:1000::/:/bin/false\n"
