@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
                                     {"no-realtime", no_argument, nullptr, 'n'},
                                     {"stats", no_argument, nullptr, 's'},
                                     {"ready-fd", required_argument, nullptr, 'f'},
+                                    {"rcvbuf-bytes", required_argument, nullptr, 'b'},
                                     {nullptr, 0, nullptr, 0}};
   HubOptions opts;
   opts.run_dir = DefaultRunDir();
@@ -44,10 +45,14 @@ int main(int argc, char** argv) {
       case 'f':
         opts.ready_fd = std::atoi(optarg);
         break;
+      case 'b':
+        opts.rcvbuf_bytes = std::atoi(optarg);
+        break;
       default:
         std::fprintf(stderr,
                      "usage: ttyaudit-tracker [--run-dir DIR] [--idle-exit-s N (0: never)] "
-                     "[--max-queued-bytes N] [--no-realtime] | --stats [--run-dir DIR]\n");
+                     "[--max-queued-bytes N] [--rcvbuf-bytes N] [--no-realtime] | --stats "
+                     "[--run-dir DIR]\n");
         return 2;
     }
   }
