@@ -31,7 +31,16 @@ if [ ! -x "$H" ] || [ "$ROOT/bench/pty_harness.cc" -nt "$H" ]; then
 fi
 
 W=$(mktemp -d "${BENCH_TMP:-/tmp}/ttyaudit-bench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+# ttyaudit rec starts the node's tracker hub on demand: here, one of this run's own, stopped at
+# the end.
+export TTYAUDIT_RUN_DIR=$W/ttyaudit-run
+stop_hub() {
+  local p
+  p=$(cat "$TTYAUDIT_RUN_DIR/tracker.pid" 2>/dev/null) || return 0
+  [[ $(cat "/proc/$p/comm" 2>/dev/null) == ttyaudit-track* ]] && kill "$p" 2>/dev/null
+  return 0
+}
+trap 'stop_hub; rm -rf "$W"' EXIT
 mkdir -p "$W/spool" "$W/out"
 printf '{"spool_dir":"%s"}\n' "$W/spool" >"$W/config.json"
 export TTYAUDIT_CONFIG=$W/config.json

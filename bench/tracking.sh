@@ -1,82 +1,139 @@
 #!/usr/bin/env bash
-# Per-session cost of process tracking (common/proc_tracker.h) beside a busy host: a load forks
-# RATE processes a second (each execs /bin/true: fork, exec and exit events), while N idle
-# sessions (N = 0, 1, 10, 50) each run their own tracker, as N recorders would. Each tracker is
-# `ttyaudit-hook track --stats -- sleep`, a separate process like a recorder. Measured: each
-# tracker's CPU (getrusage) over the run as % of one core, events it read, its worst event lag,
-# lost events, and the load's own CPU per fork (where the kernel's broadcast to N sockets is
-# paid). Writes bench/results/tracking.json. Usage: BUILD=build bash bench/tracking.sh
+# Cost of process tracking (common/proc_tracker.h) beside a busy host: a load forks RATE
+# processes a second (each execs /bin/true: fork, exec and exit events), while N idle sessions
+# (N = 1, 10, 50) are tracked through the node's one tracker hub (ttyaudit-tracker), as N
+# recorders would. Each session is `ttyaudit-hook track --stats -- sleep`, a separate process
+# like a recorder; the first starts the hub on demand. Measured per run, over the load window:
+#  - the hub's CPU (its own getrusage, via `ttyaudit-tracker --stats`) as % of one core, the
+#    events it read and routed, lost events (ENOBUFS), its worst lag (kernel -> routed);
+#  - each idle session's CPU (getrusage) as % of one core and the events it was sent;
+#  - a probe session that runs 100 short commands during the load: records, argv read, lag
+#    (kernel -> its recorder), to show that the load does not make sessions fall behind;
+#  - the load average before and after (the machine is shared).
+# One run of 10 sessions with the old design (--local: every session reads the host's stream
+# itself) is kept for comparison. Writes bench/results/tracking.json.
+# Usage: BUILD=build bash bench/tracking.sh   (RATE, SECS, SESSIONS, LOADERS, COMPARE_LOCAL)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export TTYAUDIT_BIN="${TTYAUDIT_BIN:-$ROOT/${BUILD:-build}/bin}"
-. "$ROOT/tests/lib/common.sh"
+. "$ROOT/tests/lib/common.sh"  # TTYAUDIT_RUN_DIR=$T/run: the hub of this run, stopped at exit
 
 RATE=${RATE:-2000}
 SECS=${SECS:-10}
-SESSIONS=${SESSIONS:-"0 1 10 50"}
+SESSIONS=${SESSIONS:-"1 10 50"}
 LOADERS=${LOADERS:-2}
+COMPARE_LOCAL=${COMPARE_LOCAL:-10}
 OUT="${OUT:-$ROOT/bench/results/tracking.json}"
 HOOK="$BIN/ttyaudit-hook"
-[[ -x "$HOOK" ]] || fail "no $HOOK (make)"
-"$HOOK" track -- true >/dev/null 2>"$T/probe.err" || fail "proc connector: $(cat "$T/probe.err")"
+TRACKER="$BIN/ttyaudit-tracker"
+[[ -x "$HOOK" && -x "$TRACKER" ]] || fail "no $HOOK or $TRACKER (make)"
+"$HOOK" track --local -- true >/dev/null 2>"$T/probe.err" || fail "proc connector: $(cat "$T/probe.err")"
 cc -O2 -o "$T/load" "$ROOT/bench/tracking_load.c"
+# A fresh hub per run (its counters and worst lag are the run's own): it exits 2 s after the
+# run's last session.
+export TTYAUDIT_TRACKER_IDLE_S=2
 
-# run N WITH_LOAD: N idle trackers for SECS (+ load if WITH_LOAD=1); prints one JSON object.
+hub_stats() { "$TRACKER" --stats --run-dir "$TTYAUDIT_RUN_DIR"; }
+subscribers_are() { [[ $(hub_stats 2>/dev/null | jq -r .subscribers) == "$1" ]]; }
+no_hub() { [[ -z $(tracker_hub_pid) ]]; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# run N WITH_LOAD DESIGN (hub|local): prints one JSON object.
 run() {
-  local n=$1 with_load=$2 i
-  local pids=()
+  local n=$1 with_load=$2 design=$3 i flag=()
+  [[ $design == local ]] && flag=(--local)
+  wait_for 10 no_hub
+  local before_avg after_avg pids=()
+  before_avg=$(loadavg)
   for ((i = 0; i < n; i++)); do
-    "$HOOK" track --stats --grace-ms 0 -- sleep "$((SECS + 1))" >/dev/null 2>"$T/s$i.stats" &
+    "$HOOK" track "${flag[@]}" --stats --grace-ms 0 -- sleep "$((SECS + 3))" >/dev/null 2>"$T/s$i.stats" &
     pids+=($!)
     track_pid $!
   done
-  sleep 0.5  # every tracker subscribed
-  local load='null' l
+  if [[ $design == hub ]]; then wait_for 20 subscribers_are "$n"; else sleep 1; fi
+  local load='null' hub='null' probe='null' h0 hm='' h1='' l
+  [[ $design == hub ]] && h0=$(hub_stats)
   if ((with_load)); then
     # LOADERS processes share the rate: one forking process tops out near 1/(fork cost).
     for ((l = 0; l < LOADERS; l++)); do "$T/load" "$(echo "$RATE / $LOADERS" | bc -l)" "$SECS" >"$T/load$l.json" & done
-    wait $(jobs -p | tail -n "$LOADERS")
+    # First half of the load: every session idle. Second half: a probe session runs 100 short
+    # commands, 50 ms apart, beside the load (the hub reads every event while a session is busy).
+    sleep "$(echo "$SECS / 2" | bc -l)"
+    [[ $design == hub ]] && hm=$(hub_stats)
+    "$HOOK" track "${flag[@]}" --stats -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true probe; sleep 0.05; i=$((i+1)); done' \
+      >"$T/probe.json" 2>"$T/probe.stats" &
+    local probe_pid=$!
+    wait $(jobs -p | grep -v "^$probe_pid\$" | tail -n "$LOADERS")
+    [[ $design == hub ]] && h1=$(hub_stats)
+    wait "$probe_pid" || true
     load=$(cat "$T"/load*.json | jq -s '{forks: (map(.forks) | add), seconds: (map(.seconds) | max),
       forks_per_s: (map(.forks_per_s) | add), parent_cpu_us_per_fork: (map(.parent_cpu_us_per_fork) | add / length)}')
     rm -f "$T"/load*.json
+    probe=$(jq -c --argjson s "$(tail -n 1 "$T/probe.stats")" '{
+      commands: ([.commands[] | select(.top_level and .exec and .argv[0] != "sleep")] | length),
+      argv_read: ([.commands[] | select(.argv == ["/bin/true","probe"])] | length),
+      expected: 100, lost_events: .tracking.lost_events, via: .tracking.via,
+      max_lag_ms: $s.max_lag_ms, events_sent: $s.events_read}' "$T/probe.json")
   else
     sleep "$SECS"
   fi
+  if [[ $design == hub ]]; then
+    [[ -n $h1 ]] || h1=$(hub_stats)
+    [[ -n $hm ]] || hm=$h1
+    # hub: the whole window; hub_idle: while every session was idle; hub_busy: with the probe.
+    hub=$(jq -n --argjson a "$h0" --argjson m "$hm" --argjson b "$h1" '
+      def span($x; $y): {
+        cpu_pct: (if $y.uptime_s > $x.uptime_s then ($y.cpu_s - $x.cpu_s) / ($y.uptime_s - $x.uptime_s) * 100 else null end),
+        events_read: ($y.events_read - $x.events_read),
+        events_per_s: (if $y.uptime_s > $x.uptime_s then ($y.events_read - $x.events_read) / ($y.uptime_s - $x.uptime_s) else null end),
+        events_routed: ($y.events_routed - $x.events_routed),
+        us_per_event_read: (if $y.events_read > $x.events_read then ($y.cpu_s - $x.cpu_s) * 1e6 / ($y.events_read - $x.events_read) else null end),
+        seconds: ($y.uptime_s - $x.uptime_s)};
+      span($a; $b) + {lost_events: $b.lost_events, max_routed_lag_ms: $b.max_routed_lag_ms,
+        max_batch_lag_ms: $b.max_batch_lag_ms, subscribers: $a.subscribers,
+        idle: span($a; $m), busy: span($m; $b)}')
+  fi
+  after_avg=$(loadavg)
   for p in "${pids[@]}"; do wait "$p" || true; done
-  local stats='[]'
-  ((n)) && stats=$(for ((i = 0; i < n; i++)); do tail -n 1 "$T/s$i.stats"; done | jq -s .)
-  jq -n --argjson n "$n" --argjson load "$load" --argjson s "$stats" '{
-    sessions: $n,
+  local stats
+  stats=$(for ((i = 0; i < n; i++)); do tail -n 1 "$T/s$i.stats"; done | jq -s .)
+  jq -n --argjson n "$n" --arg design "$design" --argjson load "$load" --argjson s "$stats" \
+    --argjson hub "$hub" --argjson probe "$probe" --arg la0 "$before_avg" --arg la1 "$after_avg" '{
+    sessions: $n, design: $design,
     load: $load,
-    per_session_cpu_pct_mean: (if $n > 0 then ([$s[] | .cpu_s / .wall_s * 100] | add / length) else null end),
-    per_session_cpu_pct_max: (if $n > 0 then ([$s[] | .cpu_s / .wall_s * 100] | max) else null end),
-    all_sessions_cpu_pct: (if $n > 0 then ([$s[] | .cpu_s / .wall_s * 100] | add) else 0 end),
-    events_per_session_mean: (if $n > 0 then ([$s[] | .events_read] | add / length) else null end),
-    events_per_s_per_session: (if $n > 0 then ([$s[] | .events_read / .wall_s] | add / length) else null end),
-    cpu_us_per_event: (if $n > 0 then ([$s[] | .cpu_s * 1e6 / ([.events_read, 1] | max)] | add / length) else null end),
-    max_lag_ms: (if $n > 0 then ([$s[] | .max_lag_ms] | max) else null end),
-    lost_events: ([$s[] | .lost_events] | add // 0)
+    hub: $hub,
+    per_session_cpu_pct_mean: ([$s[] | .cpu_s / .wall_s * 100] | add / length),
+    per_session_cpu_pct_max: ([$s[] | .cpu_s / .wall_s * 100] | max),
+    all_sessions_cpu_pct: ([$s[] | .cpu_s / .wall_s * 100] | add),
+    tracking_cpu_pct_total: (([$s[] | .cpu_s / .wall_s * 100] | add) + (if $hub then $hub.cpu_pct else 0 end)),
+    events_per_session_mean: ([$s[] | .events_read] | add / length),
+    max_lag_ms: ([$s[] | .max_lag_ms] + [if $probe then $probe.max_lag_ms else 0 end] | max),
+    lost_events: (([$s[] | .lost_events] | add) + (if $hub then $hub.lost_events else 0 end)),
+    via: ([$s[] | .via] | unique),
+    probe: $probe,
+    loadavg_before: $la0, loadavg_after: $la1
   }'
 }
 
 results=()
-results+=("$(jq '. + {what: "1 idle session, no load"}' <<<"$(run 1 0)")")
+results+=("$(jq '. + {what: "1 idle session, no load"}' <<<"$(run 1 0 hub)")")
 for n in $SESSIONS; do
-  results+=("$(jq --arg r "$RATE" '. + {what: ("\(.sessions) idle sessions beside \($r) forks/s")}' <<<"$(run "$n" 1)")")
-  echo "${results[-1]}" | jq -c '{what, per_session_cpu_pct_mean, all_sessions_cpu_pct, max_lag_ms, lost_events, load}' >&2
+  results+=("$(jq --arg r "$RATE" '. + {what: ("\(.sessions) idle sessions beside \($r) forks/s, one hub")}' <<<"$(run "$n" 1 hub)")")
+  echo "${results[-1]}" | jq -c '{what, hub_idle: .hub.idle.cpu_pct, hub_busy: .hub.busy.cpu_pct, per_session_cpu_pct_mean, max_lag_ms, lost_events, probe, loadavg_after}' >&2
 done
+if ((COMPARE_LOCAL > 0)); then
+  results+=("$(jq --arg r "$RATE" '. + {what: ("\(.sessions) idle sessions beside \($r) forks/s, each reading the host stream itself (the old design)")}' <<<"$(run "$COMPARE_LOCAL" 1 local)")")
+  echo "${results[-1]}" | jq -c '{what, per_session_cpu_pct_mean, all_sessions_cpu_pct, max_lag_ms, lost_events, probe}' >&2
+fi
 printf '%s\n' "${results[@]}" | jq -s --arg date "$(date -u +%FT%TZ)" \
   --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
   --argjson cores "$(nproc)" --arg kernel "$(uname -r)" --argjson rate "$RATE" --argjson secs "$SECS" \
   --argjson loaders "$LOADERS" '{
   date: $date, cpu: $cpu, cores: $cores, kernel: $kernel,
-  what: "per-session process tracking (proc connector, one socket per recorder) beside a fork load",
+  what: "process tracking through one node-wide hub (ttyaudit-tracker) beside a fork load",
   load_target_forks_per_s: $rate, load_processes: $loaders, seconds: $secs,
-  note: "load.forks_per_s is what the load achieved; the machine is shared, so it can fall short of the target",
+  note: "load.forks_per_s is what the load achieved; the machine is shared (loadavg_before/after per run), so it can fall short of the target. hub.cpu_pct is the one hub of the node; per_session_cpu_pct is what each idle recorder pays for tracking",
   target_idle_session_cpu_pct_max: 1,
-  runs: .,
-  projected_idle_session_cpu_pct_at_target: (
-    [.[] | select(.sessions > 0 and .load != null) | .cpu_us_per_event] | max * 3 * $rate / 1e4),
-  projection: "cpu_us_per_event (worst run) x 3 events per process (fork, exec, exit) x the target rate: the machine is shared and the load may not reach the target"
+  runs: .
 }' >"$OUT"
 echo "wrote $OUT" >&2

@@ -15,6 +15,7 @@
 #include "common/ids.h"
 #include "common/proc_tracker.h"
 #include "common/pty.h"
+#include "common/run_dir.h"
 #include "common/session_meta.h"
 #include "common/spool_writer.h"
 
@@ -145,11 +146,18 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
     std::fprintf(stderr, "ttyaudit rec: recording session %s\r\n", rec.meta().id.c_str());
 
   // Every process the command starts goes into the manifest; commands typed at its shell
-  // become markers. The proc connector needs CAP_NET_ADMIN: without it, no process records.
+  // become markers. Through the node's tracker hub (which follows this process from Open on,
+  // so the child forked below is seen from its first fork), else in-process. The proc
+  // connector needs CAP_NET_ADMIN: without it, no process records.
   std::unique_ptr<ProcTracker> tracker;
   ProcTrackerOptions topts;
   topts.session_start_mono_ns = MonotonicNanos() - static_cast<int64_t>(rec.Now() * 1e9);
-  if (auto t = ProcTracker::Open(topts); t.ok()) tracker = std::move(t.value());
+  topts.hub_run_dir = DefaultRunDir();
+  if (auto t = ProcTracker::Open(topts); t.ok()) {
+    tracker = std::move(t.value());
+    if (!tracker->problem().empty())
+      std::fprintf(stderr, "ttyaudit rec: process tracking: %s\r\n", tracker->problem().c_str());
+  }
 
   BlockProxySignals();
   pid_t child = fork();

@@ -56,11 +56,6 @@ std::string SessionsDir(const std::string& run_dir, const std::string& id) {
 
 }  // namespace
 
-std::string DefaultRunDir() {
-  const char* d = getenv("TTYAUDIT_RUN_DIR");
-  return d && *d ? d : "/run/ttyaudit";
-}
-
 ContainerMeta ContainerMetaFromAnnotations(const Annotations& a) {
   ContainerMeta m;
   auto get = [&](std::string_view k) { return AnnotationValue(a, k); };

@@ -25,6 +25,7 @@
 
 #include "common/oci_bundle.h"
 #include "common/result.h"
+#include "common/run_dir.h"
 #include "common/session_meta.h"
 
 namespace ttyaudit {
@@ -45,9 +46,6 @@ struct ContainerMeta {
   int64_t created_ns = 0;  // Unix ns when the hook ran
   Annotations annotations;
 };
-
-/// The run directory: $TTYAUDIT_RUN_DIR, else /run/ttyaudit.
-std::string DefaultRunDir();
 
 /// The Kubernetes fields a container's annotations give (CRI: io.kubernetes.cri.*; CRI-O:
 /// io.kubernetes.pod.*, io.kubernetes.container.name, io.kubernetes.cri-o.*), with runtime

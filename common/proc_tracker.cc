@@ -1,12 +1,5 @@
 #include "common/proc_tracker.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <linux/cn_proc.h>
-#include <linux/connector.h>
-#include <linux/filter.h>
-#include <linux/netlink.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -14,7 +7,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,18 +19,12 @@
 
 #include "common/files.h"
 #include "common/ids.h"
+#include "common/proc_events.h"
+#include "common/tracker_client.h"
+#include "common/tracker_wire.h"
 
 namespace ttyaudit {
 namespace {
-
-// Linux >= 6.6 takes an event mask with the subscription (struct proc_input); the headers of
-// older distributions lack it.
-struct ProcInput {
-  uint32_t mcast_op;
-  uint32_t event_type;
-};
-constexpr uint32_t kWantedEvents = proc_event::PROC_EVENT_FORK | proc_event::PROC_EVENT_EXEC |
-                                   proc_event::PROC_EVENT_UID | proc_event::PROC_EVENT_EXIT;
 
 // Reads "Uid:\truid\teuid\tsuid\tfsuid" from /proc/PID/status.
 void ReadUids(pid_t pid, int64_t& uid, int64_t& euid) {
@@ -52,14 +38,6 @@ void ReadUids(pid_t pid, int64_t& uid, int64_t& euid) {
   long e = strtol(end, &end, 10);
   uid = r;
   euid = e;
-}
-
-// Field 4 of /proc/PID/stat, after the parenthesized comm (which may hold spaces).
-pid_t ReadParentPid(pid_t pid) {
-  std::string stat = ReadSmallFileOrEmpty("/proc/" + std::to_string(pid) + "/stat", 512);
-  size_t rp = stat.rfind(')');
-  if (rp == std::string::npos || rp + 4 >= stat.size()) return 0;
-  return static_cast<pid_t>(strtol(stat.c_str() + rp + 4, nullptr, 10));
 }
 
 }  // namespace
@@ -302,7 +280,8 @@ void ProcessTable::OnExit(pid_t pid, pid_t tgid, uint32_t wait_status, int64_t t
 void ProcessTable::Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, int64_t now_mono_ns) {
   std::unordered_map<pid_t, pid_t> ppid_of(procs.begin(), procs.end());
   for (auto it = live_.begin(); it != live_.end();) {
-    if (ppid_of.count(it->first)) {
+    // A scan cannot know a process that started after it (a hub's resync applied late).
+    if (ppid_of.count(it->first) || records_[it->second].start_mono_ns > now_mono_ns) {
       ++it;
       continue;
     }
@@ -421,7 +400,8 @@ void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t start,
 
 std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
                                    const std::vector<Escalation>& escalations, int64_t start,
-                                   uint64_t lost_events, const UserNames* names) {
+                                   uint64_t lost_events, const UserNames* names,
+                                   const TrackingInfo* info) {
   JsonWriter w;
   w.BeginObject();
   w.Key("commands").BeginArray();
@@ -432,7 +412,10 @@ std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
   w.EndArray();
   w.Key("escalated").Bool(!escalations.empty());
   w.Key("tracking").BeginObject().Key("source").String("proc_connector");
-  w.Key("lost_events").Uint(lost_events).EndObject();
+  if (info && !info->via.empty()) w.Key("via").String(info->via);
+  w.Key("lost_events").Uint(lost_events);
+  if (info && !info->problem.empty()) w.Key("problem").String(info->problem);
+  w.EndObject();
   w.EndObject();
   std::string s = w.Take();
   return s.substr(1, s.size() - 2);  // members only: strip the braces
@@ -442,151 +425,81 @@ std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
 
 namespace {
 
-// Offsets in a proc connector datagram: nlmsghdr, cn_msg, then proc_event.
-constexpr uint32_t kEv = NLMSG_HDRLEN + sizeof(cn_msg);
-constexpr uint32_t kWhat = kEv + offsetof(proc_event, what);
-constexpr uint32_t kData = kEv + offsetof(proc_event, event_data);
-
-// Classic BPF on each datagram. Kept: acks (NONE), process forks (child_pid == child_tgid),
-// EXEC, UID and process exits (process_pid == process_tgid); threads and every other event type
-// are dropped. With `pids`, only events about the tracked set pass too: forks whose parent is
-// in it, and exec, uid change and exit of its members (the tgid, for a fork the parent's, is
-// the second word of each of these events). Two instructions per pid; over kMaxFilterPids
-// the table alone does the selection. Absolute loads are big-endian: constants go through
-// htonl(); equality between two loaded fields is unaffected.
-constexpr size_t kMaxFilterPids = 1500;
-std::vector<sock_filter> ProcFilter(const std::vector<pid_t>* pids) {
-  auto stmt = [](uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; };
-  auto jeq = [](uint32_t k, uint8_t jt, uint8_t jf) {
-    return sock_filter{BPF_JMP | BPF_JEQ | BPF_K, jt, jf, k};
-  };
-  auto jeq_x = [](uint8_t jt, uint8_t jf) {
-    return sock_filter{BPF_JMP | BPF_JEQ | BPF_X, jt, jf, 0};
-  };
-  const uint32_t ld = BPF_LD | BPF_W | BPF_ABS;
-  const uint32_t fork_pid = kEv + offsetof(proc_event, event_data.fork.child_pid);
-  const uint32_t fork_tgid = kEv + offsetof(proc_event, event_data.fork.child_tgid);
-  const uint32_t exit_pid = kEv + offsetof(proc_event, event_data.exit.process_pid);
-  const uint32_t exit_tgid = kEv + offsetof(proc_event, event_data.exit.process_tgid);
-  constexpr size_t kTgid = offsetof(proc_event, event_data.exec.process_tgid);
-  static_assert(kTgid == offsetof(proc_event, event_data.fork.parent_tgid));
-  static_assert(kTgid == offsetof(proc_event, event_data.id.process_tgid));
-  static_assert(kTgid == offsetof(proc_event, event_data.exit.process_tgid));
-  std::vector<sock_filter> f = {
-      stmt(ld, kWhat),                                 // 0
-      jeq(htonl(proc_event::PROC_EVENT_FORK), 5, 0),   // 1 -> 7
-      jeq(htonl(proc_event::PROC_EVENT_EXIT), 8, 0),   // 2 -> 11
-      jeq(htonl(proc_event::PROC_EVENT_EXEC), 13, 0),  // 3 -> 17
-      jeq(htonl(proc_event::PROC_EVENT_UID), 12, 0),   // 4 -> 17
-      jeq(htonl(proc_event::PROC_EVENT_NONE), 10, 0),  // 5 -> 16
-      stmt(BPF_RET | BPF_K, 0),                        // 6 drop
-      stmt(ld, fork_pid),                              // 7
-      stmt(BPF_MISC | BPF_TAX, 0),                     // 8
-      stmt(ld, fork_tgid),                             // 9
-      jeq_x(6, 4),                                     // 10 -> 17 | 15
-      stmt(ld, exit_pid),                              // 11
-      stmt(BPF_MISC | BPF_TAX, 0),                     // 12
-      stmt(ld, exit_tgid),                             // 13
-      jeq_x(2, 0),                                     // 14 -> 17 | 15
-      stmt(BPF_RET | BPF_K, 0),                        // 15 drop
-      stmt(BPF_RET | BPF_K, 0xffffffff),               // 16 accept
-  };
-  if (pids == nullptr || pids->size() > kMaxFilterPids) {
-    f.push_back(stmt(BPF_RET | BPF_K, 0xffffffff));  // 17 accept
-    return f;
+void ApplyProcEvent(ProcessTable& t, const ProcEvent& e) {
+  switch (e.kind) {
+    case ProcEvent::kFork:
+      t.OnFork(e.parent_tgid, e.pid, e.tgid, e.time_ns);
+      break;
+    case ProcEvent::kExec:
+      t.OnExec(e.tgid, e.time_ns);
+      break;
+    case ProcEvent::kUid:
+      t.OnUid(e.tgid, e.ruid, e.euid, e.time_ns);
+      break;
+    case ProcEvent::kExit:
+      t.OnExit(e.pid, e.tgid, e.exit_code, e.time_ns);
+      break;
+    case ProcEvent::kNone:
+      break;
   }
-  f.push_back(stmt(ld, kEv + kTgid));  // 17: is the (parent) tgid tracked?
-  for (pid_t p : *pids) {
-    f.push_back(jeq(htonl(static_cast<uint32_t>(p)), 0, 1));
-    f.push_back(stmt(BPF_RET | BPF_K, 0xffffffff));
-  }
-  f.push_back(stmt(BPF_RET | BPF_K, 0));
-  return f;
-}
-
-Status AttachFilter(int fd, const std::vector<sock_filter>& code) {
-  sock_fprog prog{static_cast<unsigned short>(code.size()), const_cast<sock_filter*>(code.data())};
-  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
-    return SysError("setsockopt SO_ATTACH_FILTER", "proc connector", errno);
-  return {};
-}
-
-bool KernelAtLeast(int major, int minor) {
-  utsname u{};
-  if (uname(&u) != 0) return false;
-  int ma = 0, mi = 0;
-  if (sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
-  return ma > major || (ma == major && mi >= minor);
-}
-
-Status Subscribe(int fd, const void* payload, size_t len) {
-  char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof(ProcInput))] = {};
-  auto* nh = reinterpret_cast<nlmsghdr*>(buf);
-  auto* cn = reinterpret_cast<cn_msg*>(NLMSG_DATA(nh));
-  nh->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + len);
-  nh->nlmsg_type = NLMSG_DONE;
-  nh->nlmsg_pid = 0;
-  cn->id.idx = CN_IDX_PROC;
-  cn->id.val = CN_VAL_PROC;
-  cn->len = static_cast<uint16_t>(len);
-  memcpy(cn->data, payload, len);
-  if (send(fd, nh, nh->nlmsg_len, 0) < 0)
-    return SysError("send", "proc connector subscription", errno);
-  return {};
 }
 
 }  // namespace
 
-// A subscribed proc connector socket that passes every process event (ProcFilter(nullptr)).
-Result<UniqueFd> OpenProcSocket(int rcvbuf_bytes) {
-  UniqueFd sock(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR));
-  if (!sock) return SysError("socket", "proc connector (NETLINK_CONNECTOR)", errno);
-  int fd = sock.get();
-  // The idle drain interval and scheduling delays must fit: the buffer holds the backlog.
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_bytes, sizeof(int)) < 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(int));
-  if (auto st = AttachFilter(fd, ProcFilter(nullptr)); !st) return Error{st.message()};
-  sockaddr_nl addr{};
-  addr.nl_family = AF_NETLINK;
-  addr.nl_groups = CN_IDX_PROC;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return SysError("bind", "proc connector (needs CAP_NET_ADMIN)", errno);
-  // The event mask needs Linux >= 6.6; an older kernel ignores a message of that size (and
-  // the new one sends no ack for it), so choose by version. The socket filter drops the
-  // unwanted types either way.
-  if (KernelAtLeast(6, 6)) {
-    ProcInput in{PROC_CN_MCAST_LISTEN, kWantedEvents};
-    if (auto s = Subscribe(fd, &in, sizeof in); !s) return Error{s.message()};
-  } else {
-    uint32_t op = PROC_CN_MCAST_LISTEN;
-    if (auto s = Subscribe(fd, &op, sizeof op); !s) return Error{s.message()};
-  }
-  return sock;
-}
-
 Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions& opts) {
   std::unique_ptr<ProcTracker> t(new ProcTracker());
   t->opts_ = opts;
-  t->table_ = ProcessTable(opts.reader);
+  ProcTracker* self = t.get();
+  t->table_ = ProcessTable([self](pid_t pid) { return self->ReadSnapshot(pid); });
+  t->command_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  t->stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!t->command_fd_ || !t->stop_fd_) return SysError("eventfd", "proc tracker", errno);
+  if (!opts.hub_run_dir.empty()) {
+    TrackerHubOptions h;
+    h.run_dir = opts.hub_run_dir;
+    h.exe = opts.hub_exe;
+    auto hub = SubscribeToTrackerHub(h, opts.spawner_pid > 0 ? opts.spawner_pid : getpid());
+    if (hub) {
+      t->hub_ = std::move(hub.value());
+      t->via_ = "hub";
+      return t;
+    }
+    t->problem_ = hub.message() + "; tracking in-process instead";
+  }
   auto all = OpenProcSocket(opts.rcvbuf_bytes);
-  if (!all) return all.error();
+  if (!all) {
+    if (t->problem_.empty()) return all.error();
+    return Error{all.message() + " (and " + t->problem_ + ")"};
+  }
   t->sock_ = std::move(all.value());
   auto wake = OpenProcSocket(64 << 10);  // only wake-ups: overflowing it loses nothing
   if (!wake) return wake.error();
   t->wake_ = std::move(wake.value());
-  t->command_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  t->stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!t->command_fd_ || !t->stop_fd_) return SysError("eventfd", "proc tracker", errno);
+  t->via_ = "local";
   return t;
 }
 
 ProcTracker::~ProcTracker() { Stop(0); }
 
+ProcSnapshot ProcTracker::ReadSnapshot(pid_t pid) {
+  // Called by the table with mu_ held: what the hub read at the event, else /proc now.
+  if (auto it = given_.find(pid); it != given_.end()) return it->second;
+  return opts_.reader(pid);
+}
+
+void ProcTracker::TellHub(pid_t pid) {
+  if (!hub_) return;
+  std::string m = tracker_wire::EncodeReroot(pid);
+  // A failure shows as the connection's end on the reading thread, which falls back.
+  (void)send(hub_.get(), m.data(), m.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 Status ProcTracker::Start(pid_t root_pid) {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_) return Error{"proc tracker: already started"};
   table_.AddRoot(root_pid, MonotonicNanos());
-  UpdateFilter();
+  TellHub(root_pid);  // the hub drops the spawner and whatever else it started
+  if (wake_) UpdateFilter();
   names_ = ReadUserNames(root_pid);
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
@@ -601,8 +514,11 @@ void ProcTracker::SetSessionStart(int64_t mono_ns) {
 void ProcTracker::Reroot(pid_t pid) {
   std::lock_guard<std::mutex> lock(mu_);
   table_.Reroot(pid, MonotonicNanos());
-  filter_version_ = ~0ULL;  // shrink the filter to the new tree
-  UpdateFilter();
+  TellHub(pid);
+  if (wake_) {
+    filter_version_ = ~0ULL;  // shrink the filter to the new tree
+    UpdateFilter();
+  }
   if (UserNames n = ReadUserNames(pid); !n.empty()) names_ = std::move(n);  // the container's
   pending_commands_.clear();  // rebuilt by Reroot for the new root
   std::vector<CommandEvent> cmds = table_.TakeCommands();
@@ -614,6 +530,103 @@ void ProcTracker::Reroot(pid_t pid) {
 }
 
 void ProcTracker::Loop() {
+  if (hub_) {
+    if (!HubLoop()) return;  // stopped
+    if (!FallBackToLocal()) return;
+  }
+  LocalLoop();
+}
+
+bool ProcTracker::HubLoop() {
+  for (;;) {
+    pollfd fds[2] = {{stop_fd_.get(), POLLIN, 0}, {hub_.get(), POLLIN, 0}};
+    int n = poll(fds, 2, -1);
+    if (n < 0 && errno != EINTR) return true;
+    if (fds[0].revents) return false;
+    if (fds[1].revents && !ReadHub()) return true;
+  }
+}
+
+bool ProcTracker::ReadHub() {
+  std::string& buf = hub_buf_;
+  buf.resize(tracker_wire::kMaxPacket);
+  for (;;) {
+    ssize_t k = recv(hub_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && errno == EAGAIN) break;
+    if (k <= 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      hub_end_ = k == 0 ? "closed" : std::string("recv: ") + strerror(errno);
+      return false;
+    }
+    auto m = tracker_wire::Decode(std::string_view(buf.data(), static_cast<size_t>(k)));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!m) {
+      hub_end_ = m.message();
+      return false;
+    }
+    const int64_t now = MonotonicNanos();
+    switch (m->type) {
+      case tracker_wire::Type::kEvents:
+        for (tracker_wire::WireEvent& w : m->events) {
+          if (w.has_snapshot) given_[w.event.tgid] = std::move(w.snapshot);
+          ApplyProcEvent(table_, w.event);
+          given_.clear();
+          max_lag_ns_ = std::max(max_lag_ns_, now - w.event.time_ns);
+        }
+        read_ += m->events.size();
+        break;
+      case tracker_wire::Type::kResync: {
+        std::vector<std::pair<pid_t, pid_t>> procs;
+        for (tracker_wire::ResyncProc& p : m->procs) {
+          procs.emplace_back(p.pid, p.ppid);
+          if (p.has_snapshot) given_[p.pid] = std::move(p.snapshot);
+        }
+        lost_ += m->lost;
+        table_.Resync(procs, m->time_ns);
+        given_.clear();
+        break;
+      }
+      case tracker_wire::Type::kClosing:
+        hub_end_ = "the hub dropped this session: " + m->text;
+        break;
+      default:
+        break;
+    }
+  }
+  PublishCommands();
+  return true;
+}
+
+bool ProcTracker::FallBackToLocal() {
+  auto all = OpenProcSocket(opts_.rcvbuf_bytes);
+  auto wake = all ? OpenProcSocket(64 << 10) : Result<UniqueFd>(Error{""});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const double at = static_cast<double>(MonotonicNanos() - opts_.session_start_mono_ns) / 1e9;
+    char when[32];
+    snprintf(when, sizeof when, "%.3f", at);
+    problem_ = "tracker hub connection lost at " + std::string(when) + " s (" + hub_end_ +
+               "): processes that started and ended before in-process tracking took over are "
+               "missing";
+    ++lost_;  // an unknown number of events
+    hub_.reset();
+    if (!all || !wake) {
+      problem_ += "; in-process tracking failed too: " + (all ? wake.message() : all.message());
+      via_ = "hub, then none";
+      return false;
+    }
+    sock_ = std::move(all.value());
+    wake_ = std::move(wake.value());
+    via_ = "hub, then local";
+    filter_version_ = ~0ULL;
+    UpdateFilter();
+  }
+  Rescan();  // what started while nobody listened
+  return true;
+}
+
+void ProcTracker::LocalLoop() {
   // argv is read from /proc at the exec event, racing the process's exit: a /bin/true lives
   // about half a millisecond. At normal priority the thread loses that race 10-35% of the
   // time on a busy 2-core machine; at SCHED_FIFO 1 it wakes at once and loses almost never.
@@ -650,105 +663,48 @@ void ProcTracker::DrainWake() {
 }
 
 void ProcTracker::Drain() {
-  constexpr int kBatch = 64;
-  constexpr size_t kMsgSize = 256;  // one proc event datagram is 92 bytes
-  static thread_local char bufs[kBatch][kMsgSize];
-  mmsghdr msgs[kBatch];
-  iovec iovs[kBatch];
-  sockaddr_nl from[kBatch];
-  bool resync = false;
+  bool overrun = false;
+  std::vector<ProcEvent> events;
+  events.reserve(64);
   for (;;) {
-    for (int i = 0; i < kBatch; ++i) {
-      iovs[i] = {bufs[i], kMsgSize};
-      msgs[i] = {};
-      msgs[i].msg_hdr.msg_iov = &iovs[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &from[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-    }
-    int n = recvmmsg(sock_.get(), msgs, kBatch, MSG_DONTWAIT, nullptr);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOBUFS) {  // the kernel dropped events: find what we missed in /proc
-        std::lock_guard<std::mutex> lock(mu_);
-        ++lost_;
-        resync = true;
-        continue;
-      }
-      break;  // EAGAIN: drained
-    }
+    events.clear();
+    int n = ReadProcEvents(sock_.get(), events, overrun);
     const int64_t now = MonotonicNanos();
     std::lock_guard<std::mutex> lock(mu_);
-    for (int i = 0; i < n; ++i) {
-      if (from[i].nl_pid != 0) continue;  // only the kernel speaks for the proc connector
-      if (HandleMessage(bufs[i], msgs[i].msg_len)) last_hit_ns_ = now;
+    for (const ProcEvent& e : events) {
+      if (table_.Tracks(e.subject())) last_hit_ns_ = now;
+      ApplyProcEvent(table_, e);
       // The wake-up socket must know a new child at once: its exec may follow in microseconds.
       if (table_.live_version() != filter_version_) UpdateFilter();
     }
-    if (n > 0 && msgs[0].msg_len >= kData) {  // the oldest of the batch waited longest
-      uint64_t ts;
-      memcpy(&ts, bufs[0] + kEv + offsetof(proc_event, timestamp_ns), sizeof ts);
-      max_lag_ns_ = std::max(max_lag_ns_, now - static_cast<int64_t>(ts));
-    }
+    if (!events.empty())  // the oldest of the batch waited longest
+      max_lag_ns_ = std::max(max_lag_ns_, now - events.front().time_ns);
     read_ += static_cast<uint64_t>(n);
-    if (n < kBatch) break;
+    if (n < 64) break;
   }
-  if (resync) Rescan();
+  if (overrun) {  // the kernel dropped events: find what we missed in /proc
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++lost_;
+    }
+    Rescan();
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<CommandEvent> cmds = table_.TakeCommands();
-  if (!cmds.empty()) {
-    pending_commands_.insert(pending_commands_.end(), std::make_move_iterator(cmds.begin()),
-                             std::make_move_iterator(cmds.end()));
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t w = write(command_fd_.get(), &one, sizeof one);
-  }
+  PublishCommands();
 }
 
-bool ProcTracker::HandleMessage(const char* data, size_t len) {
-  if (len < kData) return false;
-  const auto* nh = reinterpret_cast<const nlmsghdr*>(data);
-  if (nh->nlmsg_type != NLMSG_DONE || nh->nlmsg_len > len) return false;
-  const auto* cn = reinterpret_cast<const cn_msg*>(NLMSG_DATA(nh));
-  if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC) return false;
-  proc_event ev;
-  memset(&ev, 0, sizeof ev);
-  memcpy(&ev, data + kEv, std::min(len - kEv, sizeof ev));
-  const int64_t t = static_cast<int64_t>(ev.timestamp_ns);
-  // The (parent's, for a fork) tgid is the second word of every event kept.
-  const bool hit = table_.Tracks(ev.event_data.exec.process_tgid);
-  switch (ev.what) {
-    case proc_event::PROC_EVENT_FORK:
-      table_.OnFork(ev.event_data.fork.parent_tgid, ev.event_data.fork.child_pid,
-                    ev.event_data.fork.child_tgid, t);
-      break;
-    case proc_event::PROC_EVENT_EXEC:
-      table_.OnExec(ev.event_data.exec.process_tgid, t);
-      break;
-    case proc_event::PROC_EVENT_UID:
-      table_.OnUid(ev.event_data.id.process_tgid, ev.event_data.id.r.ruid, ev.event_data.id.e.euid,
-                   t);
-      break;
-    case proc_event::PROC_EVENT_EXIT:
-      table_.OnExit(ev.event_data.exit.process_pid, ev.event_data.exit.process_tgid,
-                    ev.event_data.exit.exit_code, t);
-      break;
-    default:
-      break;
-  }
-  return hit;
+// Called with mu_ held.
+void ProcTracker::PublishCommands() {
+  std::vector<CommandEvent> cmds = table_.TakeCommands();
+  if (cmds.empty()) return;
+  pending_commands_.insert(pending_commands_.end(), std::make_move_iterator(cmds.begin()),
+                           std::make_move_iterator(cmds.end()));
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t w = write(command_fd_.get(), &one, sizeof one);
 }
 
 void ProcTracker::Rescan() {
-  std::vector<std::pair<pid_t, pid_t>> procs;
-  DIR* d = opendir("/proc");
-  if (d == nullptr) return;
-  while (dirent* e = readdir(d)) {
-    char* end = nullptr;
-    long pid = strtol(e->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0) continue;
-    procs.emplace_back(static_cast<pid_t>(pid), ReadParentPid(static_cast<pid_t>(pid)));
-  }
-  closedir(d);
+  std::vector<std::pair<pid_t, pid_t>> procs = ScanProcesses();
   std::lock_guard<std::mutex> lock(mu_);
   table_.Resync(procs, MonotonicNanos());
 }
@@ -759,8 +715,8 @@ void ProcTracker::UpdateFilter() {
   filter_version_ = table_.live_version();
   filter_size_ = pids.size();
   ++filter_updates_;
-  if (!AttachFilter(wake_.get(), ProcFilter(&pids)).ok()) {
-    (void)AttachFilter(wake_.get(), ProcFilter(nullptr));  // correct, only costlier
+  if (!SetProcFilter(wake_.get(), &pids).ok()) {
+    (void)SetProcFilter(wake_.get(), nullptr);  // correct, only costlier
   }
 }
 
@@ -787,8 +743,13 @@ void ProcTracker::Stop(int grace_ms, bool wait_all) {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t w = write(stop_fd_.get(), &one, sizeof one);
   if (thread_.joinable()) thread_.join();
-  Drain();  // what arrived between the last poll and the stop
+  // What arrived between the last poll and the stop.
+  if (hub_)
+    (void)ReadHub();
+  else if (sock_)
+    Drain();
   std::lock_guard<std::mutex> lock(mu_);
+  hub_.reset();  // the hub forgets the session
   stopped_ = true;
 }
 
@@ -812,10 +773,21 @@ int64_t ProcTracker::max_lag_ns() const {
   return max_lag_ns_;
 }
 
+std::string ProcTracker::via() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return via_;
+}
+
+std::string ProcTracker::problem() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return problem_;
+}
+
 std::string ProcTracker::ManifestMembers() const {
   std::lock_guard<std::mutex> lock(mu_);
+  TrackingInfo info{via_, problem_};
   return ProcessManifestMembers(table_.records(), table_.escalations(), opts_.session_start_mono_ns,
-                                lost_, &names_);
+                                lost_, &names_, &info);
 }
 
 std::vector<ProcessRecord> ProcTracker::Records() const {

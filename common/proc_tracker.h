@@ -5,43 +5,83 @@
 // CAP_NET_ADMIN in the initial network namespace (verified on this kernel, 6.18, cgroup v1),
 // no compiler toolchain or BTF at run time, and it carries what an audit needs: fork (parent
 // and child tgid), exec, uid change (ruid/euid after the change, from commit_creds, so setuid
-// execs and su/sudo both show), and exit with the raw wait status. Its one weakness is scale:
-// it is a host-wide broadcast, so a subscriber sees every process event of the node.
+// execs and su/sudo both show), and exit with the raw wait status. Its weakness is scale: it
+// is a host-wide broadcast, so a reader sees every process event of the node. eBPF
+// (sched_process_fork/exec/exit tracepoints with the tracked set in a map that the fork program
+// extends in the kernel) would drop untracked events in the kernel and read argv in the exec
+// itself, but it needs a BPF toolchain, BTF and a loader on every node; one reader per node
+// gets most of that benefit with what runs here already.
 //
-// How a session avoids paying for the whole host. Each recorder is its own short-lived
-// process; a node-wide tracker daemon would be one more thing that must run for a session to
-// be recorded at all, so each tracker opens its own sockets, and makes them cheap:
-//  - The kernel drops every event type we do not need before queueing (PROC_CN_MCAST_LISTEN
-//    with a proc_input event mask, Linux >= 6.6), and a classic BPF socket filter drops what
-//    the mask cannot: thread creation (child_pid != child_tgid), thread exits (process_pid !=
-//    process_tgid), and the other types on older kernels. Threads of busy Go or Java programs
-//    cost nothing.
-//  - Two sockets. The wake-up socket's filter passes only events about the tracked set (forks
-//    whose parent is in it; exec, uid change, exit of its members), rebuilt at once when the
-//    set grows. The record socket passes every process event and is the ordered, complete
-//    stream the table is built from. A filter on the tracked set alone cannot be the record:
-//    a new child can exec and exit before its pid is added (measured here: up to 28 of 100
-//    /bin/true lost that race on a loaded 2-core VM, where a wake-up can take a millisecond).
-//  - Idle (only the session's shell alive, nothing tracked for 0.5 s): the thread sleeps on
-//    the wake-up socket and reads the record socket's backlog every 50 ms in batches of 64
-//    (recvmmsg), a fraction of a microsecond per event. Active (a command runs): it reads the
-//    record socket as events come, so argv is read from /proc right at each exec.
-//  - Measured by bench/tracking.sh (bench/results/tracking.json, 2 cores, 2,000 forks/s of
-//    /bin/true beside): an idle session costs 0.65% of a core alone, 0.57% each with 10 and
-//    0.50% each with 50 (about 1 us per host event, 5,500 events/s), no event lost, worst lag
-//    53 ms (the idle batch interval). With one socket read per event it was about 4% at half
-//    that load (11 us per event, nearly all of it the wake-up).
-//  - eBPF (sched_process_fork/exec/exit tracepoints with the tracked set in a map that the
-//    fork program extends in the kernel) is the upgrade that makes an idle session cost
-//    nothing and closes the argv race; it needs a BPF toolchain and BTF and is not built here.
+// One reader per node: the tracker hub (ttyaudit-tracker, tracker/). Each recorder reading the
+// whole stream made tracking cost sessions x host events: a loop forking 2,000 processes a
+// second cost every idle session about 0.6% of a core, 50 sessions a quarter of a core. Now:
+//  - The hub reads the proc connector once for the node and keeps, per subscriber, the set of
+//    live processes it tracks. An event is routed by one hash lookup of its subject (a fork's
+//    parent, else the process); nearly every event of a busy node is someone else's and costs
+//    the netlink read and that lookup. Each subscriber is sent only its own events, in kernel
+//    order, in batches (SOCK_SEQPACKET on $TTYAUDIT_RUN_DIR/tracker.sock, root only, 0600 in a
+//    0700 dir; common/tracker_wire.h).
+//  - /proc is read by the hub, at once, for tracked processes only: at an exec the snapshot
+//    (argv, cwd, uids, setuid program and its owner: ProcSnapshot), at a fork the child's cwd.
+//    It travels with the event; the client's ProcessTable reads it instead of /proc, so the
+//    records and the manifest are the same as with in-process tracking.
+//  - Two netlink sockets, as the in-process tracker has (below). The wake-up socket's classic
+//    BPF filter passes only the union of the tracked sets' events; the record socket passes
+//    every process event and is the complete, ordered stream. The hub sleeps on the wake-up
+//    socket (and drains the record socket every 50 ms in batches of 64, about a microsecond
+//    an event). A wake-up is a tracked event: the hub reads its /proc entries right then,
+//    before working through the record's backlog to the same event (HubRouter::Prefetch).
+//    The filter is rebuilt as soon as a tracked process forks, and the record socket is read
+//    once more after every rebuild: an exec that the old filter hid was queued before the
+//    rebuild and is found by that read; a later one passes the new filter and wakes the hub.
+//    So a busy session costs a wake-up per own event, not per host event.
+//  - SCHED_FIFO 1 for the hub (else nice -10), as the in-process reader: argv is read from
+//    /proc racing the process's exit, and a /bin/true lives about half a millisecond.
+//  - Cost (bench/tracking.sh, bench/results/tracking.json): the hub pays about a microsecond
+//    per host event once for the node; an idle session is sent nothing and pays nothing; a
+//    busy one pays for its own events only. Memory: a subscriber whose queue passes 4 MiB (it
+//    does not read) is dropped with a logged error and tracks in-process from then on.
+//
+// No race at subscription. Open() subscribes "the spawner (the process that will fork the
+// session's first process) and what it starts from now on" and returns only after the hub's
+// acknowledgement; the session's first process is forked after that (ttyaudit rec and track:
+// the recorder itself; the runtime's recorder: the wrapper, which forks runc after "ready").
+// The hub handles the subscription at time t: it adds the spawner to the tracked set and to
+// the wake-up filter, then sends the ack. Every fork the spawner makes after the client has
+// read the ack happens after t, so the kernel queues its event on the record socket after t,
+// and the hub, which reads that socket in order, meets it with the parent already tracked:
+// the child is tracked before any of its own events are read. Events the kernel stamped
+// before t are ignored for the new subscriber (a reused pid's stale exit cannot end it).
+// Start(pid) and Reroot(pid) then narrow the hub's set to `pid`'s subtree (dropping the
+// spawner and anything else it started), as the table does on the client.
+//
+// Lifetime. The first recorder that needs the hub starts it (ttyaudit-tracker next to its own
+// program; double fork, setsid, fds 0-2 on /dev/null, a ready pipe that says at once whether
+// it listens); one instance per run dir by flock on tracker.lock; it exits after 30 s without
+// subscribers. examples/systemd/ttyaudit-tracker.service runs one for good (a hub started by
+// a recorder lives in that recorder's cgroup). If the hub cannot be reached or started, the
+// tracker runs in-process as before and says so (problem(), the manifest's tracking.via and
+// tracking.problem); if the hub's connection ends mid-session, the client opens its own
+// sockets, rescans /proc for the tree, counts a lost event and records when it happened.
+//
+// In-process tracking (the fallback, and what ProcessTable's tests exercise): the same two
+// sockets in the recorder. Idle (only the session's shell alive, nothing tracked for 0.5 s):
+// its thread sleeps on the wake-up socket and reads the record socket's backlog every 50 ms.
+// Active: it reads every event as it comes. Both sockets use the kernel's event mask
+// (PROC_CN_MCAST_LISTEN with proc_input, Linux >= 6.6) and a filter that drops threads
+// (child_pid != child_tgid, process_pid != process_tgid), so busy Go or Java programs cost
+// nothing. A filter on the tracked set alone cannot be the record: a new child can exec and
+// exit before its pid is added (measured: up to 28 of 100 /bin/true lost that race on a
+// loaded 2-core VM).
 //
 // Events carry their own time (CLOCK_MONOTONIC), so batching does not blur start and end.
 //
-// Limits: argv is read from /proc when the exec event is handled; a process that exits first
-// is still recorded from its fork/exec/exit events, with argv [comm] (argv_from_comm) if it is
-// a zombie, or an empty argv once reaped. A program that runs as a fork without exec (busybox
-// ash runs rm, cp, ... that way) shows its shell's argv with exec false. A receive buffer overrun
-// (ENOBUFS) is counted in lost_events and tracked processes are re-found by scanning /proc.
+// Limits: argv is read from /proc when the exec is seen; a process that exits first is still
+// recorded from its fork/exec/exit events, with argv [comm] (argv_from_comm) if it is a
+// zombie, or an empty argv once reaped. A program that runs as a fork without exec (busybox
+// ash runs rm, cp, ... that way) shows its shell's argv with exec false. A receive buffer
+// overrun (ENOBUFS) is counted in lost_events and the tracked processes are re-found by
+// scanning /proc (by the hub, for each subscriber: a RESYNC message).
 #pragma once
 
 #include <sys/types.h>
@@ -134,8 +174,9 @@ class ProcessTable {
   size_t live_count() const { return live_.size(); }
   std::vector<pid_t> LivePids() const;
 
-  /// After lost events: `procs` is every (pid, ppid) on the host now. Adopts untracked
-  /// descendants of tracked processes and ends tracked processes that are gone.
+  /// After lost events: `procs` is every (pid, ppid) on the host at `now_mono_ns`. Adopts
+  /// untracked descendants of tracked processes and ends tracked processes that are gone
+  /// (not those that started after `now_mono_ns`: the scan could not see them).
   void Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, int64_t now_mono_ns);
 
   bool Tracks(pid_t pid) const { return live_.count(pid) != 0; }
@@ -180,8 +221,16 @@ struct ProcTrackerOptions {
   int rcvbuf_bytes = 8 << 20;
   ProcReader reader = ReadProcSnapshot;
   /// Run the reading thread at SCHED_FIFO 1 (else nice -10) so that argv is read before
-  /// short-lived processes exit.
+  /// short-lived processes exit (in-process tracking only: the hub does it for its clients).
   bool realtime = true;
+  /// Track through the node's hub whose socket is in this run directory (DefaultRunDir()),
+  /// starting it when none runs; empty, or the hub unreachable: track in-process.
+  std::string hub_run_dir;
+  /// The hub's program; empty: ttyaudit-tracker next to /proc/self/exe.
+  std::string hub_exe;
+  /// The process that will fork the session's first process (the hub tracks it from Open on,
+  /// so that nothing that process starts is missed); 0: this process.
+  pid_t spawner_pid = 0;
 };
 
 /// Tracks one session's processes on a thread of its own.
@@ -192,8 +241,10 @@ struct ProcTrackerOptions {
 /// the records. All methods are safe to call from another thread than the tracker's own.
 class ProcTracker {
  public:
-  /// Opens and subscribes the netlink socket. Fails without CAP_NET_ADMIN, or outside the
-  /// initial network namespace ("proc connector: ...").
+  /// With `hub_run_dir`: subscribes to the hub (the spawner is tracked once this returns).
+  /// Else, or when the hub cannot be reached or started: opens and subscribes the netlink
+  /// sockets here, and problem() says why the hub was not used. Fails without CAP_NET_ADMIN,
+  /// or outside the initial network namespace ("proc connector: ...").
   static Result<std::unique_ptr<ProcTracker>> Open(const ProcTrackerOptions& opts);
   ~ProcTracker();
   ProcTracker(const ProcTracker&) = delete;
@@ -223,6 +274,12 @@ class ProcTracker {
   uint64_t events_read() const;
   /// The longest time an event waited between the kernel and the tracker (ns).
   int64_t max_lag_ns() const;
+  /// "hub", "local", or "hub, then local" once the hub's connection was lost ("hub, then
+  /// none" if in-process tracking could not take over).
+  std::string via() const;
+  /// Why tracking is not through the hub, or may be incomplete; empty when all is well. A
+  /// recorder logs it (the manifest's "tracking" member carries it too).
+  std::string problem() const;
 
   /// Manifest members: "commands":[...],"escalations":[...],"tracking":{...}.
   std::string ManifestMembers() const;
@@ -233,9 +290,17 @@ class ProcTracker {
  private:
   ProcTracker() = default;
   void Loop();
+  /// Reads the hub's messages until stopped (false) or the connection ends (true).
+  bool HubLoop();
+  /// Applies what the hub sent so far; false when the connection has ended.
+  bool ReadHub();
+  /// After the hub's connection ended: opens the sockets here and rescans /proc.
+  bool FallBackToLocal();
+  void LocalLoop();
   void Drain();
-  /// Feeds one datagram to the table; true if it was about a tracked process.
-  bool HandleMessage(const char* data, size_t len);
+  void PublishCommands();
+  ProcSnapshot ReadSnapshot(pid_t pid);
+  void TellHub(pid_t pid);
   void DrainWake();
   void Rescan();
   void UpdateFilter();
@@ -244,14 +309,20 @@ class ProcTracker {
   static constexpr int64_t kActiveLingerNs = 500'000'000;  // idle again after 0.5 s quiet
   static constexpr int kActiveRecheckMs = 100;
   static constexpr int kIdleDrainMs = 50;
-  UniqueFd sock_;  // every process event of the host: the record, read in order
-  UniqueFd wake_;  // only the tracked set's events (filter kept up to date): wake-ups
+  UniqueFd hub_;   // the hub's connection: this session's events only, in kernel order
+  UniqueFd sock_;  // in-process: every process event of the host, the record, read in order
+  UniqueFd wake_;  // in-process: only the tracked set's events (filter kept up to date)
   UniqueFd command_fd_;
   UniqueFd stop_fd_;
   std::thread thread_;
   mutable std::mutex mu_;
   ProcessTable table_;
   UserNames names_;  // of the session root's mount namespace, read at Start and Reroot
+  std::unordered_map<pid_t, ProcSnapshot> given_;  // what the hub read, for the event at hand
+  std::string via_;
+  std::string problem_;
+  std::string hub_end_;  // how the hub's connection ended
+  std::string hub_buf_;  // one packet from the hub (the reading thread's, or Stop's after it)
   std::vector<CommandEvent> pending_commands_;
   uint64_t lost_ = 0;
   uint64_t read_ = 0;
@@ -274,9 +345,15 @@ void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t sessi
 void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t session_start_mono_ns,
                          const UserNames* names = nullptr);
 /// The manifest members for records and escalations (no tracker needed).
+/// How the session was tracked, for the manifest's "tracking" member.
+struct TrackingInfo {
+  std::string via;      // "hub", "local", "hub, then local" or "hub, then none"
+  std::string problem;  // why tracking may be incomplete; empty when it is not
+};
 std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
                                    const std::vector<Escalation>& escalations,
                                    int64_t session_start_mono_ns, uint64_t lost_events,
-                                   const UserNames* names = nullptr);
+                                   const UserNames* names = nullptr,
+                                   const TrackingInfo* info = nullptr);
 
 }  // namespace ttyaudit

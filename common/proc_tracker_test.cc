@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
+#include "common/files.h"
 #include "common/ids.h"
 
 namespace ttyaudit {
@@ -51,9 +53,8 @@ struct Tracked {
   int status = 0;
 };
 
-Tracked RunTracked(const std::vector<std::string>& argv) {
+Tracked RunTracked(const std::vector<std::string>& argv, ProcTrackerOptions opts = {}) {
   Tracked t;
-  ProcTrackerOptions opts;
   opts.session_start_mono_ns = MonotonicNanos();
   auto tr = ProcTracker::Open(opts);
   REQUIRE(tr.ok());
@@ -79,6 +80,28 @@ Tracked RunTracked(const std::vector<std::string>& argv) {
   t.tracker->Stop(2000, true);
   return t;
 }
+
+// A run dir of its own for a tracker hub started by a test; the hub is stopped (by the pid in
+// its pid file) and the directory removed at the end.
+struct TempRunDir {
+  std::string path;
+  TempRunDir() {
+    char tmpl[] = "/tmp/ttyaudit-unit.XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempRunDir() {
+    std::string pid_text = ReadSmallFileOrEmpty(path + "/tracker.pid", 64);
+    pid_t hub = static_cast<pid_t>(atoi(pid_text.c_str()));
+    std::string comm = ReadSmallFileOrEmpty("/proc/" + std::to_string(hub) + "/comm", 64);
+    if (hub > 0 && comm.rfind("ttyaudit-track", 0) == 0) {
+      kill(hub, SIGTERM);
+      for (int i = 0; i < 200 && kill(hub, 0) == 0; ++i) usleep(10000);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
 
 }  // namespace
 
@@ -226,6 +249,18 @@ TEST_CASE("process table: resync after lost events adopts children and ends the 
   CHECK(Find(t.records(), 101)->argv == std::vector<std::string>{"sleep", "9"});
 }
 
+TEST_CASE("process table: a resync older than a process does not end it") {
+  FakeProc fp;
+  ProcessTable t(fp.reader());
+  t.AddRoot(100, 5000);  // added after the hub's scan at 4000, which could not see it
+  t.Resync({{1, 0}}, 4000);
+  CHECK(t.Tracks(100));
+  CHECK(t.records()[0].end_mono_ns == 0);
+  t.Resync({{1, 0}}, 6000);  // a scan after it started, without it: it is gone
+  CHECK_FALSE(t.Tracks(100));
+  CHECK(t.records()[0].end_mono_ns == 6000);
+}
+
 TEST_CASE("process records: user names come from passwd text, bad lines skipped") {
   UserNames n = ParsePasswd(
       "root:x:0:0:root:/root:/bin/sh\nbroken\nweb:x:1000:1000::/:/bin/false\n"
@@ -331,6 +366,48 @@ TEST_CASE("proc tracker: a uid change in the tree is an escalation event") {
   CHECK(es[0].uid_after == 65534);
   std::string m = t.tracker->ManifestMembers();
   CHECK(m.find("\"escalated\":true") != std::string::npos);
+}
+
+TEST_CASE("proc tracker: through the node's hub, a loop of 100 /bin/true yields 100 records") {
+  if (!CanListen()) return;
+  TempRunDir run;
+  ProcTrackerOptions opts;
+  opts.hub_run_dir = run.path;  // ttyaudit-tracker next to this test binary, started here
+  Tracked t = RunTracked(
+      {"/bin/sh", "-c", "cd /tmp; i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done"},
+      opts);
+  CHECK(t.tracker->via() == "hub");
+  CHECK(t.tracker->problem().empty());
+  int trues = 0, named = 0, in_tmp = 0;
+  for (const ProcessRecord& r : t.tracker->Records()) {
+    if (r.pid == t.pid) continue;
+    ++trues;
+    CHECK(r.exited);
+    // Read by the hub at the fork and exec: best-effort for a process that is gone first.
+    if (r.cwd == "/tmp") ++in_tmp;
+    if (!r.argv.empty() && r.argv[0] == "/bin/true") ++named;
+  }
+  CHECK(trues == 100);
+  CHECK(named >= 80);
+  CHECK(in_tmp >= 80);
+  CHECK(t.tracker->lost_events() == 0);
+  CHECK(t.tracker->ManifestMembers().find("\"via\":\"hub\"") != std::string::npos);
+}
+
+TEST_CASE("proc tracker: a hub that cannot be started leaves tracking in-process, saying why") {
+  if (!CanListen()) return;
+  TempRunDir run;
+  ProcTrackerOptions opts;
+  opts.hub_run_dir = run.path;
+  opts.hub_exe = run.path + "/no-such-tracker";
+  Tracked t = RunTracked({"/bin/sh", "-c", "/bin/true; exit 4"}, opts);
+  CHECK(t.tracker->via() == "local");
+  CHECK(t.tracker->problem().find("no-such-tracker") != std::string::npos);
+  CHECK(t.tracker->Records().size() == 2);
+  int st = 0;
+  CHECK(t.tracker->RootExited(&st));
+  CHECK(WEXITSTATUS(st) == 4);
+  CHECK(t.tracker->ManifestMembers().find("\"problem\":") != std::string::npos);
 }
 
 }  // namespace ttyaudit

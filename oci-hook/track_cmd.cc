@@ -11,6 +11,7 @@
 
 #include "common/ids.h"
 #include "common/proc_tracker.h"
+#include "common/run_dir.h"
 
 namespace ttyaudit {
 
@@ -24,6 +25,8 @@ bool ParseTrackArgs(const std::vector<std::string>& argv, TrackArgs& out, std::s
     }
     if (a == "--stats") {
       out.stats = true;
+    } else if (a == "--local") {
+      out.local = true;
     } else if ((a == "--pid-file" || a == "--grace-ms") && i + 1 < argv.size()) {
       if (a == "--pid-file")
         out.reroot_pid_file = argv[++i];
@@ -31,7 +34,7 @@ bool ParseTrackArgs(const std::vector<std::string>& argv, TrackArgs& out, std::s
         out.grace_ms = std::atoi(argv[++i].c_str());
     } else {
       error = "track: unexpected `" + a +
-              "` (usage: track [--pid-file F] [--stats] "
+              "` (usage: track [--pid-file F] [--stats] [--local] "
               "[--grace-ms N] -- CMD...)";
       return false;
     }
@@ -47,11 +50,14 @@ bool ParseTrackArgs(const std::vector<std::string>& argv, TrackArgs& out, std::s
 int RunTrack(const TrackArgs& args) {
   ProcTrackerOptions opts;
   opts.session_start_mono_ns = MonotonicNanos();
+  if (!args.local) opts.hub_run_dir = DefaultRunDir();  // as the recorders do
   auto tracker = ProcTracker::Open(opts);
   if (!tracker) {
     std::fprintf(stderr, "ttyaudit-hook: %s\n", tracker.message().c_str());
     return 125;
   }
+  if (!(*tracker)->problem().empty())
+    std::fprintf(stderr, "ttyaudit-hook: process tracking: %s\n", (*tracker)->problem().c_str());
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0) return 125;
   pid_t child = fork();
@@ -89,8 +95,9 @@ int RunTrack(const TrackArgs& args) {
                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     double wall = static_cast<double>(MonotonicNanos() - opts.session_start_mono_ns) / 1e9;
     std::fprintf(stderr,
-                 "{\"events_read\":%llu,\"lost_events\":%llu,\"max_lag_ms\":%.3f,"
-                 "\"cpu_s\":%.4f,\"wall_s\":%.3f}\n",
+                 "{\"via\":\"%s\",\"events_read\":%llu,\"lost_events\":%llu,"
+                 "\"max_lag_ms\":%.3f,\"cpu_s\":%.4f,\"wall_s\":%.3f}\n",
+                 (*tracker)->via().c_str(),
                  static_cast<unsigned long long>((*tracker)->events_read()),
                  static_cast<unsigned long long>((*tracker)->lost_events()),
                  static_cast<double>((*tracker)->max_lag_ns()) / 1e6, cpu, wall);

@@ -13,8 +13,10 @@ struct TrackArgs {
   /// After the command ends, narrow the session to the pid in this file (`runc exec
   /// --pid-file F`), as the recorder does with the exec's pid.
   std::string reroot_pid_file;
-  /// Print {"events_read","lost_events","max_lag_ms","cpu_s","wall_s"} to stderr at the end.
+  /// Print {"via","events_read","lost_events","max_lag_ms","cpu_s","wall_s"} to stderr at the end.
   bool stats = false;
+  /// Track in-process instead of through the node's tracker hub (the old design, to compare).
+  bool local = false;
   /// Milliseconds to wait at the end for the processes still running to exit.
   int grace_ms = 2000;
 };
@@ -23,7 +25,7 @@ struct TrackArgs {
 /// when tracking cannot start.
 int RunTrack(const TrackArgs& args);
 
-/// Parses `track [--pid-file F] [--stats] [--grace-ms N] -- CMD...` (argv after "track").
+/// Parses `track [--pid-file F] [--stats] [--local] [--grace-ms N] -- CMD...` (argv after "track").
 bool ParseTrackArgs(const std::vector<std::string>& argv, TrackArgs& out, std::string& error);
 
 }  // namespace ttyaudit

@@ -115,7 +115,8 @@ void Seal(SessionWriter& w, const std::optional<int>& status, const Logger& log)
 
 }  // namespace
 
-int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term) {
+int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term,
+                 pid_t wrapper_pid) {
   const Logger& log = ctx.log;
   BlockProxySignals();
   meta.recorder_pid = ::getpid();
@@ -132,7 +133,8 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   }
   std::unique_ptr<SessionWriter> writer = std::move(created.value());
 
-  // What ran in the session (issue: commands, hidden processes): subscribed before runc runs,
+  // What ran in the session (issue: commands, hidden processes): subscribed to the node's
+  // tracker hub before runc runs (the wrapper, which forks runc, is tracked from then on),
   // rooted at runc, then narrowed to the exec's process. Fail-open: the screen is still
   // recorded without it. Without the tracker, a plain exit watcher gives the exit status in
   // case the exit hold below cannot attach.
@@ -140,8 +142,12 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   std::unique_ptr<ExitWatcher> watcher;
   ProcTrackerOptions topts;
   topts.session_start_mono_ns = MonotonicNanos() - static_cast<int64_t>(writer->Now() * 1e9);
+  topts.hub_run_dir = ctx.run_dir;
+  topts.spawner_pid = wrapper_pid;
   if (auto t = ProcTracker::Open(topts); t.ok()) {
     tracker = std::move(t.value());
+    if (std::string why = tracker->problem(); !why.empty())
+      log.Error("session " + meta.id + ": process tracking: " + why);
   } else {
     log.Warning("session " + meta.id + ": processes not tracked: " + t.message());
     if (auto w = ExitWatcher::Open(); w.ok()) watcher = std::move(w.value());
@@ -253,7 +259,10 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   if (!status && watcher && exec_pid > 0) status = watcher->WaitExit(exec_pid, kExitStatusMs);
   hold.reset();
   if (tracker) {
+    const std::string why_before = tracker->problem();
     tracker->Stop(status ? kTrackerGraceMs : kExitStatusMs);
+    if (std::string why = tracker->problem(); why != why_before)
+      log.Error("session " + meta.id + ": process tracking: " + why);
     int ws = 0;
     if (!status && tracker->RootExited(&ws)) status = ws;
     mark_commands();  // those seen after the proxy's last look
@@ -265,7 +274,8 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
 
 Result<UniqueFd> StartRecorder(const ExecContext& ctx, const SessionMeta& meta,
                                const std::string& term, int timeout_ms) {
-  auto control = ForkDetached([&](int fd) { return RecorderMain(fd, ctx, meta, term); });
+  const pid_t wrapper = ::getpid();  // it forks runc: the tracker hub follows it from the start
+  auto control = ForkDetached([&](int fd) { return RecorderMain(fd, ctx, meta, term, wrapper); });
   if (!control) return control.error();
   auto reply = ReceiveControl(control->get(), timeout_ms);
   if (!reply) return Error{"recorder: " + reply.message()};

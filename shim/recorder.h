@@ -27,7 +27,9 @@ Result<UniqueFd> StartRecorder(const ExecContext& ctx, const SessionMeta& meta,
 
 /// The recorder's side of a session, after "go": outer pty, handover to `console_socket`,
 /// proxy and record until the exec ends, then seal the session with the exit status the
-/// kernel reports for `exec_pid`. Exposed for tests; StartRecorder runs it.
-int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term);
+/// kernel reports for `exec_pid`. `wrapper_pid` is the process that will fork runc (the
+/// process tracker follows it from before "ready"). Exposed for tests; StartRecorder runs it.
+int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term,
+                 pid_t wrapper_pid);
 
 }  // namespace ttyaudit

@@ -16,6 +16,7 @@ assert_eq "$(jq --argjson p "$sh_pid" '[.commands[] | select(.ppid == $p and .ex
 named=$(jq '[.commands[] | select(.argv == ["/bin/true"])] | length' "$manifest")
 ((named >= 15)) || fail "only $named of 20 /bin/true records are named"
 assert_eq "$(jq '[.commands[] | select(.argv[0] == "/bin/ls")][0].exit_code' "$manifest")" 2 "ls exit code"
+assert_eq "$(jq -r .tracking.via "$manifest")" hub "tracked through the node's hub"
 assert_eq "$("$TA" search --command 'ls /nonexistent' --json | jq -r .id)" "$id" "search --command"
 assert_eq "$("$TA" search --command 'never-ran' --json | wc -l)" 0 "no false match"
 ok "20 short-lived processes and a hidden failing ls recorded"

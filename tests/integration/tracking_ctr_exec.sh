@@ -61,6 +61,7 @@ m=$(manifest_of "loop-done")
 assert_eq "$(jq '[.commands[] | select(.top_level and .exec)] | length' "$m")" 100 "records of /bin/true"
 named=$(jq '[.commands[] | select(.argv[0] == "/bin/true" or .argv[0] == "true")] | length' "$m")
 assert_eq "$(jq '.tracking.lost_events' "$m")" 0 "lost events"
+assert_eq "$(jq -r '.tracking.via' "$m")" hub "tracked through the node's hub"
 ok "100 /bin/true: 100 records ($named named)"
 # argv is read from /proc at the exec: on a loaded machine a /bin/true can be gone first. It
 # keeps its record (counted above); only its name is best-effort.

@@ -61,6 +61,7 @@ ok "sh -c 'sleep 1 & ...; rm; (exit 7)': sleep, rm, subshell 7, exit code 7"
 track trues -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done'
 n=$(jq '[.commands[] | select(.exec and .pid != '"$(cat "$T/trues.pid")"')] | length' "$T/trues.json")
 assert_eq "$n" 100 "processes recorded for 100 /bin/true"
+assert_eq "$(jq -r '.tracking.via' "$T/trues.json")" hub "tracked through the node's hub"
 named=$(jq '[.commands[] | select(.argv[0] == "/bin/true" or .argv[0] == "true")] | length' "$T/trues.json")
 # argv is read from /proc at the exec; on a loaded machine a /bin/true can be gone first: it
 # keeps its record (counted above), only its name is best-effort.

@@ -4,6 +4,9 @@
 set -euo pipefail
 BIN="${TTYAUDIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}"
 T=$(mktemp -d /tmp/ttyaudit-t.XXXXXX)
+# ttyaudit's run dir (container metadata, the tracker hub's socket) under $T too: every
+# recorder and tracker a test starts inherits it.
+export TTYAUDIT_RUN_DIR="$T/run"
 _pids=()
 _cleanups=()
 
@@ -21,11 +24,31 @@ _finish() {
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
+  stop_tracker_hub
   if ((rc == 0)) || [[ -n "${KEEP_TMP:-}" ]]; then :; fi
   [[ -n "${KEEP_TMP:-}" ]] || rm -rf "$T"
   exit "$rc"
 }
 trap _finish EXIT
+
+# The pid of the tracker hub serving this test's run dir (recorders start it on demand, detached),
+# empty when none runs. Checked by name, so that a reused pid is never taken for it.
+tracker_hub_pid() {
+  local f="${TTYAUDIT_RUN_DIR:-$T/run}/tracker.pid" p
+  [[ -s $f ]] || return 0
+  p=$(cat "$f")
+  [[ $(cat "/proc/$p/comm" 2>/dev/null) == ttyaudit-track* ]] && echo "$p"
+  return 0
+}
+# Stops this test's tracker hub, if one runs (SIGTERM, then SIGKILL).
+stop_tracker_hub() {
+  local p
+  p=$(tracker_hub_pid)
+  [[ -n $p ]] || return 0
+  kill -TERM "$p" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skipped: $*"; exit 77; }

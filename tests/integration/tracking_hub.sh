@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The node's tracker hub (ttyaudit-tracker): the first recorder starts it, two concurrent
+# sessions (ttyaudit-hook track and ttyaudit rec) share the one hub and each sees only its own
+# processes; the hub exits by itself once idle; killing it mid-session neither hangs nor
+# crashes the recorder, which tracks on in-process and says so in the manifest; the next
+# session starts a fresh hub.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/rec.sh"
+
+HOOK="$BIN/ttyaudit-hook"
+[[ -x "$BIN/ttyaudit-tracker" ]] || fail "no $BIN/ttyaudit-tracker (make)"
+"$HOOK" track --local -- true >/dev/null 2>"$T/probe.err" ||
+  skip "the proc connector is not usable here: $(cat "$T/probe.err")"
+export TTYAUDIT_TRACKER_IDLE_S=2
+hub_stat() { "$BIN/ttyaudit-tracker" --stats --run-dir "$TTYAUDIT_RUN_DIR" | jq -r ".$1"; }
+subscribers_are() { [[ $(hub_stat subscribers 2>/dev/null) == "$1" ]]; }
+hubs_for_this_test() { pgrep -f -- "ttyaudit-tracker --run-dir $TTYAUDIT_RUN_DIR( |\$)" | wc -l; }
+assert_eq "$(tracker_hub_pid)" "" "no hub before the first session"
+
+# A busy neighbour: a loop of /bin/true that no session tracks.
+sh -c 'while :; do /bin/true; done' &
+track_pid $!
+loader=$!
+# Two sessions that wait for $T/go, then run their own marked commands.
+session_cmd() { echo "while [ ! -e $T/go ]; do sleep 0.05; done; /bin/echo $1 >/dev/null; /bin/true $1; /bin/sleep 0.2"; }
+"$HOOK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
+a=$!
+track_pid $a
+"$TA" rec -q -- sh -c "$(session_cmd from-rec)" </dev/null >"$T/b.out" 2>"$T/b.err" &
+b=$!
+track_pid $b
+wait_for 10 subscribers_are 2
+assert_eq "$(hubs_for_this_test)" 1 "hub processes for two sessions"
+hub=$(tracker_hub_pid)
+[[ -n $hub ]] || fail "no hub pid file"
+stat -c %a "$TTYAUDIT_RUN_DIR/tracker.sock" | grep -qx 600 || fail "socket mode $(stat -c %a "$TTYAUDIT_RUN_DIR/tracker.sock")"
+stat -c %a "$TTYAUDIT_RUN_DIR" | grep -qx 700 || fail "run dir mode $(stat -c %a "$TTYAUDIT_RUN_DIR")"
+ok "two sessions, one hub (pid $hub) started on demand, socket 0600 in a 0700 dir"
+sleep 0.5
+touch "$T/go"
+wait $a || fail "track: $(cat "$T/a.err")"
+wait $b || fail "rec: $(cat "$T/b.err")"
+hub_read=$(hub_stat events_read)
+kill "$loader"
+jq -e . "$T/a.json" >/dev/null || fail "track printed no JSON: $(cat "$T/a.err")"
+m="$SPOOL/$(only_session_id).json"
+wait_for 10 jq -e '.commands' "$m"
+for f in "$T/a.json" "$m"; do
+  assert_eq "$(jq -r .tracking.via "$f")" hub "tracking via ($f)"
+  assert_eq "$(jq -r .tracking.lost_events "$f")" 0 "lost events ($f)"
+done
+own() { jq -r '[.commands[] | select(.argv[0] == "/bin/true") | .argv[1]] | join(",")' "$1"; }
+assert_eq "$(own "$T/a.json")" from-track "the track session's /bin/true"
+assert_eq "$(own "$m")" from-rec "the rec session's /bin/true"
+jq -e '.commands[] | select(.argv == ["/bin/echo","from-track"])' "$T/a.json" >/dev/null ||
+  fail "track session lacks its echo: $(jq -c .commands "$T/a.json")"
+# No pid of one session is in the other's records.
+both=$( (jq '.commands[].pid' "$T/a.json"; jq '.commands[].pid' "$m") | sort | uniq -d | wc -l)
+assert_eq "$both" 0 "pids recorded by both sessions"
+stats=$(tail -n 1 "$T/a.err")
+assert_eq "$(jq -r .via <<<"$stats")" hub "track --stats via"
+# The hub read the neighbour's events; the session was sent only its own.
+session_read=$(jq -r .events_read <<<"$stats")
+((session_read * 4 < hub_read)) || fail "the session got $session_read events of the hub's $hub_read"
+echo "events: the hub read $hub_read, the track session was sent $session_read"
+ok "each session saw only its own processes, through the hub, none lost"
+
+wait_for 10 sh -c "! kill -0 $hub 2>/dev/null"
+[[ ! -e $TTYAUDIT_RUN_DIR/tracker.sock ]] || fail "the idle hub left its socket behind"
+ok "the hub exited by itself after ${TTYAUDIT_TRACKER_IDLE_S}s without subscribers"
+
+# Killing the hub mid-session: the recorder notices, tracks on in-process, ends normally.
+"$HOOK" track -- sh -c "/bin/echo before >/dev/null; while [ ! -e $T/killed ]; do sleep 0.05; done; sleep 0.5; /bin/echo after-kill >/dev/null; exit 5" \
+  >"$T/c.json" 2>"$T/c.err" &
+c=$!
+track_pid $c
+wait_for 10 subscribers_are 1
+hub=$(tracker_hub_pid)
+kill -KILL "$hub"
+touch "$T/killed"
+rc=0
+timeout 20 tail --pid=$c -f /dev/null || fail "the recorder hung after the hub was killed"
+wait $c || rc=$?
+assert_eq "$rc" 5 "the session's exit status"
+jq -e . "$T/c.json" >/dev/null || fail "no JSON after the hub died: $(cat "$T/c.err")"
+assert_eq "$(jq -r .tracking.via "$T/c.json")" "hub, then local" "tracking via"
+jq -e '.tracking.problem | test("connection lost")' "$T/c.json" >/dev/null ||
+  fail "the manifest does not say tracking was interrupted: $(jq -c .tracking "$T/c.json")"
+jq -e '.tracking.lost_events >= 1' "$T/c.json" >/dev/null || fail "lost events not counted"
+jq -e '.commands[] | select(.argv == ["/bin/echo","before"])' "$T/c.json" >/dev/null ||
+  fail "the hub's part is missing: $(jq -c .commands "$T/c.json")"
+jq -e '.commands[] | select(.argv == ["/bin/echo","after-kill"])' "$T/c.json" >/dev/null ||
+  fail "nothing tracked after the hub died: $(jq -c .commands "$T/c.json")"
+ok "hub killed mid-session: the recorder went on in-process (exit 5, after-kill recorded)"
+
+"$HOOK" track -- /bin/true >"$T/d.json" 2>"$T/d.err" || fail "track after the kill: $(cat "$T/d.err")"
+assert_eq "$(jq -r .tracking.via "$T/d.json")" hub "the next session's tracking"
+ok "the next session started a fresh hub over the dead one's socket"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# When the kernel drops events because the hub's receive buffer is full (ENOBUFS), the hub
+# rescans /proc and resyncs each subscriber: the session counts the loss in its manifest,
+# keeps tracking (a command it runs after the overrun is recorded) and ends normally.
+. "$(dirname "$0")/../lib/common.sh"
+
+HOOK="$BIN/ttyaudit-hook"
+"$HOOK" track --local -- true >/dev/null 2>"$T/probe.err" ||
+  skip "the proc connector is not usable here: $(cat "$T/probe.err")"
+mkdir -p -m 0700 "$TTYAUDIT_RUN_DIR"
+# A receive buffer of a few events: a burst of forks overflows it between the hub's drains.
+"$BIN/ttyaudit-tracker" --run-dir "$TTYAUDIT_RUN_DIR" --idle-exit-s 0 --rcvbuf-bytes 4096 &
+track_pid $!
+wait_for 10 test -S "$TTYAUDIT_RUN_DIR/tracker.sock"
+"$HOOK" track -- sh -c "sleep 2; /bin/echo after-overrun >/dev/null; exit 3" >"$T/s.json" 2>"$T/s.err" &
+s=$!
+track_pid $s
+sleep 0.3
+sh -c 'for i in $(seq 400); do /bin/true; done'  # the burst, while the session sleeps
+rc=0
+wait $s || rc=$?
+assert_eq "$rc" 3 "the session's exit status"
+stats=$("$BIN/ttyaudit-tracker" --stats --run-dir "$TTYAUDIT_RUN_DIR")
+jq -e '.lost_events >= 1 and .resyncs >= 1' <<<"$stats" >/dev/null || fail "no overrun happened: $stats"
+jq -e . "$T/s.json" >/dev/null || fail "no JSON: $(cat "$T/s.err")"
+assert_eq "$(jq -r .tracking.via "$T/s.json")" hub "tracking via"
+jq -e '.tracking.lost_events >= 1' "$T/s.json" >/dev/null ||
+  fail "the session does not count the loss: $(jq -c .tracking "$T/s.json")"
+jq -e '.commands[0].exit_code == 3' "$T/s.json" >/dev/null ||
+  fail "the root's exit: $(jq -c '.commands[0]' "$T/s.json")"
+jq -e '.commands[] | select(.argv == ["/bin/echo","after-overrun"])' "$T/s.json" >/dev/null ||
+  fail "nothing tracked after the overrun: $(jq -c .commands "$T/s.json")"
+ok "hub overrun: $(jq -c '{lost_events, resyncs}' <<<"$stats"); the session counted it and tracked on"
