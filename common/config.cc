@@ -185,11 +185,6 @@ Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
   return c;
 }
 
-std::string ConfigPath() {
-  const char* env = std::getenv("TTYAUDIT_CONFIG");
-  return env && *env ? env : "/etc/ttyaudit/config.json";
-}
-
 Result<Config> LoadConfig() {
   std::string path = ConfigPath();
   std::ifstream in(path, std::ios::binary);
