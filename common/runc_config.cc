@@ -73,13 +73,20 @@ class JsonScanner {
     SkipSpace();
     if (i_ >= s_.size()) return false;
     switch (s_[i_]) {
-      case '"': return String(nullptr);
-      case '{': return Object(depth + 1, [&](const std::string&) { return Value(depth + 1); });
-      case '[': return Array(depth + 1);
-      case 't': return Word("true");
-      case 'f': return Word("false");
-      case 'n': return Word("null");
-      default: return Number();
+      case '"':
+        return String(nullptr);
+      case '{':
+        return Object(depth + 1, [&](const std::string&) { return Value(depth + 1); });
+      case '[':
+        return Array(depth + 1);
+      case 't':
+        return Word("true");
+      case 'f':
+        return Word("false");
+      case 'n':
+        return Word("null");
+      default:
+        return Number();
     }
   }
 
@@ -119,12 +126,26 @@ class JsonScanner {
     char e = s_[i_++];
     char plain = 0;
     switch (e) {
-      case '"': case '\\': case '/': plain = e; break;
-      case 'b': plain = '\b'; break;
-      case 'f': plain = '\f'; break;
-      case 'n': plain = '\n'; break;
-      case 'r': plain = '\r'; break;
-      case 't': plain = '\t'; break;
+      case '"':
+      case '\\':
+      case '/':
+        plain = e;
+        break;
+      case 'b':
+        plain = '\b';
+        break;
+      case 'f':
+        plain = '\f';
+        break;
+      case 'n':
+        plain = '\n';
+        break;
+      case 'r':
+        plain = '\r';
+        break;
+      case 't':
+        plain = '\t';
+        break;
       case 'u': {
         uint32_t cp;
         if (!Hex4(cp)) return false;
@@ -137,7 +158,8 @@ class JsonScanner {
         if (out) AppendUtf8(*out, cp);
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
     if (out) out->push_back(plain);
     return true;
@@ -149,10 +171,14 @@ class JsonScanner {
     for (int k = 0; k < 4; ++k) {
       char c = s_[i_++];
       uint32_t d;
-      if (c >= '0' && c <= '9') d = static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') d = static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') d = static_cast<uint32_t>(c - 'A' + 10);
-      else return false;
+      if (c >= '0' && c <= '9')
+        d = static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        d = static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        d = static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return false;
       v = v << 4 | d;
     }
     return true;

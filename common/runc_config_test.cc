@@ -15,7 +15,8 @@ using namespace ttyaudit;
 TEST_CASE("runc config: runc and log_file are read among every other key") {
   auto c = ParseRuncConfig(R"({"spool_dir":"/s","s3":{"endpoint":"http://h","object_lock":
     {"mode":"COMPLIANCE","days":30}},"fail_closed":["a","b"],"live_interval_s":0.5e1,
-    "record_input":false,"node_name":null,"runc":"/opt/runc/bin/runc","log_file":"/l"})", "t");
+    "record_input":false,"node_name":null,"runc":"/opt/runc/bin/runc","log_file":"/l"})",
+                           "t");
   REQUIRE(c.ok());
   CHECK(c->runc == "/opt/runc/bin/runc");
   CHECK(c->log_file == "/l");
@@ -51,12 +52,30 @@ TEST_CASE("runc config: a runc or log_file that is not a string is an error nami
 
 TEST_CASE("runc config: text that is not one JSON object is an error, wherever it breaks") {
   const std::vector<std::string> bad = {
-      "",  "{",  "{\"runc\":\"/r\"",  "{\"runc\":\"/r\",}",  "{\"runc\" \"/r\"}",
-      "{\"runc\":\"/r\"} {}",  "{\"a\":[1,2,]}",  "{\"a\":01}",  "{\"a\":1.}",  "{\"a\":.5}",
-      "{\"a\":-}",  "{\"a\":1e}",  "{\"a\":tru}",  "{\"a\":\"\x01\"}",  "{\"a\":\"\\x\"}",
-      "{\"a\":\"\\ud800\"}",  "{\"a\":\"\\udc00\"}",  "{\"a\":\"\\u12\"}",  "{a:1}",
-      "{\"a\":1}\xEF",  "{\"runc\":\"/r\xFF\"}",  std::string(100, '[') + std::string(100, ']'),
-      "{'runc':'/r'}",  "{\"a\":{\"b\":}}",
+      "",
+      "{",
+      "{\"runc\":\"/r\"",
+      "{\"runc\":\"/r\",}",
+      "{\"runc\" \"/r\"}",
+      "{\"runc\":\"/r\"} {}",
+      "{\"a\":[1,2,]}",
+      "{\"a\":01}",
+      "{\"a\":1.}",
+      "{\"a\":.5}",
+      "{\"a\":-}",
+      "{\"a\":1e}",
+      "{\"a\":tru}",
+      "{\"a\":\"\x01\"}",
+      "{\"a\":\"\\x\"}",
+      "{\"a\":\"\\ud800\"}",
+      "{\"a\":\"\\udc00\"}",
+      "{\"a\":\"\\u12\"}",
+      "{a:1}",
+      "{\"a\":1}\xEF",
+      "{\"runc\":\"/r\xFF\"}",
+      std::string(100, '[') + std::string(100, ']'),
+      "{'runc':'/r'}",
+      "{\"a\":{\"b\":}}",
   };
   for (const auto& text : bad) {
     auto c = ParseRuncConfig(text, "t");
@@ -89,7 +108,8 @@ TEST_CASE("runc config: agrees with ParseConfig on every valid config") {
   }
 }
 
-TEST_CASE("runc config: a missing file named by TTYAUDIT_CONFIG is an error, a present one is read") {
+TEST_CASE(
+    "runc config: a missing file named by TTYAUDIT_CONFIG is an error, a present one is read") {
   char dir[] = "/tmp/ttyaudit-runcconfig.XXXXXX";
   REQUIRE(mkdtemp(dir));
   std::string path = std::string(dir) + "/config.json";
@@ -103,8 +123,10 @@ TEST_CASE("runc config: a missing file named by TTYAUDIT_CONFIG is an error, a p
   auto present = LoadRuncConfig();
   REQUIRE(present.ok());
   CHECK(present->runc == "/x/runc");
-  if (old) setenv("TTYAUDIT_CONFIG", saved.c_str(), 1);
-  else unsetenv("TTYAUDIT_CONFIG");
+  if (old)
+    setenv("TTYAUDIT_CONFIG", saved.c_str(), 1);
+  else
+    unsetenv("TTYAUDIT_CONFIG");
   unlink(path.c_str());
   rmdir(dir);
 }

@@ -69,7 +69,8 @@ TEST_CASE("find runc: the front and the full runtime beside it are both itself")
   REQUIRE(mkdir((d.path + "/c").c_str(), 0755) == 0);
   REQUIRE(link(front.c_str(), (d.path + "/a/runc").c_str()) == 0);
   REQUIRE(symlink(full.c_str(), (d.path + "/c/runc").c_str()) == 0);
-  auto configured = ttyaudit::FindRealRunc(d.path + "/a/runc", "", ttyaudit::RuntimeBinaries(front));
+  auto configured =
+      ttyaudit::FindRealRunc(d.path + "/a/runc", "", ttyaudit::RuntimeBinaries(front));
   REQUIRE_FALSE(configured.ok());
   CHECK(configured.message().find("loop") != std::string::npos);
   std::string real = d.Exe("b/runc");

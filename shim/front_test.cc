@@ -7,17 +7,17 @@ using ttyaudit::ParseRuncArgs;
 
 TEST_CASE("front: exec and create go to the full runtime, whatever flags come first") {
   CHECK(NeedsFullRuntime(ParseRuncArgs({"runc", "--root", "/r", "--log", "/l", "--log-format",
-                                        "json", "exec", "--process", "/p", "--console-socket",
-                                        "/s", "--detach", "--pid-file", "/f", "c1"})));
+                                        "json", "exec", "--process", "/p", "--console-socket", "/s",
+                                        "--detach", "--pid-file", "/f", "c1"})));
   CHECK(NeedsFullRuntime(ParseRuncArgs({"runc", "exec", "c1", "sh"})));
-  CHECK(NeedsFullRuntime(ParseRuncArgs({"runc", "--root=/r", "--debug", "create", "--bundle",
-                                        "/b", "--pid-file", "/b/init.pid", "c1"})));
+  CHECK(NeedsFullRuntime(ParseRuncArgs({"runc", "--root=/r", "--debug", "create", "--bundle", "/b",
+                                        "--pid-file", "/b/init.pid", "c1"})));
 }
 
 TEST_CASE("front: every other call passes through, flag values that look like commands too") {
-  for (const char* cmd : {"state", "start", "kill", "delete", "ps", "events", "features",
-                          "update", "pause", "resume", "checkpoint", "restore", "list", "run",
-                          "spec", "help", "no-such-subcommand"}) {
+  for (const char* cmd :
+       {"state", "start", "kill", "delete", "ps", "events", "features", "update", "pause", "resume",
+        "checkpoint", "restore", "list", "run", "spec", "help", "no-such-subcommand"}) {
     INFO(cmd);
     CHECK_FALSE(NeedsFullRuntime(ParseRuncArgs({"runc", "--root", "/r", cmd, "c1"})));
   }
