@@ -182,6 +182,7 @@ Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
   Config c;
   c.path = origin;
   if (auto st = ParseTop(p, text.object(), c); !st) return Error{st.message()};
+  if (!text.AtEnd()) return Error{origin + ": not valid JSON (text after the object)"};
   return c;
 }
 
