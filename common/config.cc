@@ -182,12 +182,8 @@ Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
   Config c;
   c.path = origin;
   if (auto st = ParseTop(p, text.object(), c); !st) return Error{st.message()};
+  if (!text.AtEnd()) return Error{origin + ": not valid JSON (text after the object)"};
   return c;
-}
-
-std::string ConfigPath() {
-  const char* env = std::getenv("TTYAUDIT_CONFIG");
-  return env && *env ? env : "/etc/ttyaudit/config.json";
 }
 
 Result<Config> LoadConfig() {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/runc_config.h"
 
 namespace ttyaudit {
 
@@ -63,8 +64,5 @@ Result<Config> ParseConfig(std::string_view json, const std::string& origin);
 /// Loads $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json. A missing default file gives the
 /// defaults; a missing file that TTYAUDIT_CONFIG names is an error.
 Result<Config> LoadConfig();
-
-/// The path LoadConfig reads.
-std::string ConfigPath();
 
 }  // namespace ttyaudit

@@ -50,3 +50,11 @@ TEST_CASE("config: unknown keys and bad values are errors naming the key") {
   CHECK(msg("[1]").find("want a JSON object") != std::string::npos);
   CHECK(msg("{").find("cfg.json") != std::string::npos);
 }
+
+TEST_CASE("config: text after the object is an error; white space is not") {
+  auto c = ParseConfig("{\"runc\":\"/r\"} {\"runc\":\"/other\"}", "/etc/c.json");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.message() == "/etc/c.json: not valid JSON (text after the object)");
+  CHECK(ParseConfig("{\"runc\":\"/r\"} \n\t", "t").ok());
+  CHECK(ParseConfig("{\"s3\":{\"region\":\"eu\"}}", "t").ok());
+}

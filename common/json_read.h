@@ -27,6 +27,12 @@ class JsonObjectText {
     return {};
   }
   simdjson::ondemand::object& object() { return obj_; }
+  /// Once the object has been read to its end: true when no text follows it (On-Demand does
+  /// not look past the object by itself).
+  bool AtEnd() {
+    const char* at = nullptr;
+    return doc_.current_location().get(at) == simdjson::OUT_OF_BOUNDS;
+  }
 
  private:
   simdjson::padded_string padded_;

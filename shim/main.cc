@@ -1,4 +1,5 @@
-// ttyaudit-runtime: a runc stand-in that records terminal execs. See shim/runtime.h.
+// ttyaudit-runtime-full: the runtime for the runc calls that need more than a pass-through
+// (exec, create), which the front, ttyaudit-runtime, execs. See shim/runtime.h and shim/front.h.
 #include <string>
 #include <vector>
 

@@ -1,7 +1,6 @@
 #include "shim/runc_log.h"
 
 #include <fcntl.h>
-#include <simdjson.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,26 +38,13 @@ Status AppendRuncLogError(const std::string& path, std::string_view format, std:
   return {};
 }
 
-std::string LastRuncLogError(std::string_view log_text) {
-  namespace od = simdjson::ondemand;
-  std::string last;
-  od::parser parser;
-  size_t start = 0;
-  while (start < log_text.size()) {
-    size_t end = log_text.find('\n', start);
-    if (end == std::string_view::npos) end = log_text.size();
-    std::string_view line = log_text.substr(start, end - start);
-    start = end + 1;
-    if (line.find("\"error\"") == std::string_view::npos) continue;
-    simdjson::padded_string padded(line);
-    od::document doc;
-    std::string_view level, msg;
-    if (parser.iterate(padded).get(doc)) continue;
-    if (doc["level"].get_string().get(level) || level != "error") continue;
-    if (doc["msg"].get_string().get(msg)) continue;
-    last = std::string(msg);
-  }
-  return last;
+void ReportFailure(const Logger& log, const RuncArgs& args, std::string_view why) {
+  log.Error(why);
+  if (auto st = AppendRuncLogError(args.log, args.log_format, why); !st) log.Error(st.message());
+  std::string line(why);
+  line += '\n';
+  ssize_t n = ::write(2, line.data(), line.size());
+  (void)n;
 }
 
 }  // namespace ttyaudit

@@ -5,7 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/log.h"
 #include "common/result.h"
+#include "shim/runc_args.h"
 
 namespace ttyaudit {
 
@@ -15,6 +17,11 @@ std::string RuncLogErrorLine(std::string_view format, std::string_view msg, int6
 
 /// Appends an error line to runc's --log file `path` (nothing to do when `path` is empty).
 Status AppendRuncLogError(const std::string& path, std::string_view format, std::string_view msg);
+
+/// Reports a failure of ttyaudit-runtime itself where each reader looks: `log`, the --log file
+/// of the runc call `args` (containerd shows the client its last error line) and stderr.
+/// Never stdout, which belongs to the caller of runc.
+void ReportFailure(const Logger& log, const RuncArgs& args, std::string_view why);
 
 /// The "msg" of the last {"level":"error"} line of a json-format log text, or empty.
 std::string LastRuncLogError(std::string_view log_text);

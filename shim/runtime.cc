@@ -2,11 +2,10 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include "common/config.h"
 #include "common/container_meta.h"
 #include "common/log.h"
+#include "common/runc_config.h"
 #include "shim/create_hooks.h"
 #include "shim/exec_meta.h"
 #include "shim/find_runc.h"
@@ -21,25 +20,22 @@ namespace ttyaudit {
 int RuntimeMain(const std::vector<std::string>& argv) {
   Logger log("ttyaudit-runtime", Config{}.log_file);
   RuncArgs args = ParseRuncArgs(argv);
+  // The runc is chosen as the front chooses it (shim/front.h): the config's `runc` even when
+  // another key is bad, and no runc at all when the config cannot be read.
+  auto runc_config = LoadRuncConfig();
+  if (runc_config) log.SetLogFile(runc_config->log_file);
+  auto runc = ResolveRealRunc(runc_config);
+  if (!runc) {
+    ReportFailure(log, args, runc.message());
+    return 1;
+  }
   Config config;
   bool config_ok = true;
   if (auto c = LoadConfig(); c.ok()) {
     config = std::move(c.value());
-    log.SetLogFile(config.log_file);
   } else {
     config_ok = false;
     log.Error(c.message() + " (running runc unrecorded until the config is fixed)");
-  }
-  const char* path = std::getenv("PATH");
-  auto runc = FindRealRunc(config.runc, path ? path : "", "/proc/self/exe");
-  if (!runc) {
-    std::string why = "ttyaudit-runtime: " + runc.message();
-    log.Error(why);
-    (void)AppendRuncLogError(args.log, args.log_format, why);
-    std::string line = why + "\n";
-    ssize_t n = ::write(2, line.data(), line.size());
-    (void)n;
-    return 1;
   }
   ExecContext ctx{config, log, args, runc.value(), DefaultRunDir()};
   if (!config_ok) return PassThrough(ctx);

@@ -1,5 +1,6 @@
-// ttyaudit-runtime: stands in for runc. Every subcommand but `exec` (and, with the OCI hook,
-// `create`) is an execv of the real runc with the same argv, environment and fds.
+// ttyaudit-runtime-full: stands in for runc. Every subcommand but `exec` (and, with the OCI hook,
+// `create`) is an execv of the real runc with the same argv, environment and fds. The front,
+// ttyaudit-runtime (shim/front.h), already execs runc itself for those, and this for the rest.
 #pragma once
 
 #include <string>

@@ -48,23 +48,13 @@ int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string&
 }  // namespace
 
 int RefuseExec(const ExecContext& ctx, const std::string& why) {
-  ctx.log.Error(why);
-  if (auto st = AppendRuncLogError(ctx.args.log, ctx.args.log_format, why); !st)
-    ctx.log.Error(st.message());
-  std::string line = why + "\n";
-  ssize_t n = ::write(2, line.data(), line.size());
-  (void)n;
+  ReportFailure(ctx.log, ctx.args, why);
   return 1;
 }
 
 int PassThrough(const ExecContext& ctx) {
   Error e = ExecPath(ctx.runc, ctx.args.argv);
-  std::string why = "ttyaudit-runtime: run the real runc: " + e.message;
-  ctx.log.Error(why);
-  (void)AppendRuncLogError(ctx.args.log, ctx.args.log_format, why);
-  std::string line = why + "\n";
-  ssize_t n = ::write(2, line.data(), line.size());
-  (void)n;
+  ReportFailure(ctx.log, ctx.args, "ttyaudit-runtime: run the real runc: " + e.message);
   return 1;
 }
 

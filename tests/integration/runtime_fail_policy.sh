@@ -20,7 +20,7 @@ ctr_run_bg prod "$T/rootfs" "$BIN/ttyaudit-runtime" \
 our_recorders() {
   local p
   for p in /proc/[0-9]*; do
-    [[ $(readlink "$p/exe" 2>/dev/null) == */ttyaudit-runtime ]] || continue
+    [[ $(readlink "$p/exe" 2>/dev/null) == */ttyaudit-runtime?(-full) ]] || continue
     tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "TTYAUDIT_CONFIG=$T/config.json" && echo "${p#/proc/}"
   done
   return 0

@@ -7,7 +7,10 @@
 #   use_ttyaudit_config ['"key": value'...]  a config under $T (spool $T/spool) in
 #                                        TTYAUDIT_CONFIG, and TTYAUDIT_RUN_DIR=$T/run
 #   sessions / session_meta ID / session_output ID            read what was recorded
-CTR_NS=${CTR_NS:-ttyaudit-test}
+# The namespace names the containers' cgroups (/sys/fs/cgroup/*/NAMESPACE/ID), which are the
+# machine's: one per run, so that two runs at once (two worktrees) never kill each other's
+# containers through a shared cgroup.
+CTR_NS=${CTR_NS:-ttyaudit-test-${T##*.}}
 # The shim runs runc with --root $RUNC_ROOT/$CTR_NS (containerd's default is under /run/containerd).
 RUNC_ROOT="$T/runc"
 
@@ -53,6 +56,7 @@ _ctr_cleanup() {
   sleep 0.3
   for id in $(cctr task ls -q 2>/dev/null); do cctr task delete -f "$id" 2>/dev/null || true; done
   for id in $(cctr container ls -q 2>/dev/null); do cctr container delete "$id" 2>/dev/null || true; done
+  rmdir /sys/fs/cgroup/*/"$CTR_NS" 2>/dev/null || true  # runc leaves the namespace's, empty
 }
 
 # ctr_run_bg ID ROOTFS RUNC [ctr run options...] -- CMD...: starts a detached container on a

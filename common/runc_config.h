@@ -1,0 +1,32 @@
+// The config as ttyaudit-runtime's pass-through path reads it: where the file is, and the two
+// keys a runc call that is only passed on needs (`runc`, `log_file`). A small strict JSON reader
+// stands in for simdjson so that such a call loads nothing but libc; every other key is checked
+// by LoadConfig (common/config.h) in the binaries that use it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace ttyaudit {
+
+/// The config file every binary reads: $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json.
+std::string ConfigPath();
+
+struct RuncConfig {
+  std::string runc;  // the real runc; empty means search PATH (common/config.h: Config::runc)
+  std::string log_file = "/var/log/ttyaudit.log";
+};
+
+/// Reads `runc` and `log_file` from config JSON text, as ParseConfig would read them (the last
+/// of repeated keys wins). Errors name `origin` and what is wrong: text that is not one JSON
+/// object ("<origin>: not valid JSON at byte N"), or a `runc`/`log_file` that is not a string
+/// ("<origin>: runc: want a string"). Other keys are not checked.
+Result<RuncConfig> ParseRuncConfig(std::string_view json, const std::string& origin);
+
+/// Reads ConfigPath() as LoadConfig does: a missing default file gives the defaults; a missing
+/// file that TTYAUDIT_CONFIG names, or one that cannot be read, is an error.
+Result<RuncConfig> LoadRuncConfig();
+
+}  // namespace ttyaudit

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# ttyaudit-runtime is a front that loads only libc: a pass-through call becomes the real runc
+# in the same process (same pid, /proc/PID/exe is runc) with runc's output and exit code, while
+# create (the hook) and exec (the recorder) go to ttyaudit-runtime-full beside it. Which runc
+# comes from the config's runc key; a loop back into either binary, or a config that cannot be
+# read, is a clear error on stderr and in runc's --log, never a guess and never on stdout.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/rootfs.sh"
+. "$(dirname "$0")/../lib/containerd.sh"
+
+RUNC=$(command -v runc) || skip "runc not installed (make deps)"
+RT="$BIN/ttyaudit-runtime"
+FULL="$BIN/ttyaudit-runtime-full"
+[[ -x $RT && -x $FULL ]] || fail "no $RT or $FULL: build first"
+
+needed=$(readelf -d "$RT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+assert_eq "$needed" "ld-linux-x86-64.so.2 libc.so.6 " "NEEDED libraries of ttyaudit-runtime"
+ok "ttyaudit-runtime loads only libc ($needed)"
+
+make_busybox_rootfs "$T/rootfs"
+use_ttyaudit_config
+start_containerd
+ctr_run_bg c1 "$T/rootfs" "$RT" -- sleep 1000
+bundle_cfg=$(find "$T/containerd/state" -path '*/c1/config.json' | head -n 1)
+jq -e '.hooks.createRuntime[] | select(.path | endswith("/ttyaudit-hook"))' "$bundle_cfg" >/dev/null ||
+  fail "create through the front did not add ttyaudit-hook: $(jq -c .hooks "$bundle_cfg")"
+ok "create went to the full runtime: ttyaudit-hook is in the bundle's hooks"
+R="$RUNC_ROOT/$CTR_NS"
+
+# A pass-through is runc itself in the front's process: `events` runs until it is stopped.
+"$RT" --root "$R" events --interval 1s c1 >"$T/events.out" 2>"$T/events.err" &
+ev=$!
+track_pid "$ev"
+runc_exe=$(readlink -f "$RUNC")
+wait_for 5 bash -c "[[ \$(readlink /proc/$ev/exe) == '$runc_exe' ]]"
+wait_for 5 test -s "$T/events.out"
+kill "$ev"
+wait "$ev" 2>/dev/null || true
+jq -e 'select(.type == "stats") | .id == "c1"' "$T/events.out" >/dev/null ||
+  fail "events through the front: $(head -c 300 "$T/events.out")"
+ok "events: pid $ev became $runc_exe itself (no process of ours in between)"
+
+# same_as_runc ARGS...: stdout, stderr and exit code of runc and of the front agree.
+strip_time() { sed -E 's/time="[^"]*" //'; }
+same_as_runc() {
+  local want_rc=0 got_rc=0
+  "$RUNC" "$@" >"$T/want.out" 2>"$T/want.err" || want_rc=$?
+  "$RT" "$@" >"$T/got.out" 2>"$T/got.err" || got_rc=$?
+  assert_eq "$got_rc" "$want_rc" "exit code of [$*]"
+  cmp -s "$T/want.out" "$T/got.out" || { diff "$T/want.out" "$T/got.out" >&2; fail "stdout of [$*] differs"; }
+  assert_eq "$(strip_time <"$T/got.err")" "$(strip_time <"$T/want.err")" "stderr of [$*]"
+}
+same_as_runc --root "$R" state c1
+same_as_runc --root "$R" ps --format json c1
+same_as_runc --root "$R" kill c1 SIGCONT
+same_as_runc --root "$R" delete c1
+same_as_runc --root "$R" events --stats no-such-container
+ok "state, ps, kill, delete, events: runc's output and exit codes"
+
+# A terminal exec still goes through the recorder.
+out=$(ctr_exec_tty c1 tty-1 sh -c 'echo recorded-through-front; exit 4') && rc=0 || rc=$?
+assert_eq "$rc" 4 "terminal exec exit code"
+assert_contains "$out" recorded-through-front "terminal exec output"
+id=$(session_with_argv recorded-through-front)
+[[ -n $id ]] || fail "terminal exec through the front left no session (spool: $(ls "$SPOOL"))"
+wait_for 10 bash -c "[[ -f '$SPOOL/$id.json' ]]"
+assert_eq "$(session_meta "$id" | jq -r .terminal)" true "session: terminal"
+assert_contains "$(session_output "$id")" recorded-through-front "recorded output"
+ok "terminal exec: recorded by ttyaudit-runtime-full (session $id)"
+
+# The config's runc is the one run, even when another key is bad: pass-through and exec alike.
+cat >"$T/myrunc" <<SH
+#!/bin/sh
+echo "\$*" >>"$T/myrunc.calls"
+exec "$RUNC" "\$@"
+SH
+chmod +x "$T/myrunc"
+use_ttyaudit_config "\"runc\": \"$T/myrunc\"" '"spool_dir": 5'
+same_as_runc --root "$R" state c1
+grep -q "state c1" "$T/myrunc.calls" || fail "pass-through did not run the configured runc"
+out=$(ctr_exec c1 -- echo exec-with-bad-config) || fail "exec with a bad spool_dir failed"
+assert_eq "$out" exec-with-bad-config "exec output with a bad spool_dir"
+grep -q " exec " "$T/myrunc.calls" || fail "exec did not run the configured runc: $(cat "$T/myrunc.calls")"
+grep -q "spool_dir" "$T/ttyaudit.log" || fail "the bad key was not logged by the full runtime"
+ok "a bad spool_dir: the configured runc still runs (state and exec), the error is logged"
+: >"$T/ttyaudit.log"
+
+# expect_error WHAT TEXT ARGS...: the front exits 1, prints nothing on stdout, says TEXT on
+# stderr and in runc's json --log.
+expect_error() {
+  local what=$1 text=$2 rc=0
+  shift 2
+  rm -f "$T/err.log"
+  "$@" --log "$T/err.log" --log-format json --root "$R" state c1 >"$T/e.out" 2>"$T/e.err" || rc=$?
+  assert_eq "$rc" 1 "exit code ($what)"
+  [[ ! -s "$T/e.out" ]] || fail "$what: printed on stdout: $(cat "$T/e.out")"
+  assert_contains "$(cat "$T/e.err")" "$text" "$what: stderr"
+  jq -e --arg t "$text" 'select(.level == "error") | .msg | contains($t)' "$T/err.log" >/dev/null ||
+    fail "$what: no error line in runc's --log: $(cat "$T/err.log" 2>/dev/null)"
+  ok "$what: $(head -c 150 "$T/e.err")"
+}
+use_ttyaudit_config "\"runc\": \"$RT\""
+expect_error "config runc is the front" "is ttyaudit-runtime itself" "$RT"
+use_ttyaudit_config "\"runc\": \"$FULL\""
+expect_error "config runc is the full runtime" "is ttyaudit-runtime itself" "$RT"
+expect_error "the full runtime refuses the loop too" "is ttyaudit-runtime itself" "$FULL"
+
+# On PATH, a runc that is the front or the full runtime is skipped.
+use_ttyaudit_config
+mkdir -p "$T/loop1" "$T/loop2"
+ln -s "$RT" "$T/loop1/runc"
+ln "$FULL" "$T/loop2/runc" 2>/dev/null || cp "$FULL" "$T/loop2/runc"
+"$RUNC" --root "$R" state c1 >"$T/want.out"
+PATH="$T/loop1:$T/loop2:$PATH" "$RT" --root "$R" state c1 >"$T/got.out" || fail "state with loops on PATH"
+cmp -s "$T/want.out" "$T/got.out" || fail "state with loops on PATH: $(cat "$T/got.out")"
+ok "a runc on PATH that is the front or the full runtime is skipped for the real one"
+
+# A config that cannot be read names no runc: an error, not the default one. The front then
+# logs to the default log file: give it a private /var/log so the machine's stays untouched.
+in_private_var_log() { unshare -m bash -c 'mount -t tmpfs tmpfs /var/log && exec "$@"' _ "$@"; }
+printf '{"runc": "%s", "spool_dir": ' "$RUNC" >"$T/config.json"
+expect_error "a truncated config" "not valid JSON" in_private_var_log "$RT"
+TTYAUDIT_CONFIG="$T/no-such-config.json" expect_error "a missing TTYAUDIT_CONFIG" \
+  "no-such-config.json" in_private_var_log "$RT"
+use_ttyaudit_config
