@@ -122,14 +122,19 @@ ProcSnapshot HubRouter::Read(const ProcEvent& e) {
 
 void HubRouter::Prefetch(const ProcEvent& e) {
   if ((e.kind != ProcEvent::kExec && e.kind != ProcEvent::kFork) || e.is_thread()) return;
-  if (!index_.count(e.subject())) return;
+  bool tracked = index_.count(e.subject()) != 0 ||
+                 (e.kind == ProcEvent::kExec && early_.count(e.tgid) != 0);
+  if (!tracked) return;
   // Bounded: entries whose event never reaches OnEvent (lost in an overrun) must not pile up.
   if (prefetched_.size() >= 4096) prefetched_.clear();
+  if (early_.size() >= 4096) early_.clear();
   prefetched_[{e.tgid, e.time_ns}] = Read(e);
+  if (e.kind == ProcEvent::kFork && early_.emplace(e.tgid, e.time_ns).second) ++version_;
 }
 
 bool HubRouter::OnEvent(const ProcEvent& e) {
   if (e.kind == ProcEvent::kNone || e.is_thread()) return false;
+  if (e.kind == ProcEvent::kFork) early_.erase(e.tgid);  // tracked below, or not at all
   auto it = index_.find(e.subject());
   if (it == index_.end()) return false;
   const std::vector<Id> ids = it->second;  // tracking may change the index below
@@ -240,8 +245,10 @@ bool HubRouter::Tracks(Id id, pid_t pid) const {
 
 std::vector<pid_t> HubRouter::TrackedPids() const {
   std::vector<pid_t> out;
-  out.reserve(index_.size());
+  out.reserve(index_.size() + early_.size());
   for (const auto& [pid, ids] : index_) out.push_back(pid);
+  for (const auto& [pid, fork_ns] : early_)
+    if (!index_.count(pid)) out.push_back(pid);
   return out;
 }
 

@@ -51,6 +51,9 @@ class HubRouter {
   /// Reads now what OnEvent will need for `e` (an exec's snapshot, a fork's cwd) if some
   /// subscriber tracks its subject: the wake-up socket delivers a tracked event at once, while
   /// the record socket holds it behind the host's backlog. OnEvent uses (and forgets) it.
+  /// A tracked process's fork also puts the child in the tracked set for the wake-up filter
+  /// at once (tracked_version() changes), so that the child's exec wakes the hub and is read
+  /// then, not when the backlog reaches the fork: a /bin/rm lives under a millisecond.
   void Prefetch(const ProcEvent& e);
   /// After lost events: `procs` is every (pid, ppid) on the host at `now_ns`. Each subscriber
   /// forgets what is gone, adopts untracked children of what it tracks, and is sent a RESYNC
@@ -101,6 +104,8 @@ class HubRouter {
 
   HubReaders readers_;
   std::map<EventKey, ProcSnapshot> prefetched_;
+  // Children whose fork woke us, until OnEvent reaches that fork: pid -> fork time.
+  std::unordered_map<pid_t, int64_t> early_;
   Id next_id_ = 1;
   std::map<Id, Subscriber> subs_;
   std::unordered_map<pid_t, std::vector<Id>> index_;  // tracked pid -> subscribers

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace ttyaudit {
@@ -261,6 +262,39 @@ TEST_CASE("tracker hub: what was read at the wake-up is what the event carries, 
   CHECK(ev[1].snapshot.argv == std::vector<std::string>{"/bin/true"});
   r.OnEvent(Of(ProcEvent::kExec, 11, 3));  // a later exec is read afresh
   CHECK(fp.reads == 2);
+}
+
+TEST_CASE("tracker hub: a fork's wake-up tracks the child at once, so its exec is read then") {
+  FakeProc fp;
+  fp.argv[11] = {"/bin/rm", "/tmp/f"};
+  HubRouter r(fp.readers());
+  auto a = r.Add(10, 0);
+  uint64_t v = r.tracked_version();
+  ProcEvent fork = Fork(10, 11, 1);
+  ProcEvent exec = Of(ProcEvent::kExec, 11, 2);
+  r.Prefetch(fork);  // the fork's wake-up, long before the backlog reaches it
+  CHECK(r.tracked_version() != v);  // the wake-up filter must now pass the child's events
+  auto pids = r.TrackedPids();
+  std::sort(pids.begin(), pids.end());
+  CHECK(pids == std::vector<pid_t>{10, 11});
+  r.Prefetch(exec);  // the child's exec wakes us: read now
+  fp.argv.erase(11);  // rm is gone before the backlog reaches its fork
+  r.Prefetch(Of(ProcEvent::kExec, 12, 2));  // no tracked parent forked 12: not read
+  r.OnEvent(fork);
+  r.OnEvent(exec);
+  auto ev = SentEvents(r, a);
+  REQUIRE(ev.size() == 2);
+  CHECK(ev[1].snapshot.argv == std::vector<std::string>{"/bin/rm", "/tmp/f"});
+  pids = r.TrackedPids();
+  std::sort(pids.begin(), pids.end());
+  CHECK(pids == std::vector<pid_t>{10, 11});  // 11 tracked for good now, listed once
+
+  // A fork that woke us but whose parent no subscriber tracks by the time it is routed is
+  // forgotten, not tracked.
+  r.Prefetch(Fork(11, 13, 3));
+  r.OnEvent(Of(ProcEvent::kExit, 11, 4));
+  r.OnEvent(Fork(11, 13, 3));
+  CHECK_FALSE(r.Tracks(a, 13));
 }
 
 }  // namespace ttyaudit

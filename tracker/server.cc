@@ -222,6 +222,8 @@ void Hub::DrainWake() {
   while (ReadProcEvents(wake_.get(), events, overrun) > 0) {
     for (const ProcEvent& e : events) router_.Prefetch(e);
     events.clear();
+    // A tracked process forked: its child's exec must wake us too, from now on.
+    if (router_.tracked_version() != filter_version_) UpdateFilter();
   }
 }
 
