@@ -40,16 +40,6 @@ jq -e 'select(.type == "stats") | .id == "c1"' "$T/events.out" >/dev/null ||
   fail "events through the front: $(head -c 300 "$T/events.out")"
 ok "events: pid $ev became $runc_exe itself (no process of ours in between)"
 
-# same_as_runc ARGS...: stdout, stderr and exit code of runc and of the front agree.
-strip_time() { sed -E 's/time="[^"]*" //'; }
-same_as_runc() {
-  local want_rc=0 got_rc=0
-  "$RUNC" "$@" >"$T/want.out" 2>"$T/want.err" || want_rc=$?
-  "$RT" "$@" >"$T/got.out" 2>"$T/got.err" || got_rc=$?
-  assert_eq "$got_rc" "$want_rc" "exit code of [$*]"
-  cmp -s "$T/want.out" "$T/got.out" || { diff "$T/want.out" "$T/got.out" >&2; fail "stdout of [$*] differs"; }
-  assert_eq "$(strip_time <"$T/got.err")" "$(strip_time <"$T/want.err")" "stderr of [$*]"
-}
 same_as_runc --root "$R" state c1
 same_as_runc --root "$R" ps --format json c1
 same_as_runc --root "$R" kill c1 SIGCONT

@@ -222,3 +222,15 @@ session_with_argv() {
   done
   return 0
 }
+
+# same_as_runc ARGS...: stdout, stderr and exit code of "$RUNC ARGS" and "$RT ARGS" (ttyaudit's
+# runtime) agree. runc's text-format errors on stderr carry a timestamp: compared without it.
+same_as_runc() {
+  local want_rc=0 got_rc=0 strip='s/time="[^"]*" //'
+  "$RUNC" "$@" >"$T/want.out" 2>"$T/want.err" || want_rc=$?
+  "$RT" "$@" >"$T/got.out" 2>"$T/got.err" || got_rc=$?
+  assert_eq "$got_rc" "$want_rc" "exit code of [$*]"
+  cmp -s "$T/want.out" "$T/got.out" || { diff "$T/want.out" "$T/got.out" >&2; fail "stdout of [$*] differs"; }
+  assert_eq "$(sed -E "$strip" "$T/got.err")" "$(sed -E "$strip" "$T/want.err")" "stderr of [$*]"
+  ok "same as runc: $* (rc $want_rc)"
+}
