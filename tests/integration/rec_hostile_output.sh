@@ -14,7 +14,12 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" || fail "rec failed on the burst"
 echo "peak RSS of the recorder over a 1 GiB burst: ${peak} kB"
-((peak < 8192)) || fail "recorder peak RSS ${peak} kB is not bounded"
+if readelf -d "$BIN/ttyaudit-rec" | grep -q 'libasan'; then
+  # ASan keeps freed memory in a quarantine of up to 256 MiB: the figure would measure that.
+  echo "(a sanitizer build: the RSS bound is not checked)"
+else
+  ((peak < 8192)) || fail "recorder peak RSS ${peak} kB is not bounded"
+fi
 id=$(only_session_id)
 assert_eq "$(session_field "$id" bytes_out)" 1073741824 "bytes_out"
 assert_eq "$("$TA" cat "$id" | wc -c)" 1073741824 "bytes replayed"
