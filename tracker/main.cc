@@ -2,6 +2,7 @@
 // examples/systemd/ttyaudit-tracker.service runs it for good. Loads only libc.
 #include <getopt.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -12,6 +13,40 @@
 
 using namespace ttyaudit;
 
+namespace {
+
+constexpr const char* kUsage =
+    "usage: ttyaudit-tracker [--run-dir DIR] [--idle-exit-s N] [--max-queued-bytes N]\n"
+    "                        [--rcvbuf-bytes N] [--no-realtime]\n"
+    "       ttyaudit-tracker --stats [--run-dir DIR]\n"
+    "\n"
+    "The node's tracker hub: reads the kernel's process events (proc connector) once and sends\n"
+    "each recorded session the events of its own processes, over DIR/tracker.sock (root only).\n"
+    "Recorders start it on demand; run it as a service to keep one for good.\n"
+    "\n"
+    "  --run-dir DIR           socket, lock, pid file and log (default: $TTYAUDIT_RUN_DIR,\n"
+    "                          else /run/ttyaudit)\n"
+    "  --idle-exit-s N         exit after N seconds without subscribers; 0: never (default 30)\n"
+    "  --max-queued-bytes N    drop a subscriber with more than N bytes unsent (default 4 MiB)\n"
+    "  --rcvbuf-bytes N        the netlink sockets' receive buffer (default 8 MiB)\n"
+    "  --no-realtime           do not run at SCHED_FIFO 1 (argv of short-lived processes may\n"
+    "                          be missed on a busy node)\n"
+    "  --stats                 print the running hub's counters as JSON and exit\n";
+
+// A whole non-negative decimal number, or exit 2 naming the option.
+unsigned long long Number(const char* option, const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (*text == '\0' || *text == '-' || *end != '\0' || errno != 0) {
+    std::fprintf(stderr, "ttyaudit-tracker: --%s: want a whole number, not `%s`\n", option, text);
+    std::exit(2);
+  }
+  return v;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   static const option kOptions[] = {{"run-dir", required_argument, nullptr, 'r'},
                                     {"idle-exit-s", required_argument, nullptr, 'i'},
@@ -20,6 +55,7 @@ int main(int argc, char** argv) {
                                     {"stats", no_argument, nullptr, 's'},
                                     {"ready-fd", required_argument, nullptr, 'f'},
                                     {"rcvbuf-bytes", required_argument, nullptr, 'b'},
+                                    {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   HubOptions opts;
   opts.run_dir = DefaultRunDir();
@@ -31,10 +67,10 @@ int main(int argc, char** argv) {
         opts.run_dir = optarg;
         break;
       case 'i':
-        opts.idle_exit_s = std::atoi(optarg);
+        opts.idle_exit_s = static_cast<int>(Number("idle-exit-s", optarg));
         break;
       case 'q':
-        opts.max_queued_bytes = std::strtoull(optarg, nullptr, 10);
+        opts.max_queued_bytes = Number("max-queued-bytes", optarg);
         break;
       case 'n':
         opts.realtime = false;
@@ -43,16 +79,16 @@ int main(int argc, char** argv) {
         stats = true;
         break;
       case 'f':
-        opts.ready_fd = std::atoi(optarg);
+        opts.ready_fd = static_cast<int>(Number("ready-fd", optarg));
         break;
       case 'b':
-        opts.rcvbuf_bytes = std::atoi(optarg);
+        opts.rcvbuf_bytes = static_cast<int>(Number("rcvbuf-bytes", optarg));
         break;
+      case 'h':
+        std::fputs(kUsage, stdout);
+        return 0;
       default:
-        std::fprintf(stderr,
-                     "usage: ttyaudit-tracker [--run-dir DIR] [--idle-exit-s N (0: never)] "
-                     "[--max-queued-bytes N] [--rcvbuf-bytes N] [--no-realtime] | --stats "
-                     "[--run-dir DIR]\n");
+        std::fputs(kUsage, stderr);
         return 2;
     }
   }
