@@ -19,8 +19,27 @@
 #include "oci-hook/hook.h"
 #include "oci-hook/track_cmd.h"
 
+namespace {
+
+constexpr const char* kUsage =
+    "usage: ttyaudit-hook createRuntime|poststop   (OCI state JSON on stdin)\n"
+    "       ttyaudit-hook install BUNDLE\n"
+    "       ttyaudit-hook track [--stats] [--grace-ms N] [--pid-file F] [--local] -- CMD ARGS...\n"
+    "\n"
+    "The OCI hook that ttyaudit-runtime adds to each container at create (runc runs it, it is\n"
+    "not for people): createRuntime records the container's metadata for the recorders of later\n"
+    "execs; poststop seals the container's sessions still open and removes that metadata.\n"
+    "  install   adds both hooks to BUNDLE/config.json, keeping the hooks already there\n"
+    "  track     runs CMD with its processes tracked as a session's are, and prints them\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace ttyaudit;
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    fputs(kUsage, stdout);
+    return 0;
+  }
   if (argc == 3 && std::string(argv[1]) == "install") {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -44,6 +63,7 @@ int main(int argc, char** argv) {
   }
   Logger log("ttyaudit-hook", "/var/log/ttyaudit.log");
   if (argc != 2) {
+    fputs(kUsage, stderr);
     log.Error("usage: ttyaudit-hook createRuntime|poststop (state JSON on stdin)");
     return 2;
   }
