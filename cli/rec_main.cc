@@ -20,26 +20,32 @@ int main(int argc, char** argv) {
       {"fail-closed", no_argument, nullptr, 'c'}, {"node", required_argument, nullptr, 'N'},
       {"quiet", no_argument, nullptr, 'q'},
       {"spool-max-bytes", required_argument, nullptr, 'm'},
+      {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
+  constexpr const char* kUsage =
+      "usage: ttyaudit-rec --spool DIR [--no-input] [--fsync-interval S] [--fail-closed]\n"
+      "                    [--node NAME] [--spool-max-bytes N] [-q] [-- CMD ARGS...]\n"
+      "The recorder that `ttyaudit rec` runs with the settings of the config: use that.\n";
   Config cfg;
   RecOptions opts;
+  bool have_spool = false;
   int c;
   while ((c = getopt_long(argc, argv, "+q", kOptions, nullptr)) != -1) {
     switch (c) {
-      case 's': cfg.spool_dir = optarg; break;
+      case 's': cfg.spool_dir = optarg; have_spool = true; break;
       case 'n': cfg.record_input = false; break;
       case 'f': cfg.fsync_interval_s = std::atof(optarg); break;
       case 'c': cfg.fail_closed = true; break;
       case 'N': cfg.node_name = optarg; break;
       case 'q': opts.quiet = true; break;
       case 'm': cfg.spool_max_bytes = std::strtoull(optarg, nullptr, 10); break;
-      default:
-        std::fprintf(stderr,
-                     "usage: ttyaudit-rec --spool DIR [--no-input] [--fsync-interval S] "
-                     "[--fail-closed] [--node NAME] [--spool-max-bytes N] [-q] [-- CMD ARGS...]\n"
-                     "(run by `ttyaudit rec`, which reads the config)\n");
-        return 2;
+      case 'h': std::fputs(kUsage, stdout); return 0;
+      default: std::fputs(kUsage, stderr); return 2;
     }
+  }
+  if (!have_spool) {  // never a default spool: `ttyaudit rec` names the config's
+    std::fputs(kUsage, stderr);
+    return 2;
   }
   if (cfg.fsync_interval_s <= 0) cfg.fsync_interval_s = 1.0;
   for (int i = optind; i < argc; ++i) opts.command.emplace_back(argv[i]);
