@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -184,6 +185,12 @@ void SessionWriter::SyncLoop() {
       lock.lock();
     }
   }
+}
+
+Status SessionWriter::FinishWithWaitStatus(std::optional<int> wait_status) {
+  if (!wait_status) return Finish("exited", -1, 0);
+  if (WIFSIGNALED(*wait_status)) return Finish("signaled", -1, WTERMSIG(*wait_status));
+  return Finish("exited", WEXITSTATUS(*wait_status), 0);
 }
 
 Status SessionWriter::Finish(const std::string& state, int exit_code, int signal) {

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -63,6 +64,9 @@ class SessionWriter {
   /// Ends the session: state "exited" (exit_code), "signaled" (signal) or "interrupted";
   /// rewrites the header, fsyncs, and writes the manifest.
   Status Finish(const std::string& state, int exit_code, int signal);
+  /// Finish() from a raw wait status: "signaled" with its signal, else "exited" with its exit
+  /// code; without one (it could not be known), "exited" with -1.
+  Status FinishWithWaitStatus(std::optional<int> wait_status);
 
   /// Extra JSON fields for the manifest (e.g. "commands":[...]), written by Finish(); must be
   /// a comma-free sequence of `"key":value` members joined by commas, or empty.

@@ -1,6 +1,7 @@
 #include "common/spool_writer.h"
 
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -108,5 +109,28 @@ TEST_CASE("spool writer: hidden input is counted and marked, never stored; recor
   REQUIRE((*w2)->Finish("exited", 0, 0).ok());
   CHECK(Slurp((*w2)->path()).find("typed") == std::string::npos);
   CHECK((*w2)->meta().bytes_in == 5);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("spool writer: the end state from a wait status: exited, signaled, or unknown") {
+  std::string dir = TempDir();
+  struct Case {
+    std::optional<int> wait_status;
+    std::string state;
+    int exit_code, signal;
+  };
+  for (const Case& c : {Case{3 << 8, "exited", 3, 0}, Case{SIGKILL, "signaled", -1, SIGKILL},
+                        Case{std::nullopt, "exited", -1, 0}}) {
+    auto w = SessionWriter::Create(dir, NewMeta(), {});
+    REQUIRE(w.ok());
+    REQUIRE(w.value()->FinishWithWaitStatus(c.wait_status).ok());
+    auto r = CastReader::Open(w.value()->path());
+    REQUIRE(r.ok());
+    auto m = SessionMetaFromHeader(r->header());
+    REQUIRE(m.ok());
+    CHECK(m->state == c.state);
+    CHECK(m->exit_code == c.exit_code);
+    CHECK(m->signal == c.signal);
+  }
   std::system(("rm -rf " + dir).c_str());
 }

@@ -49,12 +49,7 @@ int RunForegroundTerminalExec(const ExecContext& ctx, const ProcessSpec& proc) {
   SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name, ctx.run_dir);
   meta.terminal = true;
   auto unrecorded = [&](const std::string& why) {
-    if (ctx.config.FailClosedFor(meta.k8s_namespace))
-      return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
-                             "fail_closed: " + why);
-    ctx.log.Error("exec in container " + ctx.args.exec.container_id +
-                  " proceeds UNRECORDED (fail-open): " + why);
-    return PassThrough(ctx);
+    return Unrecorded(ctx, meta.k8s_namespace, why);
   };
   winsize ws{};
   if (::ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
@@ -104,8 +99,7 @@ int RunForegroundTerminalExec(const ExecContext& ctx, const ProcessSpec& proc) {
   } else {
     status = outcome->wait_status;
   }
-  Status st = WIFSIGNALED(status) ? writer.value()->Finish("signaled", -1, WTERMSIG(status))
-                                  : writer.value()->Finish("exited", WEXITSTATUS(status), 0);
+  Status st = writer.value()->FinishWithWaitStatus(status);
   if (!st) ctx.log.Error("session " + meta.id + ": seal: " + st.message());
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

@@ -56,14 +56,6 @@ void Discard(std::unique_ptr<SessionWriter>& w) {
   ::unlink(path.c_str());
 }
 
-void Seal(SessionWriter& w, const std::optional<int>& status, const Logger& log) {
-  Status st;
-  if (!status) st = w.Finish("exited", -1, 0);
-  else if (WIFSIGNALED(*status)) st = w.Finish("signaled", -1, WTERMSIG(*status));
-  else st = w.Finish("exited", WEXITSTATUS(*status), 0);
-  if (!st) log.Error("session " + w.meta().id + ": seal: " + st.message());
-}
-
 int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t wrapper_pid) {
   auto opened = ExitWatcher::Open();
   if (!opened) {
@@ -103,7 +95,8 @@ int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t wrapp
       watcher.Watch(exec_pid);
       status = AwaitExit(watcher, exec_pid);
     }
-    Seal(*writer, status, ctx.log);
+    if (auto st = writer->FinishWithWaitStatus(status); !st)
+      ctx.log.Error("session " + writer->meta().id + ": seal: " + st.message());
     return 0;
   }
 
@@ -118,7 +111,8 @@ int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t wrapp
     }
   }
   std::optional<int> status = watcher.WaitExit(wrapper_pid, runc_fd ? kExitEventGraceMs : -1);
-  Seal(*writer, status, ctx.log);
+  if (auto st = writer->FinishWithWaitStatus(status); !st)
+    ctx.log.Error("session " + writer->meta().id + ": seal: " + st.message());
   return 0;
 }
 
@@ -167,14 +161,7 @@ int RunPlainExec(const ExecContext& ctx) {
     else if (reply->eof) why = "note-taker exited before it was ready";
     else if (reply->text != "ready") why = reply->text.substr(reply->text.rfind("fail:", 0) == 0 ? 5 : 0);
   }
-  if (!why.empty()) {
-    if (ctx.config.FailClosedFor(meta.k8s_namespace))
-      return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
-                             "fail_closed: " + why);
-    ctx.log.Error("non-terminal exec in " + ctx.args.exec.container_id +
-                  " proceeds UNRECORDED (fail-open): " + why);
-    return PassThrough(ctx);
-  }
+  if (!why.empty()) return Unrecorded(ctx, meta.k8s_namespace, why, "non-terminal exec in");
   if (!ctx.args.exec.detach) return PassThrough(ctx);
 
   auto status = RunRuncChild(ctx);

@@ -105,14 +105,6 @@ std::string ForwardEarlyOutput(int inner, int outer, SessionWriter& w) {
   return left;
 }
 
-void Seal(SessionWriter& w, const std::optional<int>& status, const Logger& log) {
-  Status st;
-  if (!status) st = w.Finish("exited", -1, 0);
-  else if (WIFSIGNALED(*status)) st = w.Finish("signaled", -1, WTERMSIG(*status));
-  else st = w.Finish("exited", WEXITSTATUS(*status), 0);
-  if (!st) log.Error("session " + w.meta().id + ": seal: " + st.message());
-}
-
 }  // namespace
 
 int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term,
@@ -268,7 +260,8 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
     mark_commands();  // those seen after the proxy's last look
     writer->SetManifestExtra(tracker->ManifestMembers());
   }
-  Seal(*writer, status, log);
+  if (auto st = writer->FinishWithWaitStatus(status); !st)
+    log.Error("session " + writer->meta().id + ": seal: " + st.message());
   return 0;
 }
 

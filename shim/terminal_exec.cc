@@ -35,17 +35,17 @@ pid_t ReadPidFile(const std::string& path) {
   return pid > 0 ? static_cast<pid_t>(pid) : 0;
 }
 
-// Recording could not start: fail open (runc unrecorded) or closed (refuse), per namespace.
-int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string& why) {
+}  // namespace
+
+int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string& why,
+               const std::string& what) {
   if (ctx.config.FailClosedFor(ns))
     return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
                            "fail_closed: " + why);
-  ctx.log.Error("exec in container " + ctx.args.exec.container_id +
-                " proceeds UNRECORDED (fail-open): " + why);
+  ctx.log.Error(what + " " + ctx.args.exec.container_id + " proceeds UNRECORDED (fail-open): " +
+                why);
   return PassThrough(ctx);
 }
-
-}  // namespace
 
 int RefuseExec(const ExecContext& ctx, const std::string& why) {
   ReportFailure(ctx.log, ctx.args, why);

@@ -19,4 +19,9 @@ int RefuseExec(const ExecContext& ctx, const std::string& why);
 /// Replaces this process with the real runc, argv unchanged; on failure reports and returns 1.
 int PassThrough(const ExecContext& ctx);
 
+/// Recording could not start (`why`): fail closed (RefuseExec) if the policy says so for
+/// namespace `ns`, else log it loudly, naming the exec as "`what` CONTAINER", and PassThrough.
+int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string& why,
+               const std::string& what = "exec in container");
+
 }  // namespace ttyaudit
