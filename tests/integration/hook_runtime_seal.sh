@@ -7,10 +7,7 @@
 . "$(dirname "$0")/../lib/rootfs.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
 
-make_busybox_rootfs "$T/rootfs"
-export TTYAUDIT_RUN_DIR="$T/run"  # inherited by containerd, its shims and ttyaudit-runtime
-use_ttyaudit_config
-start_containerd
+start_ttyaudit_containerd
 ctr_run_bg sealc "$T/rootfs" "$BIN/ttyaudit-runtime" -- sleep 1000
 bundle_cfg=$(find "$T/containerd/state" -path '*/sealc/config.json' | head -n 1)
 [[ -n $bundle_cfg ]] || fail "no bundle config.json for sealc"

@@ -6,11 +6,9 @@
 . "$(dirname "$0")/../lib/containerd.sh"
 
 RUNC=$(command -v runc) || skip "runc not installed (make deps)"
-make_busybox_rootfs "$T/rootfs"
+start_ttyaudit_containerd
 (set +o pipefail; yes 'the quick brown fox jumps over the lazy dog 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ' |
   head -c $((50 << 20)) >"$T/rootfs/big.txt")
-use_ttyaudit_config
-start_containerd
 ctr_run_bg plain "$T/rootfs" "$RUNC" -- sleep 1000
 ctr_run_bg rec "$T/rootfs" "$BIN/ttyaudit-runtime" -- sleep 1000
 

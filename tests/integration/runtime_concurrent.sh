@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../lib/rootfs.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
 
-make_busybox_rootfs "$T/rootfs"
-use_ttyaudit_config
-start_containerd
+start_ttyaudit_containerd
 ctr_run_bg ca "$T/rootfs" "$BIN/ttyaudit-runtime" -- sleep 1000
 ctr_run_bg cb "$T/rootfs" "$BIN/ttyaudit-runtime" -- sleep 1000
 

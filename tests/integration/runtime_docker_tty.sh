@@ -7,9 +7,7 @@
 . "$(dirname "$0")/../lib/containerd.sh"
 . "$(dirname "$0")/../lib/dockerd.sh"
 
-make_busybox_rootfs "$T/rootfs"
-use_ttyaudit_config
-start_containerd
+start_ttyaudit_containerd
 start_dockerd "ttyaudit=$BIN/ttyaudit-runtime"
 docker_import_rootfs "$T/rootfs" ttyaudit-busybox:test
 dk run -d --name plain --network none ttyaudit-busybox:test sleep 1000 >/dev/null

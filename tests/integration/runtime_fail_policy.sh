@@ -7,9 +7,7 @@
 . "$(dirname "$0")/../lib/containerd.sh"
 
 RUNC=$(command -v runc) || skip "runc not installed (make deps)"
-make_busybox_rootfs "$T/rootfs"
-use_ttyaudit_config
-start_containerd
+start_ttyaudit_containerd
 ctr_run_bg plain "$T/rootfs" "$RUNC" -- sleep 1000
 ctr_run_bg rec "$T/rootfs" "$BIN/ttyaudit-runtime" -- sleep 1000
 ctr_run_bg prod "$T/rootfs" "$BIN/ttyaudit-runtime" \

@@ -22,9 +22,7 @@ done
 [[ $needed == *libc.so.6* && -z $others ]] || fail "ttyaudit-runtime needs more than libc: $others"
 ok "ttyaudit-runtime loads only libc ($needed)"
 
-make_busybox_rootfs "$T/rootfs"
-use_ttyaudit_config
-start_containerd
+start_ttyaudit_containerd
 ctr_run_bg c1 "$T/rootfs" "$RT" -- sleep 1000
 bundle_cfg=$(find "$T/containerd/state" -path '*/c1/config.json' | head -n 1)
 jq -e '.hooks.createRuntime[] | select(.path | endswith("/ttyaudit-hook"))' "$bundle_cfg" >/dev/null ||

@@ -9,9 +9,7 @@
 RUNC=$(command -v runc) || skip "runc not installed (make deps)"
 RT="$BIN/ttyaudit-runtime"
 [[ -x $RT ]] || fail "no $RT: build first"
-make_busybox_rootfs "$T/rootfs"
-use_ttyaudit_config
-start_containerd
+start_ttyaudit_containerd
 
 # ttyaudit-runtime starts on every runc call: libraries that only some paths need are opened
 # when needed (libsystemd), or not used (libcrypto), since loading them cost more than the rest

@@ -9,13 +9,11 @@
 
 "$BIN/ttyaudit-hook" track -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
-make_busybox_rootfs "$T/rootfs"
+start_ttyaudit_containerd
 # A setuid-root busybox named after an applet (busybox picks the applet by its name).
 mkdir -p "$T/rootfs/opt/suid"
 cp "$T/rootfs/bin/busybox" "$T/rootfs/opt/suid/id"
 chmod 4755 "$T/rootfs/opt/suid/id"
-use_ttyaudit_config
-start_containerd
 ctr_run_bg trk "$T/rootfs" "$BIN/ttyaudit-runtime" --allow-new-privs -- sleep 1000
 
 # manifest_of TEXT: the sealed manifest of the one session whose argv contains TEXT.

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/../lib/s3rver.sh"
 
 start_s3rver
-spool="$T/spool"
-read -r id key < <(make_sessions "$spool" 1 $((40 << 20)) sealed)
-cp "$spool/$id.cast" "$T/orig.cast"
+one_big_session $((40 << 20))
 write_config "$T/config.json" "$spool" "s3://$S3_BUCKET/dm"
 # A cap far below the spool's size.
 jq '.spool_max_bytes = 1048576' "$T/config.json" >"$T/c2" && mv "$T/c2" "$T/config.json"

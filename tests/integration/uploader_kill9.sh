@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../lib/s3rver.sh"
 
 start_s3rver
-spool="$T/spool"
-read -r id key < <(make_sessions "$spool" 1 $((40 << 20)) sealed)
-cp "$spool/$id.cast" "$T/orig.cast"
+one_big_session $((40 << 20))
 write_config "$T/config.json" "$spool" "s3://$S3_BUCKET/k9"
 
 TTYAUDIT_CONFIG="$T/config.json" "$BIN/ttyaudit-uploader" --jobs 1 &

@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../lib/s3rver.sh"
 
 start_s3rver
-spool="$T/spool"
-read -r id key < <(make_sessions "$spool" 1 $((40 << 20)) sealed)
-cp "$spool/$id.cast" "$T/orig.cast"
+one_big_session $((40 << 20))
 size=$(stat -c %s "$T/orig.cast")
 ((size >= 40 << 20)) || fail "test session is only $size bytes"
 write_config "$T/config.json" "$spool" "s3://$S3_BUCKET"

@@ -6,6 +6,8 @@
 #   ctr_exec ID [exec options...] -- CMD...                    ctr task exec
 #   use_ttyaudit_config ['"key": value'...]  a config under $T (spool $T/spool) in
 #                                        TTYAUDIT_CONFIG, and TTYAUDIT_RUN_DIR=$T/run
+#   start_ttyaudit_containerd ['"key": value'...]  busybox rootfs in $T/rootfs, that config,
+#                                        start_containerd (needs rootfs.sh)
 #   sessions / session_meta ID / session_output ID            read what was recorded
 # The namespace names the containers' cgroups (/sys/fs/cgroup/*/NAMESPACE/ID), which are the
 # machine's: one per run, so that two runs at once (two worktrees) never kill each other's
@@ -98,6 +100,14 @@ use_ttyaudit_config() {
   # The run directory (console sockets, the hook's container metadata, recorder registrations)
   # under $T too; containerd, its shims and ttyaudit-runtime inherit it.
   export TTYAUDIT_RUN_DIR="$T/run"
+}
+
+# start_ttyaudit_containerd ['"key": value'...]: how a runtime test starts: a busybox root
+# filesystem in $T/rootfs, use_ttyaudit_config with the members given, then start_containerd.
+start_ttyaudit_containerd() {
+  make_busybox_rootfs "$T/rootfs"
+  use_ttyaudit_config "$@"
+  start_containerd
 }
 
 # Session ids in the spool, oldest first.

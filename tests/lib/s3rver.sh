@@ -75,6 +75,14 @@ write_config() {
 JSON
 }
 
+# one_big_session BYTES: one sealed session of BYTES in spool=$T/spool; sets spool, id and key
+# (as make_sessions prints them) and keeps a copy of the .cast at $T/orig.cast to compare with.
+one_big_session() {
+  spool="$T/spool"
+  read -r id key < <(make_sessions "$spool" 1 "$1" sealed)
+  cp "$spool/$id.cast" "$T/orig.cast"
+}
+
 # make_sessions SPOOL COUNT BYTES [sealed|open]: writes COUNT sessions of about BYTES bytes of
 # events each into SPOOL, as the recorder would (header line with a "ttyaudit" object, event
 # lines, and for sealed ones the manifest). Prints "ID KEY" per session, KEY being the sealed
