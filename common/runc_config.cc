@@ -212,6 +212,12 @@ class JsonScanner {
   size_t i_ = 0;
 };
 
+// `[` and `]` with only JSON white space between.
+bool IsEmptyArray(std::string_view v) {
+  if (v.size() < 2 || v.front() != '[' || v.back() != ']') return false;
+  return v.substr(1, v.size() - 2).find_first_not_of(" \t\n\r") == std::string_view::npos;
+}
+
 }  // namespace
 
 std::string ConfigPath() {
@@ -230,6 +236,14 @@ Result<RuncConfig> ParseRuncConfig(std::string_view json, const std::string& ori
     return Error{origin + ": not valid JSON at byte " + std::to_string(scan.pos())};
   }
   bool ok = scan.Object(1, [&](const std::string& key) {
+    if (key == "fail_closed") {
+      scan.SkipSpace();
+      size_t start = scan.pos();
+      if (!scan.Value(1)) return false;
+      std::string_view v = json.substr(start, scan.pos() - start);
+      c.any_fail_closed = !(v == "false" || IsEmptyArray(v));
+      return true;
+    }
     std::string* out = key == "runc" ? &c.runc : key == "log_file" ? &c.log_file : nullptr;
     if (!out) return scan.Value(1);
     scan.SkipSpace();

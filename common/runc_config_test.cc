@@ -96,6 +96,9 @@ TEST_CASE("runc config: agrees with ParseConfig on every valid config") {
       R"({"s3":{"region":"eu-west-1","object_lock":{"mode":"GOVERNANCE","days":1}},
           "runc":"/a\u0020b","fail_closed":true,"spool_max_bytes":1048576})",
       R"( { "log_file" : "" , "runc" : "\/x" } )",
+      R"({"fail_closed":["kube-system", "prod"]})",
+      R"({"fail_closed":[]})",
+      R"({"fail_closed":false})",
   };
   for (const auto& text : configs) {
     INFO(text);
@@ -105,7 +108,28 @@ TEST_CASE("runc config: agrees with ParseConfig on every valid config") {
     REQUIRE(lean.ok());
     CHECK(lean->runc == full->runc);
     CHECK(lean->log_file == full->log_file);
+    CHECK(lean->any_fail_closed == (full->fail_closed || !full->fail_closed_namespaces.empty()));
   }
+}
+
+TEST_CASE("runc config: fail_closed is closed unless false, absent or an empty list") {
+  auto closed = [](const std::string& text) {
+    auto c = ParseRuncConfig(text, "t");
+    REQUIRE(c.ok());
+    return c->any_fail_closed;
+  };
+  CHECK_FALSE(closed("{}"));
+  CHECK_FALSE(closed(R"({"fail_closed":false})"));
+  CHECK_FALSE(closed(R"({"fail_closed":[ ]})"));
+  CHECK(closed(R"({"fail_closed":true})"));
+  CHECK(closed(R"({"fail_closed":["prod"]})"));
+  CHECK_FALSE(closed(R"({"fail_closed":true,"fail_closed":false})"));  // the last one wins
+  // Values the full runtime rejects: the front, which cannot say which exec they meant to close,
+  // takes them as closed.
+  CHECK(closed(R"({"fail_closed":null})"));
+  CHECK(closed(R"({"fail_closed":"yes"})"));
+  CHECK(closed(R"({"fail_closed":[""]})"));
+  CHECK(closed(R"({"fail_closed":{}})"));
 }
 
 TEST_CASE(

@@ -29,15 +29,29 @@ std::string FullRuntimeBeside(const std::string& self_exe) {
 
 int RunFront(const std::vector<std::string>& argv) {
   RuncArgs args = ParseRuncArgs(argv);
+  std::string unrecorded;  // why ttyaudit-runtime-full, which this call needs, cannot run
   if (NeedsFullRuntime(args)) {
     Error e = ExecPath(FullRuntimeBeside(SelfExe()), argv);
-    auto config = LoadRuncConfig();
-    return Fail(args, config ? config->log_file : RuncConfig{}.log_file,
-                std::string("ttyaudit-runtime: run ") + kRuntimeFullName + " (installed beside " +
-                    kRuntimeFrontName + "): " + e.message);
+    unrecorded = std::string("cannot run ") + kRuntimeFullName + " (installed beside " +
+                 kRuntimeFrontName + "): " + e.message;
   }
   auto config = LoadRuncConfig();
   std::string log_file = config ? config->log_file : RuncConfig{}.log_file;
+  if (!unrecorded.empty()) {
+    // Recording cannot start: the policy decides, as the full runtime's would (Unrecorded in
+    // shim/terminal_exec.h). A config that cannot be read says neither policy nor runc.
+    if (!config) return Fail(args, log_file, "ttyaudit-runtime: " + unrecorded);
+    if (args.command == "exec" && config->any_fail_closed)
+      return Fail(args, log_file, FailClosedRefusal(unrecorded));
+    // A create only adds the hook, and without it a container still runs (fail-open, as
+    // shim/create_hooks.cc does when the hook cannot be added).
+    Logger(kRuntimeFrontName, log_file)
+        .Error(args.command == "exec"
+                   ? "exec in container " + args.exec.container_id +
+                         " proceeds UNRECORDED (fail-open): " + unrecorded
+                   : "container " + args.create.container_id +
+                         " starts without ttyaudit-hook (fail-open): " + unrecorded);
+  }
   auto runc = ResolveRealRunc(config);
   if (!runc) return Fail(args, log_file, runc.message());
   Error e = ExecPath(runc.value(), argv);

@@ -24,7 +24,9 @@ std::string FullRuntimeBeside(const std::string& self_exe);
 
 /// Runs the front for `argv`: execs the real runc or the full runtime, so it returns only on
 /// failure, with the exit code after the failure has been reported (runc's --log, stderr, our
-/// log; never stdout).
+/// log; never stdout). When the full runtime cannot be run (missing, not executable), the call
+/// is passed to runc unrecorded and logged as such, unless it is an exec and the config's
+/// `fail_closed` is set (for any namespace: the front cannot tell which): then it is refused.
 int RunFront(const std::vector<std::string>& argv);
 
 }  // namespace ttyaudit

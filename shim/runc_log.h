@@ -23,6 +23,12 @@ Status AppendRuncLogError(const std::string& path, std::string_view format, std:
 /// Never stdout, which belongs to the caller of runc.
 void ReportFailure(const Logger& log, const RuncArgs& args, std::string_view why);
 
+/// What the client reads when an exec that cannot be recorded is refused (`fail_closed`).
+inline std::string FailClosedRefusal(std::string_view why) {
+  return "ttyaudit: exec refused: it cannot be recorded and policy is fail_closed: " +
+         std::string(why);
+}
+
 /// The "msg" of the last {"level":"error"} line of a json-format log text, or empty.
 std::string LastRuncLogError(std::string_view log_text);
 

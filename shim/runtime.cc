@@ -30,15 +30,18 @@ int RuntimeMain(const std::vector<std::string>& argv) {
     return 1;
   }
   Config config;
-  bool config_ok = true;
-  if (auto c = LoadConfig(); c.ok()) {
-    config = std::move(c.value());
-  } else {
-    config_ok = false;
-    log.Error(c.message() + " (running runc unrecorded until the config is fixed)");
-  }
+  std::string config_error;
+  if (auto c = LoadConfig(); c.ok()) config = std::move(c.value());
+  else config_error = c.message();
   ExecContext ctx{config, log, args, runc.value(), DefaultRunDir()};
-  if (!config_ok) return PassThrough(ctx);
+  if (!config_error.empty()) {
+    // Nothing can be recorded. An exec is refused if the config's fail_closed (read as the
+    // front reads it, shim/front.h) may cover it; anything else goes to runc as it is.
+    if (args.command == "exec" && runc_config->any_fail_closed)
+      return RefuseExec(ctx, FailClosedRefusal(config_error));
+    log.Error(config_error + " (running runc unrecorded until the config is fixed)");
+    return PassThrough(ctx);
+  }
   if (args.command == "exec") {
     if (args.IsTerminalExec() && args.exec.detach) return RunTerminalExec(ctx);
     if (args.exec.console_socket.empty() && !args.exec.detach && ::isatty(0)) {

@@ -40,8 +40,7 @@ pid_t ReadPidFile(const std::string& path) {
 int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string& why,
                const std::string& what) {
   if (ctx.config.FailClosedFor(ns))
-    return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
-                           "fail_closed: " + why);
+    return RefuseExec(ctx, FailClosedRefusal(why));
   ctx.log.Error(what + " " + ctx.args.exec.container_id + " proceeds UNRECORDED (fail-open): " +
                 why);
   return PassThrough(ctx);

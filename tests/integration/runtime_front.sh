@@ -76,6 +76,16 @@ assert_eq "$out" exec-with-bad-config "exec output with a bad spool_dir"
 grep -q " exec " "$T/myrunc.calls" || fail "exec did not run the configured runc: $(cat "$T/myrunc.calls")"
 grep -q "spool_dir" "$T/ttyaudit.log" || fail "the bad key was not logged by the full runtime"
 ok "a bad spool_dir: the configured runc still runs (state and exec), the error is logged"
+# ... unless fail_closed is set: nothing can be recorded, so the exec is refused (pass-through
+# calls still run).
+use_ttyaudit_config "\"runc\": \"$T/myrunc\"" '"spool_dir": 5' '"fail_closed": true'
+same_as_runc --root "$R" state c1
+out=$(ctr_exec c1 -- echo ran-with-bad-config 2>&1) && fail "fail_closed with a bad spool_dir: the exec ran: $out"
+assert_contains "$out" "exec refused: it cannot be recorded and policy is fail_closed" \
+  "fail_closed with a bad spool_dir: the client's message"
+assert_contains "$out" "spool_dir" "fail_closed with a bad spool_dir: the reason"
+ok "a bad spool_dir under fail_closed: the exec is refused, naming the key"
+use_ttyaudit_config
 : >"$T/ttyaudit.log"
 
 # expect_error WHAT TEXT ARGS...: the front exits 1, prints nothing on stdout, says TEXT on
@@ -116,3 +126,30 @@ expect_error "a truncated config" "not valid JSON" in_private_var_log "$RT"
 TTYAUDIT_CONFIG="$T/no-such-config.json" expect_error "a missing TTYAUDIT_CONFIG" \
   "no-such-config.json" in_private_var_log "$RT"
 use_ttyaudit_config
+
+# Without ttyaudit-runtime-full beside it, the front cannot record. Fail-open (the default):
+# create and exec go to runc unrecorded, and the log says so. fail_closed (here for one
+# namespace: the front cannot tell an exec's namespace, so it closes all) refuses the exec, and
+# the client sees why.
+mkdir -p "$T/alone"
+cp "$RT" "$T/alone/ttyaudit-runtime"
+: >"$T/ttyaudit.log"
+ctr_run_bg c2 "$T/rootfs" "$T/alone/ttyaudit-runtime" -- sleep 1000
+grep -q "container c2 starts without ttyaudit-hook (fail-open): cannot run ttyaudit-runtime-full" \
+  "$T/ttyaudit.log" || fail "create without the full runtime was not logged: $(cat "$T/ttyaudit.log")"
+out=$(ctr_exec_tty c2 alone-1 sh -c 'echo unrecorded-exec; exit 5') && rc=0 || rc=$?
+assert_eq "$rc" 5 "fail-open exec without the full runtime: exit code"
+assert_contains "$out" unrecorded-exec "fail-open exec without the full runtime: output"
+grep -q "exec in container c2 proceeds UNRECORDED (fail-open): cannot run ttyaudit-runtime-full" \
+  "$T/ttyaudit.log" || fail "the unrecorded exec was not logged: $(cat "$T/ttyaudit.log")"
+[[ -z $(session_with_argv unrecorded-exec) ]] || fail "a session was recorded without the full runtime"
+ok "no ttyaudit-runtime-full, fail-open: create and exec ran unrecorded (exit 5), and the log says so"
+
+use_ttyaudit_config '"fail_closed": ["prod"]'
+out=$(ctr_exec_tty c2 alone-2 sh -c 'echo ran > /tmp/ran-anyway' 2>&1) && rc=0 || rc=$?
+[[ $rc != 0 ]] || fail "fail_closed: the exec ran without the full runtime"
+assert_contains "$out" "exec refused: it cannot be recorded and policy is fail_closed: cannot run ttyaudit-runtime-full" \
+  "fail_closed: the client's message"
+use_ttyaudit_config
+ctr_exec c2 -- test ! -e /tmp/ran-anyway || fail "fail_closed: the refused command ran"
+ok "no ttyaudit-runtime-full, fail_closed: the exec is refused, the client reads why"
