@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks ttyaudit-runtime against plain runc, in one run, on a private containerd:
-#  - bulk output of `ctr task exec -t ID cat FILE` (throughput as the client receives it),
+#  - bulk output of `ctr task exec -t ID cat FILE` (throughput as the client receives it), with
+#    plain runc, with ttyaudit-runtime, and with the floor: bench/relay_runtime.cc, a runc wrapper
+#    that puts a second pty in the same place as ttyaudit-runtime and only copies bytes through it,
 #  - the added cost of a pass-through call (`ttyaudit-runtime state` vs `runc state`),
 #  - the added time to the first byte of a terminal exec (`ctr task exec -t ID echo x`).
 # Writes bench/results/runtime.json. Usage: BUILD=build bash bench/runtime.sh
@@ -18,6 +20,12 @@ TTFB_RUNS=${TTFB_RUNS:-30}
 OUT="$ROOT/bench/results/runtime.json"
 RUNC=$(command -v runc) || fail "runc not installed (make deps)"
 RT="$BIN/ttyaudit-runtime"
+# The floor: a measuring tool, built here, not by CMake (like bench/pty_harness.cc).
+RELAY_RT="$ROOT/${BUILD:-build}/bench/ttyaudit_bench_relay_runtime"
+mkdir -p "$(dirname "$RELAY_RT")"
+if [ ! -x "$RELAY_RT" ] || [ "$ROOT/bench/relay_runtime.cc" -nt "$RELAY_RT" ]; then
+  g++ -std=c++20 -O2 -Wall -Wextra -o "$RELAY_RT" "$ROOT/bench/relay_runtime.cc"
+fi
 
 make_busybox_rootfs "$T/rootfs"
 (set +o pipefail; yes 'the quick brown fox jumps over the lazy dog 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ' |
@@ -26,21 +34,30 @@ use_ttyaudit_config
 start_containerd
 ctr_run_bg plain "$T/rootfs" "$RUNC" -- sleep 100000
 ctr_run_bg rec "$T/rootfs" "$RT" -- sleep 100000
+# ctr's --runc-binary takes no arguments: a one-line wrapper names runc for the relay.
+printf '#!/bin/sh\nexec %q %q "$@"\n' "$RELAY_RT" "$RUNC" >"$T/relay-runtime"
+chmod +x "$T/relay-runtime"
+ctr_run_bg relay "$T/rootfs" "$T/relay-runtime" -- sleep 100000
 CTR=(ctr --address "$CTR_SOCK" -n "$CTR_NS" task exec --fifo-dir "$T/containerd/fifo")
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# Bulk: alternate plain and recorded runs so that both see the same machine state.
+# Bulk: alternate plain, recorded and relayed runs so that all see the same machine state. Each
+# run's client must receive the same number of bytes: a path that lost output is no result.
 echo "bulk: ${BULK_RUNS} x ${BULK_MIB} MiB through ctr task exec -t" >&2
+want_bytes=
 for i in $(seq "$BULK_RUNS"); do
-  for id in plain rec; do
+  for id in plain rec relay; do
     s=$(date +%s.%N)
-    ctr_exec_tty "$id" "bulk-$id-$i" cat /big.txt >/dev/null
+    got=$(ctr_exec_tty "$id" "bulk-$id-$i" cat /big.txt | wc -c)
     echo "$(date +%s.%N) - $s" | bc >>"$T/bulk-$id.s"
+    : "${want_bytes:=$got}"
+    [ "$got" = "$want_bytes" ] || fail "bulk run $i through $id: the client got $got bytes, not $want_bytes"
   done
   rm -f "$SPOOL"/*.cast "$SPOOL"/*.json  # keep the disk from filling: the record is not measured
 done
 bulk_plain=$(median <"$T/bulk-plain.s")
 bulk_rec=$(median <"$T/bulk-rec.s")
+bulk_relay=$(median <"$T/bulk-relay.s")
 
 # Pass-through: the same `state` call through each binary, timed in one loop of many calls.
 R="$RUNC_ROOT/$CTR_NS"
@@ -90,7 +107,8 @@ jq -n \
   --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
   --argjson cores "$(nproc)" \
   --argjson mib "$BULK_MIB" --argjson runs "$BULK_RUNS" \
-  --argjson bp "$bulk_plain" --argjson br "$bulk_rec" --argjson bytes "$bytes" \
+  --argjson bp "$bulk_plain" --argjson br "$bulk_rec" --argjson bl "$bulk_relay" \
+  --argjson bytes "$bytes" \
   --argjson sr "$state_runc_ms" --argjson st "$state_rt_ms" --argjson sn "$STATE_RUNS" \
   --argjson src "$state_runc_cpu" --argjson stc "$state_rt_cpu" \
   --argjson truems "$true_ms" --argjson load "$loadavg" \
@@ -103,7 +121,12 @@ jq -n \
       mib: $mib, runs: $runs,
       plain_runc_s: $bp, ttyaudit_s: $br,
       plain_runc_mib_s: ($mib / $bp), ttyaudit_mib_s: ($mib / $br),
-      ratio: ($bp / $br), target_ratio_min: 0.95
+      ratio: ($bp / $br), target_ratio_min: 0.95,
+      relay_floor: {
+        what: "bench/relay_runtime.cc: a second pty in ttyaudit-runtime'"'"'s place, copying only",
+        relay_s: $bl, relay_mib_s: ($mib / $bl),
+        relay_ratio: ($bp / $bl), ttyaudit_vs_relay: ($bl / $br)
+      }
     },
     passthrough_state: {
       what: "RUNTIME --root R state ID, perf stat -r: mean elapsed and CPU per call, best of 4 alternating rounds",
