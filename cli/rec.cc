@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "common/console_proxy.h"
 #include "common/host_info.h"
@@ -187,35 +188,28 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   auto outcome = RunConsoleProxy(ends, popts, rec);
   raw.Restore();
 
-  int status = 0;
-  if (!outcome.ok() || !outcome->child_reaped) {
-    if (waitpid(child, &status, 0) != child) status = -1;
-  } else {
+  std::optional<int> status;
+  if (outcome.ok() && outcome->child_reaped) {
     status = outcome->wait_status;
-  }
-  std::string state = "interrupted";
-  int code = -1, sig = 0;
-  if (status != -1 && WIFEXITED(status)) {
-    state = "exited";
-    code = WEXITSTATUS(status);
-  } else if (status != -1 && WIFSIGNALED(status)) {
-    state = "signaled";
-    sig = WTERMSIG(status);
+  } else if (int ws; waitpid(child, &ws, 0) == child) {
+    status = ws;
   }
   if (tracker) {
     tracker->Stop(200);
     mark_commands();
     rec.SetManifestExtra(tracker->ManifestMembers());
   }
-  Status fin = rec.Finish(state, code, sig);
+  Status fin = rec.FinishWithWaitStatus(status);
   if (!outcome.ok()) std::fprintf(stderr, "ttyaudit rec: %s\n", outcome.message().c_str());
   if (!fin) std::fprintf(stderr, "ttyaudit rec: %s\n", fin.message().c_str());
-  if (!opts.quiet)
-    std::fprintf(stderr, "ttyaudit rec: session %s %s, saved in %s\n", rec.meta().id.c_str(),
-                 state == "exited" ? ("exited with status " + std::to_string(code)).c_str()
-                 : state == "signaled" ? ("ended by signal " + std::to_string(sig)).c_str()
-                                       : "interrupted",
+  if (!opts.quiet) {
+    const SessionMeta& m = rec.meta();
+    std::string how = m.state == "exited"     ? "exited with status " + std::to_string(m.exit_code)
+                      : m.state == "signaled" ? "ended by signal " + std::to_string(m.signal)
+                                              : "ended (exit status unknown)";
+    std::fprintf(stderr, "ttyaudit rec: session %s %s, saved in %s\n", m.id.c_str(), how.c_str(),
                  rec.path().c_str());
+  }
   int rc = ShellStatus(rec.meta());
   return rc < 0 ? 1 : rc;
 }

@@ -188,7 +188,7 @@ void SessionWriter::SyncLoop() {
 }
 
 Status SessionWriter::FinishWithWaitStatus(std::optional<int> wait_status) {
-  if (!wait_status) return Finish("exited", -1, 0);
+  if (!wait_status) return Finish("ended", -1, 0);
   if (WIFSIGNALED(*wait_status)) return Finish("signaled", -1, WTERMSIG(*wait_status));
   return Finish("exited", WEXITSTATUS(*wait_status), 0);
 }

@@ -61,11 +61,13 @@ class SessionWriter {
   /// True when enough is buffered that it should be written now.
   bool NeedsFlush() const { return pending_.size() >= kFlushBytes; }
 
-  /// Ends the session: state "exited" (exit_code), "signaled" (signal) or "interrupted";
-  /// rewrites the header, fsyncs, and writes the manifest.
+  /// Ends the session: state "exited" (exit_code), "signaled" (signal), "ended" (the record is
+  /// whole but the exit status could not be learned, as when the process outlived its terminal)
+  /// or "interrupted" (the recording stopped early; a reader also says so of a file a killed
+  /// recorder left); rewrites the header, fsyncs, and writes the manifest.
   Status Finish(const std::string& state, int exit_code, int signal);
   /// Finish() from a raw wait status: "signaled" with its signal, else "exited" with its exit
-  /// code; without one (it could not be known), "exited" with -1.
+  /// code; without one, "ended".
   Status FinishWithWaitStatus(std::optional<int> wait_status);
 
   /// Extra JSON fields for the manifest (e.g. "commands":[...]), written by Finish(); must be

@@ -120,7 +120,7 @@ TEST_CASE("spool writer: the end state from a wait status: exited, signaled, or 
     int exit_code, signal;
   };
   for (const Case& c : {Case{3 << 8, "exited", 3, 0}, Case{SIGKILL, "signaled", -1, SIGKILL},
-                        Case{std::nullopt, "exited", -1, 0}}) {
+                        Case{std::nullopt, "ended", -1, 0}}) {
     auto w = SessionWriter::Create(dir, NewMeta(), {});
     REQUIRE(w.ok());
     REQUIRE(w.value()->FinishWithWaitStatus(c.wait_status).ok());
