@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -137,6 +138,13 @@ Result<UniqueFd> SpawnTrackerHub(const TrackerHubOptions& opts) {
   if (child == 0) {
     setsid();
     if (fork() != 0) _exit(0);
+    // The node's hub must not keep the CPU pinning of the first recorder that needed it (say,
+    // a `taskset -c 1 ttyaudit rec`): every CPU the cgroup allows. Its priority is its own
+    // (tracker/server.cc). A hub that systemd starts keeps the unit's CPUAffinity=.
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
+    sched_setaffinity(0, sizeof all, &all);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

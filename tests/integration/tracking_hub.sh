@@ -21,12 +21,15 @@ assert_eq "$(tracker_hub_pid)" "" "no hub before the first session"
 sh -c 'while :; do /bin/true; done' &
 track_pid $!
 loader=$!
+PIN=()
+(($(nproc) > 1)) && PIN=(taskset -c 0)
 # Two sessions that wait for $T/go, then run their own marked commands.
 session_cmd() { echo "while [ ! -e $T/go ]; do sleep 0.05; done; /bin/echo $1 >/dev/null; /bin/true $1; /bin/sleep 0.2"; }
-"$HOOK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
+# Both pinned to one CPU: the hub, a node-wide process, must not keep that pinning.
+"${PIN[@]}" "$HOOK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
 a=$!
 track_pid $a
-"$TA" rec -q -- sh -c "$(session_cmd from-rec)" </dev/null >"$T/b.out" 2>"$T/b.err" &
+"${PIN[@]}" "$TA" rec -q -- sh -c "$(session_cmd from-rec)" </dev/null >"$T/b.out" 2>"$T/b.err" &
 b=$!
 track_pid $b
 wait_for 10 subscribers_are 2
@@ -35,7 +38,9 @@ hub=$(tracker_hub_pid)
 [[ -n $hub ]] || fail "no hub pid file"
 stat -c %a "$TTYAUDIT_RUN_DIR/tracker.sock" | grep -qx 600 || fail "socket mode $(stat -c %a "$TTYAUDIT_RUN_DIR/tracker.sock")"
 stat -c %a "$TTYAUDIT_RUN_DIR" | grep -qx 700 || fail "run dir mode $(stat -c %a "$TTYAUDIT_RUN_DIR")"
-ok "two sessions, one hub (pid $hub) started on demand, socket 0600 in a 0700 dir"
+cpus() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status"; }
+assert_eq "$(cpus "$hub")" "$(cpus $$)" "the hub's CPUs (its first recorder ran on ${PIN[*]:-all})"
+ok "two sessions, one hub (pid $hub, CPUs $(cpus "$hub")) started on demand, socket 0600 in a 0700 dir"
 sleep 0.5
 touch "$T/go"
 wait $a || fail "track: $(cat "$T/a.err")"
