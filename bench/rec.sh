@@ -99,6 +99,10 @@ run_tput() {  # NAME ROUND [BYTES]
   local name=$1 round=$2 bytes=${3:-$BYTES}
   recorder_argv "$name" "$H" produce "$bytes"
   rm -rf "$W/out"/* "$W/spool"/* "$BENCH_PRODUCER_RUSAGE"
+  # No run pays for an earlier one's files: the kernel writes back what a recorder left dirty
+  # (script, asciinema and tlog-rec never fsync) while the next one runs, unless it is done now.
+  # A recorder's own fsyncs (ttyaudit's, every second) stay in its own time.
+  sync
   local line
   if ! line=$("$H" tput "$name" -- "${ARGV[@]}") || [ -z "$line" ]; then
     echo "rec.sh: $name (round $round) timed out: $line" >&2
