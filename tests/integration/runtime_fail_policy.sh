@@ -38,6 +38,36 @@ assert_eq "$(sessions | wc -l)" 0 "sessions left by a failed exec"
 assert_eq "$(our_recorders | wc -l)" 0 "recorders left by a failed exec"
 ok "runc exec failure: the client sees runc's error ($(tr -d '\r' <"$T/rec.err" | head -c 120)...), no session, no recorder"
 
+# 1b. An exec into a stopped container (containerd refuses it before runc, so ask as the shim
+# asks runc): the same stdout, stderr, exit code and --log error as plain runc, nothing left.
+ctr_run_bg gone "$T/rootfs" "$BIN/ttyaudit-runtime" -- sleep 1000
+cctr task kill -s KILL gone
+task_stopped() { cctr task ls | awk -v id="$1" '$1 == id && $3 == "STOPPED" {f=1} END {exit !f}'; }
+wait_for 10 task_stopped gone
+printf '{"terminal":true,"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},"env":["PATH=/bin"]}' \
+  >"$T/process.json"
+for who in runc ttyaudit; do
+  bin=$RUNC
+  [[ $who == ttyaudit ]] && bin="$BIN/ttyaudit-runtime"
+  rc=0
+  "$bin" --root "$RUNC_ROOT/$CTR_NS" --log "$T/$who-exec.log" --log-format json exec \
+    --process "$T/process.json" --console-socket "$T/$who.sock" --detach --pid-file "$T/$who.pid" \
+    gone >"$T/$who-exec.out" 2>"$T/$who-exec.err" || rc=$?
+  echo "$rc" >"$T/$who-exec.rc"
+done
+assert_eq "$(cat "$T/ttyaudit-exec.rc")" "$(cat "$T/runc-exec.rc")" "exit code of an exec into a stopped container"
+[[ $(cat "$T/runc-exec.rc") != 0 ]] || fail "runc exec into a stopped container succeeded"
+assert_eq "$(cat "$T/ttyaudit-exec.out")" "$(cat "$T/runc-exec.out")" "stdout of an exec into a stopped container"
+assert_eq "$(cat "$T/ttyaudit-exec.err")" "$(cat "$T/runc-exec.err")" "stderr of an exec into a stopped container"
+log_error() { jq -r 'select(.level == "error") | .msg' "$1" | tail -n 1; }
+assert_eq "$(log_error "$T/ttyaudit-exec.log")" "$(log_error "$T/runc-exec.log")" "--log error of an exec into a stopped container"
+assert_contains "$(log_error "$T/runc-exec.log")" "stopped" "runc's error"
+sleep 0.5
+assert_eq "$(sessions | wc -l)" 0 "sessions left by an exec into a stopped container"
+assert_eq "$(our_recorders | wc -l)" 0 "recorders left by an exec into a stopped container"
+[[ -z $(find "$T/run" -name 'console-*' 2>/dev/null) ]] || fail "console sockets left: $(find "$T/run" -name 'console-*')"
+ok "exec into a stopped container: runc's own error ($(log_error "$T/runc-exec.log")), no session, no recorder"
+
 # 2. The spool cannot be written (its parent is a file), fail-open: the exec runs unrecorded.
 touch "$T/not-a-dir"
 use_ttyaudit_config "\"spool_dir\": \"$T/not-a-dir/spool\""
