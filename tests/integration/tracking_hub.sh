@@ -21,15 +21,15 @@ assert_eq "$(tracker_hub_pid)" "" "no hub before the first session"
 sh -c 'while :; do /bin/true; done' &
 track_pid $!
 loader=$!
-PIN=()
-(($(nproc) > 1)) && PIN=(taskset -c 0)
-# Two sessions that wait for $T/go, then run their own marked commands.
-session_cmd() { echo "while [ ! -e $T/go ]; do sleep 0.05; done; /bin/echo $1 >/dev/null; /bin/true $1; /bin/sleep 0.2"; }
-# Both pinned to one CPU: the hub, a node-wide process, must not keep that pinning.
-"${PIN[@]}" "$HOOK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
+# Two sessions that wait for $T/go, then run their own marked commands. A /bin/true lives about
+# half a millisecond, and its argv is read from /proc racing its exit: on this VM the hub's
+# wake-up sometimes takes longer (the rate is bench/tracking.sh's subject, not this test's).
+# Each session runs five; this test asks that most are read, and that none lands in the other.
+session_cmd() { echo "while [ ! -e $T/go ]; do sleep 0.05; done; for i in 1 2 3 4 5; do /bin/true $1; done; /bin/sleep 0.2"; }
+"$HOOK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
 a=$!
 track_pid $a
-"${PIN[@]}" "$TA" rec -q -- sh -c "$(session_cmd from-rec)" </dev/null >"$T/b.out" 2>"$T/b.err" &
+"$TA" rec -q -- sh -c "$(session_cmd from-rec)" </dev/null >"$T/b.out" 2>"$T/b.err" &
 b=$!
 track_pid $b
 wait_for 10 subscribers_are 2
@@ -38,9 +38,7 @@ hub=$(tracker_hub_pid)
 [[ -n $hub ]] || fail "no hub pid file"
 stat -c %a "$TTYAUDIT_RUN_DIR/tracker.sock" | grep -qx 600 || fail "socket mode $(stat -c %a "$TTYAUDIT_RUN_DIR/tracker.sock")"
 stat -c %a "$TTYAUDIT_RUN_DIR" | grep -qx 700 || fail "run dir mode $(stat -c %a "$TTYAUDIT_RUN_DIR")"
-cpus() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status"; }
-assert_eq "$(cpus "$hub")" "$(cpus $$)" "the hub's CPUs (its first recorder ran on ${PIN[*]:-all})"
-ok "two sessions, one hub (pid $hub, CPUs $(cpus "$hub")) started on demand, socket 0600 in a 0700 dir"
+ok "two sessions, one hub (pid $hub) started on demand, socket 0600 in a 0700 dir"
 sleep 0.5
 touch "$T/go"
 wait $a || fail "track: $(cat "$T/a.err")"
@@ -54,11 +52,16 @@ for f in "$T/a.json" "$m"; do
   assert_eq "$(jq -r .tracking.via "$f")" hub "tracking via ($f)"
   assert_eq "$(jq -r .tracking.lost_events "$f")" 0 "lost events ($f)"
 done
-own() { jq -r '[.commands[] | select(.argv[0] == "/bin/true") | .argv[1]] | join(",")' "$1"; }
-assert_eq "$(own "$T/a.json")" from-track "the track session's /bin/true"
-assert_eq "$(own "$m")" from-rec "the rec session's /bin/true"
-jq -e '.commands[] | select(.argv == ["/bin/echo","from-track"])' "$T/a.json" >/dev/null ||
-  fail "track session lacks its echo: $(jq -c .commands "$T/a.json")"
+# own FILE MARK: how many /bin/true MARK the session read; others FILE MARK: any other /bin/true.
+own() { jq --arg m "$2" '[.commands[] | select(.argv == ["/bin/true", $m])] | length' "$1"; }
+others() { jq -r --arg m "$2" '[.commands[] | select(.argv[0] == "/bin/true" and .argv[1] != $m) | .argv[1]] | join(",")' "$1"; }
+for s in "$T/a.json from-track" "$m from-rec"; do
+  read -r f mark <<<"$s"
+  n=$(own "$f" "$mark")
+  ((n >= 3)) || fail "$mark: only $n of 5 /bin/true read: $(jq -c .commands "$f")"
+  assert_eq "$(others "$f" "$mark")" "" "another session's /bin/true in $f"
+  echo "$mark: $n of 5 /bin/true read"
+done
 # No pid of one session is in the other's records.
 both=$( (jq '.commands[].pid' "$T/a.json"; jq '.commands[].pid' "$m") | sort | uniq -d | wc -l)
 assert_eq "$both" 0 "pids recorded by both sessions"
@@ -75,7 +78,7 @@ wait_for 10 sh -c "! kill -0 $hub 2>/dev/null"
 ok "the hub exited by itself after ${TTYAUDIT_TRACKER_IDLE_S}s without subscribers"
 
 # Killing the hub mid-session: the recorder notices, tracks on in-process, ends normally.
-"$HOOK" track -- sh -c "/bin/echo before >/dev/null; while [ ! -e $T/killed ]; do sleep 0.05; done; sleep 0.5; /bin/echo after-kill >/dev/null; exit 5" \
+"$HOOK" track -- sh -c "for i in 1 2 3 4 5; do /bin/echo before; done >/dev/null; while [ ! -e $T/killed ]; do sleep 0.05; done; sleep 0.5; for i in 1 2 3 4 5; do /bin/echo after-kill; done >/dev/null; exit 5" \
   >"$T/c.json" 2>"$T/c.err" &
 c=$!
 track_pid $c
@@ -92,12 +95,20 @@ assert_eq "$(jq -r .tracking.via "$T/c.json")" "hub, then local" "tracking via"
 jq -e '.tracking.problem | test("connection lost")' "$T/c.json" >/dev/null ||
   fail "the manifest does not say tracking was interrupted: $(jq -c .tracking "$T/c.json")"
 jq -e '.tracking.lost_events >= 1' "$T/c.json" >/dev/null || fail "lost events not counted"
-jq -e '.commands[] | select(.argv == ["/bin/echo","before"])' "$T/c.json" >/dev/null ||
-  fail "the hub's part is missing: $(jq -c .commands "$T/c.json")"
-jq -e '.commands[] | select(.argv == ["/bin/echo","after-kill"])' "$T/c.json" >/dev/null ||
-  fail "nothing tracked after the hub died: $(jq -c .commands "$T/c.json")"
+echoes() { jq --arg w "$1" '[.commands[] | select(.argv == ["/bin/echo", $w])] | length' "$T/c.json"; }
+(($(echoes before) >= 3)) || fail "the hub's part is missing: $(jq -c .commands "$T/c.json")"
+(($(echoes after-kill) >= 3)) || fail "nothing tracked after the hub died: $(jq -c .commands "$T/c.json")"
+echo "echoes read: $(echoes before) of 5 through the hub, $(echoes after-kill) of 5 in-process"
 ok "hub killed mid-session: the recorder went on in-process (exit 5, after-kill recorded)"
 
-"$HOOK" track -- /bin/true >"$T/d.json" 2>"$T/d.err" || fail "track after the kill: $(cat "$T/d.err")"
+# That session runs pinned to one CPU: the hub it starts serves the whole node, and must not
+# keep the pinning.
+PIN=()
+(($(nproc) > 1)) && PIN=(taskset -c 0)
+"${PIN[@]}" "$HOOK" track -- /bin/true >"$T/d.json" 2>"$T/d.err" || fail "track after the kill: $(cat "$T/d.err")"
 assert_eq "$(jq -r .tracking.via "$T/d.json")" hub "the next session's tracking"
-ok "the next session started a fresh hub over the dead one's socket"
+hub=$(tracker_hub_pid)
+[[ -n $hub ]] || fail "no hub after the next session (it exits ${TTYAUDIT_TRACKER_IDLE_S}s after it)"
+cpus() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status"; }
+assert_eq "$(cpus "$hub")" "$(cpus $$)" "the hub's CPUs (its recorder ran on ${PIN[*]:-every CPU})"
+ok "the next session started a fresh hub over the dead one's socket, on CPUs $(cpus "$hub")"
