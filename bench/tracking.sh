@@ -7,8 +7,8 @@
 #  - the hub's CPU (its own getrusage, via `ttyaudit-tracker --stats`) as % of one core, the
 #    events it read and routed, lost events (ENOBUFS), its worst lag (kernel -> routed);
 #  - each idle session's CPU (getrusage) as % of one core and the events it was sent;
-#  - a probe session that runs 100 short commands during the load: records, argv read, lag
-#    (kernel -> its recorder), to show that the load does not make sessions fall behind;
+#  - a probe session that runs 100 short commands during the load, and one on the idle machine:
+#    records, argv read, lag (kernel -> its recorder);
 #  - the load average before and after (the machine is shared).
 # One run of 10 sessions with the old design (--local: every session reads the host's stream
 # itself) is kept for comparison. Writes bench/results/tracking.json.
@@ -38,6 +38,13 @@ subscribers_are() { [[ $(hub_stats 2>/dev/null | jq -r .subscribers) == "$1" ]];
 no_hub() { [[ -z $(tracker_hub_pid) ]]; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# The probe session: 100 short commands (/bin/true lives about half a millisecond), 50 ms apart.
+# Each argv is read from /proc when its exec event arrives, racing the process's exit.
+run_probe() {
+  "$HOOK" track "${flag[@]}" --stats -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true probe; sleep 0.05; i=$((i+1)); done' \
+    >"$T/probe.json" 2>"$T/probe.stats"
+}
+
 # run N WITH_LOAD DESIGN (hub|local): prints one JSON object.
 run() {
   local n=$1 with_load=$2 design=$3 i flag=()
@@ -60,8 +67,7 @@ run() {
     # commands, 50 ms apart, beside the load (the hub reads every event while a session is busy).
     sleep "$(echo "$SECS / 2" | bc -l)"
     [[ $design == hub ]] && hm=$(hub_stats)
-    "$HOOK" track "${flag[@]}" --stats -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true probe; sleep 0.05; i=$((i+1)); done' \
-      >"$T/probe.json" 2>"$T/probe.stats" &
+    run_probe &
     local probe_pid=$!
     wait $(jobs -p | grep -v "^$probe_pid\$" | tail -n "$LOADERS")
     [[ $design == hub ]] && h1=$(hub_stats)
@@ -69,14 +75,19 @@ run() {
     load=$(cat "$T"/load*.json | jq -s '{forks: (map(.forks) | add), seconds: (map(.seconds) | max),
       forks_per_s: (map(.forks_per_s) | add), parent_cpu_us_per_fork: (map(.parent_cpu_us_per_fork) | add / length)}')
     rm -f "$T"/load*.json
-    probe=$(jq -c --argjson s "$(tail -n 1 "$T/probe.stats")" '{
-      commands: ([.commands[] | select(.top_level and .exec and .argv[0] != "sleep")] | length),
-      argv_read: ([.commands[] | select(.argv == ["/bin/true","probe"])] | length),
-      expected: 100, lost_events: .tracking.lost_events, via: .tracking.via,
-      max_lag_ms: $s.max_lag_ms, events_sent: $s.events_read}' "$T/probe.json")
   else
-    sleep "$SECS"
+    # No load: the probe runs on an idle machine, where each wake-up of the tracker may first
+    # have to wake an idle CPU.
+    sleep "$(echo "$SECS / 2" | bc -l)"
+    [[ $design == hub ]] && hm=$(hub_stats)
+    run_probe
+    [[ $design == hub ]] && h1=$(hub_stats)
   fi
+  probe=$(jq -c --argjson s "$(tail -n 1 "$T/probe.stats")" '{
+    commands: ([.commands[] | select(.top_level and .exec and .argv[0] != "sleep")] | length),
+    argv_read: ([.commands[] | select(.argv == ["/bin/true","probe"])] | length),
+    expected: 100, lost_events: .tracking.lost_events, via: .tracking.via,
+    max_lag_ms: $s.max_lag_ms, events_sent: $s.events_read}' "$T/probe.json")
   if [[ $design == hub ]]; then
     [[ -n $h1 ]] || h1=$(hub_stats)
     [[ -n $hm ]] || hm=$h1
@@ -116,7 +127,8 @@ run() {
 }
 
 results=()
-results+=("$(jq '. + {what: "1 idle session, no load"}' <<<"$(run 1 0 hub)")")
+results+=("$(jq '. + {what: "1 idle session and the probe, no load"}' <<<"$(run 1 0 hub)")")
+echo "${results[-1]}" | jq -c '{what, probe}' >&2
 for n in $SESSIONS; do
   results+=("$(jq --arg r "$RATE" '. + {what: ("\(.sessions) idle sessions beside \($r) forks/s, one hub")}' <<<"$(run "$n" 1 hub)")")
   echo "${results[-1]}" | jq -c '{what, hub_idle: .hub.idle.cpu_pct, hub_busy: .hub.busy.cpu_pct, per_session_cpu_pct_mean, max_lag_ms, lost_events, probe, loadavg_after}' >&2
