@@ -12,7 +12,8 @@ cat >"$T/config.json" <<JSON
 {"spool_dir": "$spool", "archive_dir": "$T/archive"}
 JSON
 # Hold the recorder's lock on the open session, as a live recorder does.
-flock -x "$spool/$open_id.cast" sleep 600 &
+# -F: flock becomes the sleep, so the pid the test stops at exit is the lock holder itself.
+flock -x -F "$spool/$open_id.cast" sleep 600 &
 track_pid $!
 wait_for 5 grep -q FLOCK /proc/locks
 

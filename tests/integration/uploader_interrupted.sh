@@ -8,7 +8,8 @@ start_s3rver
 spool="$T/spool"
 read -r dead dead_key < <(make_sessions "$spool" 1 3000 open)
 read -r live _ < <(make_sessions "$spool" 1 3000 open)
-flock -x "$spool/$live.cast" sleep 600 &
+# -F: flock becomes the sleep, so the pid the test stops at exit is the lock holder itself.
+flock -x -F "$spool/$live.cast" sleep 600 &
 track_pid $!
 wait_for 5 grep -q FLOCK /proc/locks
 touch -d '-1 minute' "$spool/$dead.cast" "$spool/$live.cast"

@@ -10,7 +10,8 @@ spool="$T/spool"
 read -r id key < <(make_sessions "$spool" 1 2000 open)
 cast="$spool/$id.cast"
 # A live recorder holds flock(LOCK_EX) on its .cast.
-flock -x "$cast" sleep 600 &
+# -F: flock becomes the sleep, so the pid the test stops at exit is the lock holder itself.
+flock -x -F "$cast" sleep 600 &
 track_pid $!
 wait_for 5 grep -q FLOCK /proc/locks
 write_config "$T/config.json" "$spool" "s3://$S3_BUCKET/p" 1
