@@ -11,6 +11,33 @@ pass=0 fail=0 skip=0 failed=()
 machine_paths=(/var/lib/ttyaudit /run/ttyaudit /var/log/ttyaudit.log /etc/ttyaudit)
 preexisting=()
 for p in "${machine_paths[@]}"; do [[ -e $p ]] && preexisting+=("$p"); done
+# Processes a test left running: every process it starts inherits its run dir under its temp
+# dir (tests/lib/common.sh), so any process that still has one after the test ended is left over.
+leftovers() {
+  local p
+  for p in /proc/[0-9]*; do
+    [[ ${p#/proc/} == "$$" ]] && continue
+    { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -q '^TTYAUDIT_RUN_DIR=/tmp/ttyaudit-t\.' &&
+      echo "${p#/proc/}"
+  done
+  return 0
+}
+# Fails the test if anything it started is still running 10 s after it ended (a shim or the
+# tracker hub may take a moment), and stops those processes.
+check_leftovers() {  # NAME
+  local left p
+  for _ in $(seq 20); do
+    left=$(leftovers)
+    [[ -z $left ]] && return 0
+    sleep 0.5
+  done
+  echo "FAIL $1 left processes running:"
+  for p in $left; do echo "    | $p $({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null)"; done
+  for p in $left; do kill -TERM "$p" 2>/dev/null; done
+  sleep 1
+  for p in $left; do kill -KILL "$p" 2>/dev/null; done
+  return 1
+}
 logdir="$PWD/$BUILD/test-logs"
 rm -rf "$logdir" && mkdir -p "$logdir"
 for t in tests/integration/*.sh; do
@@ -31,6 +58,10 @@ for t in tests/integration/*.sh; do
   else
     fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (rc=$rc, ${secs}s)"
     sed 's/^/    | /' "$logdir/$name.log" | tail -n 40
+  fi
+  if ! check_leftovers "$name" && ((rc == 0 || rc == 77)); then
+    if ((rc == 0)); then pass=$((pass - 1)); else skip=$((skip - 1)); fi
+    fail=$((fail + 1)); failed+=("$name")
   fi
 done
 for p in "${machine_paths[@]}"; do
