@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# A process that outlives its terminal: the exec closes the tty and keeps running (it ignores the
-# hang-up), so the recorder sees the session end but cannot learn an exit status in time. The record is whole and
-# sealed, and says so: state "ended" with no exit code (not "exited" with a made-up -1, and not
-# "interrupted", which means the recording was cut short).
+# A process that outlives its terminal: the exec closes the tty and keeps running (it ignores
+# the hang-up), so the recorder sees the session end but cannot learn an exit status in time.
+# The record is whole and sealed, and says so: state "ended" with no exit code (not "exited"
+# with a made-up -1, and not "interrupted", which means the recording was cut short).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rootfs.sh"
 . "$(dirname "$0")/../lib/containerd.sh"

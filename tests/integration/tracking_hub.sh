@@ -26,7 +26,10 @@ loader=$!
 # wake-up sometimes takes longer (the rate is bench/tracking.sh's subject, not this test's).
 # Each session runs five; this test asks that most are read, and that none lands in the other.
 # The waits end with $T too: a session left behind by a failed run must not wait for good.
-session_cmd() { echo "while [ ! -e $T/go ] && [ -d $T ]; do sleep 0.05; done; for i in 1 2 3 4 5; do /bin/true $1; done; /bin/sleep 0.2"; }
+session_cmd() {
+  echo "while [ ! -e $T/go ] && [ -d $T ]; do sleep 0.05; done
+    for i in 1 2 3 4 5; do /bin/true $1; done; /bin/sleep 0.2"
+}
 "$HOOK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
 a=$!
 track_pid $a
@@ -79,8 +82,10 @@ wait_for 10 sh -c "! kill -0 $hub 2>/dev/null"
 ok "the hub exited by itself after ${TTYAUDIT_TRACKER_IDLE_S}s without subscribers"
 
 # Killing the hub mid-session: the recorder notices, tracks on in-process, ends normally.
-"$HOOK" track -- sh -c "for i in 1 2 3 4 5; do /bin/echo before; done >/dev/null; while [ ! -e $T/killed ] && [ -d $T ]; do sleep 0.05; done; sleep 0.5; for i in 1 2 3 4 5; do /bin/echo after-kill; done >/dev/null; exit 5" \
-  >"$T/c.json" 2>"$T/c.err" &
+c_cmd="for i in 1 2 3 4 5; do /bin/echo before; done >/dev/null
+  while [ ! -e $T/killed ] && [ -d $T ]; do sleep 0.05; done; sleep 0.5
+  for i in 1 2 3 4 5; do /bin/echo after-kill; done >/dev/null; exit 5"
+"$HOOK" track -- sh -c "$c_cmd" >"$T/c.json" 2>"$T/c.err" &
 c=$!
 track_pid $c
 wait_for 10 subscribers_are 1
