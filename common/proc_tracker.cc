@@ -158,9 +158,7 @@ void ProcessTable::Reroot(pid_t pid, int64_t now_mono_ns) {
   }
   const ProcessRecord& root = records_[0];
   std::erase_if(escalations_, [&](const Escalation& e) {
-    const bool setup =
-        e.pid == root.pid && e.time_mono_ns <= root.exec_mono_ns && e.exec_argv.empty();
-    return !pids.count(e.pid) || setup;
+    return !pids.count(e.pid) || e.IsSetupOf(root.pid, root.exec_mono_ns);
   });
   uid_pending_exec_.clear();
 }
@@ -215,6 +213,7 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
     // was a setuid() just before the exec (a runtime or su switching users).
     Escalation& esc = escalations_[e->second];
     if (s.exe_setuid && esc.euid_after == s.exe_owner) esc.exec_argv = r->argv;
+    esc.exec_unread = s.exe_owner < 0;
     uid_pending_exec_.erase(e);
   }
   if (first_exec_of_root) {
@@ -222,9 +221,7 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
     // escalation. Reroot applies the same rule to the events it saw before the root was known;
     // this covers those still queued then.
     size_t before = escalations_.size();
-    std::erase_if(escalations_, [&](const Escalation& esc) {
-      return esc.pid == pid && esc.exec_argv.empty() && esc.time_mono_ns <= t;
-    });
+    std::erase_if(escalations_, [&](const Escalation& esc) { return esc.IsSetupOf(pid, t); });
     if (escalations_.size() != before) {
       for (auto& [p, index] : uid_pending_exec_)
         for (size_t i = escalations_.size(); i-- > 0;)
@@ -393,8 +390,7 @@ void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t start,
   WriteName(w, "user", e.uid_after, names);
   WriteName(w, "euser", e.euid_after, names);
   w.EndObject();
-  w.Key("to_root").Bool((e.uid_after == 0 && e.uid_before != 0) ||
-                        (e.euid_after == 0 && e.euid_before != 0));
+  w.Key("to_root").Bool(e.ToRoot());
   w.EndObject();
 }
 

@@ -129,6 +129,21 @@ struct Escalation {
   int64_t uid_before = -1, euid_before = -1;
   int64_t uid_after = -1, euid_after = -1;
   int64_t time_mono_ns = 0;
+  // The exec that followed the change was gone before its program could be read, so whether
+  // that program is setuid is unknown.
+  bool exec_unread = false;
+
+  /// The real or effective uid became root.
+  bool ToRoot() const {
+    return (uid_after == 0 && uid_before != 0) || (euid_after == 0 && euid_before != 0);
+  }
+  /// The runtime switching to the exec's user just before the session's first exec: setup, not
+  /// an escalation. A change to root whose exec could not be read is kept: a setuid-root
+  /// program that exits at once must not pass for the runtime's setup.
+  bool IsSetupOf(pid_t root, int64_t root_exec_ns) const {
+    return pid == root && time_mono_ns <= root_exec_ns && exec_argv.empty() &&
+           !(exec_unread && ToRoot());
+  }
 };
 
 /// A typed command for the recording's timeline ("m" marker events).

@@ -31,6 +31,7 @@ ProcSnapshot Snap(std::vector<std::string> argv, int64_t uid = 1000) {
   s.argv = std::move(argv);
   s.cwd = "/home/u";
   s.uid = s.euid = uid;
+  s.exe_owner = 0;  // a program owned by root, as in /usr/bin
   return s;
 }
 
@@ -233,6 +234,44 @@ TEST_CASE("process table: the runtime's switch to the exec's user is not an esca
   REQUIRE(t.escalations().size() == 1);
   CHECK(t.escalations()[0].time_mono_ns == 4);
   CHECK(t.escalations()[0].exec_argv.empty());
+}
+
+TEST_CASE("process table: a setuid-root program gone before it was read is still an escalation") {
+  // `runc exec --user 1000 ... /opt/suid/id -u`: the program is gone before its exec event is
+  // read, so nothing tells whether it is setuid. The change to root is kept; the runtime's
+  // switch to uid 1000 before it is setup, as before.
+  FakeProc fp;  // no entry for 52: gone
+  ProcessTable t(fp.reader());
+  t.AddRoot(50, 0);
+  t.OnFork(50, 52, 52, 1);     // runc init, as root
+  t.OnUid(52, 0, 0, 1);        // its ids become known: root
+  t.OnUid(52, 1000, 1000, 2);  // setuid(1000): the runtime's setup
+  t.OnUid(52, 1000, 0, 3);     // commit_creds of the setuid-root exec
+  t.OnExec(52, 4);
+  t.OnUid(52, 1000, 1000, 5);  // the program drops its privileges
+  t.Reroot(52, 6);
+  std::vector<int64_t> times;
+  for (const Escalation& e : t.escalations()) times.push_back(e.time_mono_ns);
+  CHECK(times == std::vector<int64_t>{3, 5});
+  REQUIRE(t.escalations().size() == 2);
+  CHECK(t.escalations()[0].ToRoot());
+  CHECK(t.escalations()[0].exec_unread);
+  CHECK_FALSE(t.escalations()[1].ToRoot());
+  // Read in time, the same program is named by its exec.
+  FakeProc fp2;
+  fp2.procs[52] = Snap({"/opt/suid/id", "-u"}, 1000);
+  fp2.procs[52].exe_setuid = true;
+  ProcessTable t2(fp2.reader());
+  t2.AddRoot(50, 0);
+  t2.OnFork(50, 52, 52, 1);
+  t2.OnUid(52, 0, 0, 1);
+  t2.OnUid(52, 1000, 1000, 2);
+  t2.OnUid(52, 1000, 0, 3);
+  t2.OnExec(52, 4);
+  t2.Reroot(52, 6);
+  REQUIRE(t2.escalations().size() == 1);
+  CHECK(t2.escalations()[0].exec_argv == std::vector<std::string>{"/opt/suid/id", "-u"});
+  CHECK_FALSE(t2.escalations()[0].exec_unread);
 }
 
 TEST_CASE("process table: resync after lost events adopts children and ends the vanished") {
