@@ -381,6 +381,7 @@ void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t start,
   w.Key("pid").Int(e.pid);
   w.Key("argv").StringArray(e.argv);
   if (!e.exec_argv.empty()) w.Key("exec_argv").StringArray(e.exec_argv);
+  if (e.exec_unread) w.Key("exec_unread").Bool(true);  // the program was gone before it was read
   w.Key("time").Double(Offset(e.time_mono_ns, start));
   w.Key("before").BeginObject().Key("uid").Int(e.uid_before).Key("euid").Int(e.euid_before);
   WriteName(w, "user", e.uid_before, names);

@@ -75,8 +75,11 @@ ctr_exec_user() {
 }
 ctr_exec_user 1000:1000 suid /opt/suid/id -u >"$T/suid.out" 2>&1 || true
 m=$(manifest_of "/opt/suid/id")
+# id exits in about a millisecond: if it is gone before its exec is read, the escalation is
+# still there, marked exec_unread, without the program's name.
 jq -e '.escalated and (.escalations[0].before.euid == 1000) and (.escalations[0].after.euid == 0)
-       and .escalations[0].to_root and (.escalations[0].exec_argv[0] == "/opt/suid/id")' "$m" >/dev/null ||
+       and .escalations[0].to_root
+       and (.escalations[0].exec_argv[0] == "/opt/suid/id" or .escalations[0].exec_unread)' "$m" >/dev/null ||
   fail "no escalation: $(jq -c .escalations "$m")"
 ctr_exec_user 1000:1000 plain /bin/id -u >/dev/null 2>&1 || true
 m=$(manifest_of "/bin/id -u")
