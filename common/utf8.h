@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,9 @@ size_t IncompleteUtf8Tail(std::string_view s);
 /// `s` with every byte that is not part of a well-formed sequence replaced by U+FFFD, as a
 /// terminal displays it.
 std::string ToValidUtf8Lossy(std::string_view s);
+
+/// Appends code point `cp` to `out` in UTF-8: one to four bytes by its size. It is not checked
+/// (a surrogate or a value past U+10FFFF comes out as the same bit pattern).
+void AppendUtf8(std::string& out, uint32_t cp);
 
 }  // namespace ttyaudit

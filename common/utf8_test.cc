@@ -28,3 +28,10 @@ TEST_CASE("utf8: lossy conversion shows each bad byte as U+FFFD, as a terminal d
   CHECK(ToValidUtf8Lossy("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
   CHECK(ToValidUtf8Lossy("\xC3\xB6") == "\xC3\xB6");
 }
+
+TEST_CASE("utf8: a code point is appended in one to four bytes") {
+  std::string out;
+  for (uint32_t cp : {0x41u, 0xFCu, 0x20ACu, 0x1F600u}) AppendUtf8(out, cp);
+  CHECK(out == "A\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80");
+  CHECK(IsValidUtf8(out));
+}
