@@ -43,7 +43,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 # Bulk: alternate plain, recorded and relayed runs so that all see the same machine state. The
 # client must receive every byte through ttyaudit-runtime, as through plain runc: a path that lost
-# output is no result. The relay has no exit hold (shim/exit_hold.h), so the shim may stop
+# output is no result. The relay has no exit hold (runtime/exit_hold.h), so the shim may stop
 # reading before its last bytes; what it loses is noted, not a failure: a floor of speed only.
 echo "bulk: ${BULK_RUNS} x ${BULK_MIB} MiB through ctr task exec -t" >&2
 want_bytes=

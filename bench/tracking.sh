@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Cost of process tracking (common/proc_tracker.h) beside a busy host: a load forks RATE
+# Cost of process tracking (track/proc_tracker.h) beside a busy host: a load forks RATE
 # processes a second (each execs /bin/true: fork, exec and exit events), while N idle sessions
 # (N = 1, 10, 50) are tracked through the node's one tracker hub (ttyaudit-tracker), as N
-# recorders would. Each session is `ttyaudit-hook track --stats -- sleep`, a separate process
+# recorders would. Each session is `ttyaudit-tracker track --stats -- sleep`, a separate process
 # like a recorder; the first starts the hub on demand. Measured per run, over the load window:
 #  - the hub's CPU (its own getrusage, via `ttyaudit-tracker --stats`) as % of one core, the
 #    events it read and routed, lost events (ENOBUFS), its worst lag (kernel -> routed);
@@ -24,10 +24,9 @@ SESSIONS=${SESSIONS:-"1 10 50"}
 LOADERS=${LOADERS:-2}
 COMPARE_LOCAL=${COMPARE_LOCAL:-10}
 OUT="${OUT:-$ROOT/bench/results/tracking.json}"
-HOOK="$BIN/ttyaudit-hook"
 TRACKER="$BIN/ttyaudit-tracker"
-[[ -x "$HOOK" && -x "$TRACKER" ]] || fail "no $HOOK or $TRACKER (make)"
-"$HOOK" track --local -- true >/dev/null 2>"$T/probe.err" || fail "proc connector: $(cat "$T/probe.err")"
+[[ -x "$TRACKER" ]] || fail "no $TRACKER (make)"
+"$TRACKER" track --local -- true >/dev/null 2>"$T/probe.err" || fail "proc connector: $(cat "$T/probe.err")"
 cc -O2 -o "$T/load" "$ROOT/bench/tracking_load.c"
 # A fresh hub per run (its counters and worst lag are the run's own): it exits 2 s after the
 # run's last session.
@@ -41,7 +40,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # The probe session: 100 short commands (/bin/true lives about half a millisecond), 50 ms apart.
 # Each argv is read from /proc when its exec event arrives, racing the process's exit.
 run_probe() {
-  "$HOOK" track "${flag[@]}" --stats -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true probe; sleep 0.05; i=$((i+1)); done' \
+  "$TRACKER" track "${flag[@]}" --stats -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true probe; sleep 0.05; i=$((i+1)); done' \
     >"$T/probe.json" 2>"$T/probe.stats"
 }
 
@@ -53,7 +52,7 @@ run() {
   local before_avg after_avg pids=()
   before_avg=$(loadavg)
   for ((i = 0; i < n; i++)); do
-    "$HOOK" track "${flag[@]}" --stats --grace-ms 0 -- sleep "$((SECS + 3))" >/dev/null 2>"$T/s$i.stats" &
+    "$TRACKER" track "${flag[@]}" --stats --grace-ms 0 -- sleep "$((SECS + 3))" >/dev/null 2>"$T/s$i.stats" &
     pids+=($!)
     track_pid $!
   done

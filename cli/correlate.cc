@@ -11,8 +11,8 @@
 #include <unordered_map>
 
 #include "cli/sessions.h"
-#include "common/config.h"
-#include "common/ids.h"
+#include "config/config.h"
+#include "base/ids.h"
 
 namespace ttyaudit {
 namespace {

@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/json.h"
-#include "common/result.h"
-#include "common/session_meta.h"
+#include "base/json.h"
+#include "base/result.h"
+#include "record/session_meta.h"
 
 namespace ttyaudit {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "common/ids.h"
+#include "base/ids.h"
 
 namespace ttyaudit {
 namespace {

@@ -8,7 +8,7 @@
 #include "cli/replay.h"
 #include "cli/search.h"
 #include "cli/sessions.h"
-#include "common/config.h"
+#include "config/config.h"
 
 using namespace ttyaudit;
 

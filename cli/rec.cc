@@ -11,14 +11,14 @@
 #include <cstring>
 #include <optional>
 
-#include "common/console_proxy.h"
-#include "common/host_info.h"
-#include "common/ids.h"
-#include "common/proc_tracker.h"
-#include "common/pty.h"
-#include "common/run_dir.h"
-#include "common/session_meta.h"
-#include "common/spool_writer.h"
+#include "record/console_proxy.h"
+#include "base/host_info.h"
+#include "base/ids.h"
+#include "track/proc_tracker.h"
+#include "record/pty.h"
+#include "base/run_dir.h"
+#include "record/session_meta.h"
+#include "record/spool_writer.h"
 
 extern char** environ;
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
+#include "config/config.h"
 
 namespace ttyaudit {
 

@@ -8,10 +8,10 @@
 #include <cstring>
 #include <thread>
 
-#include "common/asciicast.h"
-#include "common/spool_writer.h"
-#include "common/utf8.h"
-#include "common/unique_fd.h"
+#include "record/asciicast.h"
+#include "record/spool_writer.h"
+#include "base/utf8.h"
+#include "base/unique_fd.h"
 
 namespace ttyaudit {
 namespace {

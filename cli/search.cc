@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <regex>
 
-#include "common/asciicast.h"
-#include "common/ids.h"
+#include "record/asciicast.h"
+#include "base/ids.h"
 
 namespace ttyaudit {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cli/sessions.h"
-#include "common/config.h"
+#include "config/config.h"
 
 namespace ttyaudit {
 

@@ -13,11 +13,11 @@
 #include <map>
 #include <sstream>
 
-#include "common/asciicast.h"
-#include "common/ids.h"
-#include "common/json.h"
-#include "common/spool_writer.h"
-#include "common/unique_fd.h"
+#include "record/asciicast.h"
+#include "base/ids.h"
+#include "base/json.h"
+#include "record/spool_writer.h"
+#include "base/unique_fd.h"
 
 namespace ttyaudit {
 namespace {

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
-#include "common/result.h"
-#include "common/session_meta.h"
-#include "common/store.h"
+#include "config/config.h"
+#include "base/result.h"
+#include "record/session_meta.h"
+#include "store/store.h"
 
 namespace ttyaudit {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/container_meta.h"
-#include "common/result.h"
+#include "oci/container_meta.h"
+#include "base/result.h"
 
 namespace ttyaudit {
 

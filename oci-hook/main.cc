@@ -1,8 +1,6 @@
 // ttyaudit-hook STAGE: an OCI hook (createRuntime, poststop) installed by ttyaudit-runtime.
 // Reads the container state JSON on stdin; exits 0 quickly; a failure is logged and never
 // blocks the container unless fail_closed applies to it.
-// ttyaudit-hook track [--pid-file F] [--stats] -- CMD: CMD under the process tracker (a
-// diagnostic and the benchmark's driver); prints the records as manifest JSON.
 // ttyaudit-hook install BUNDLE: adds itself to BUNDLE/config.json (what ttyaudit-runtime does at
 // create), for plain runc and tests; TTYAUDIT_CONFIG and TTYAUDIT_RUN_DIR are passed on.
 #include <limits.h>
@@ -13,24 +11,21 @@
 #include <cstdlib>
 #include <string>
 
-#include "common/config.h"
-#include "common/log.h"
-#include "common/oci_bundle.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "oci/oci_bundle.h"
 #include "oci-hook/hook.h"
-#include "oci-hook/track_cmd.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: ttyaudit-hook createRuntime|poststop   (OCI state JSON on stdin)\n"
     "       ttyaudit-hook install BUNDLE\n"
-    "       ttyaudit-hook track [--stats] [--grace-ms N] [--pid-file F] [--local] -- CMD ARGS...\n"
     "\n"
     "The OCI hook that ttyaudit-runtime adds to each container at create (runc runs it, it is\n"
     "not for people): createRuntime records the container's metadata for the recorders of later\n"
     "execs; poststop seals the container's sessions still open and removes that metadata.\n"
-    "  install   adds both hooks to BUNDLE/config.json, keeping the hooks already there\n"
-    "  track     runs CMD with its processes tracked as a session's are, and prints them\n";
+    "  install   adds both hooks to BUNDLE/config.json, keeping the hooks already there\n";
 
 }  // namespace
 
@@ -51,15 +46,6 @@ int main(int argc, char** argv) {
     Status s = AddHooks(argv[2], self, opts);
     if (!s) fprintf(stderr, "ttyaudit-hook: %s\n", s.message().c_str());
     return s ? 0 : 1;
-  }
-  if (argc >= 2 && std::string(argv[1]) == "track") {
-    TrackArgs targs;
-    std::string error;
-    if (!ParseTrackArgs(std::vector<std::string>(argv + 2, argv + argc), targs, error)) {
-      fprintf(stderr, "ttyaudit-hook: %s\n", error.c_str());
-      return 2;
-    }
-    return RunTrack(targs);
   }
   Logger log("ttyaudit-hook", "/var/log/ttyaudit.log");
   if (argc != 2) {

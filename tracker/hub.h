@@ -19,9 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/proc_events.h"
-#include "common/proc_tracker.h"
-#include "common/tracker_wire.h"
+#include "track/proc_events.h"
+#include "track/proc_tracker.h"
+#include "track/tracker_wire.h"
 
 namespace ttyaudit {
 

@@ -7,9 +7,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "common/log.h"
-#include "common/run_dir.h"
+#include "base/log.h"
+#include "base/run_dir.h"
 #include "tracker/server.h"
+#include "tracker/track_cmd.h"
 
 using namespace ttyaudit;
 
@@ -19,6 +20,7 @@ constexpr const char* kUsage =
     "usage: ttyaudit-tracker [--run-dir DIR] [--idle-exit-s N] [--max-queued-bytes N]\n"
     "                        [--rcvbuf-bytes N] [--no-realtime]\n"
     "       ttyaudit-tracker --stats [--run-dir DIR]\n"
+    "       ttyaudit-tracker track [--stats] [--grace-ms N] [--pid-file F] [--local] -- CMD ARGS...\n"
     "\n"
     "The node's tracker hub: reads the kernel's process events (proc connector) once and sends\n"
     "each recorded session the events of its own processes, over DIR/tracker.sock (root only).\n"
@@ -31,7 +33,9 @@ constexpr const char* kUsage =
     "  --rcvbuf-bytes N        the netlink sockets' receive buffer (default 8 MiB)\n"
     "  --no-realtime           do not run at SCHED_FIFO 1 (argv of short-lived processes may\n"
     "                          be missed on a busy node)\n"
-    "  --stats                 print the running hub's counters as JSON and exit\n";
+    "  --stats                 print the running hub's counters as JSON and exit\n"
+    "  track                   run CMD with its processes tracked as a recorded session's are\n"
+    "                          (through the hub; --local: in-process) and print the records\n";
 
 // A whole non-negative decimal number, or exit 2 naming the option.
 unsigned long long Number(const char* option, const char* text) {
@@ -48,6 +52,15 @@ unsigned long long Number(const char* option, const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "track") {
+    TrackArgs targs;
+    std::string error;
+    if (!ParseTrackArgs(std::vector<std::string>(argv + 2, argv + argc), targs, error)) {
+      std::fprintf(stderr, "ttyaudit-tracker: %s\n", error.c_str());
+      return 2;
+    }
+    return RunTrack(targs);
+  }
   static const option kOptions[] = {{"run-dir", required_argument, nullptr, 'r'},
                                     {"idle-exit-s", required_argument, nullptr, 'i'},
                                     {"max-queued-bytes", required_argument, nullptr, 'q'},

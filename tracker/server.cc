@@ -19,10 +19,10 @@
 #include <list>
 #include <vector>
 
-#include "common/ids.h"
-#include "common/proc_events.h"
-#include "common/tracker_client.h"
-#include "common/tracker_wire.h"
+#include "base/ids.h"
+#include "track/proc_events.h"
+#include "track/tracker_client.h"
+#include "track/tracker_wire.h"
 #include "tracker/hub.h"
 
 namespace ttyaudit {

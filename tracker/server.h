@@ -1,12 +1,12 @@
 // ttyaudit-tracker: the node's one reader of the proc connector. Recorders subscribe over
 // $RUN_DIR/tracker.sock (root only) and get their own sessions' events; see
-// common/proc_tracker.h for why, and for the cost model.
+// track/proc_tracker.h for why, and for the cost model.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
-#include "common/log.h"
+#include "base/log.h"
 
 namespace ttyaudit {
 

@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "common/config.h"
-#include "common/ids.h"
-#include "common/log.h"
+#include "config/config.h"
+#include "base/ids.h"
+#include "base/log.h"
 #include "uploader/uploader.h"
 
 namespace {

@@ -12,12 +12,12 @@
 #include <cstring>
 #include <thread>
 
-#include "common/ids.h"
-#include "common/json.h"
-#include "common/json_read.h"
-#include "common/session_meta.h"
-#include "common/spool_writer.h"
-#include "common/unique_fd.h"
+#include "base/ids.h"
+#include "base/json.h"
+#include "base/json_read.h"
+#include "record/session_meta.h"
+#include "record/spool_writer.h"
+#include "base/unique_fd.h"
 
 namespace ttyaudit {
 

@@ -22,11 +22,11 @@
 #include <mutex>
 #include <string>
 
-#include "common/config.h"
-#include "common/log.h"
-#include "common/result.h"
-#include "common/store.h"
-#include "uploader/spool.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/result.h"
+#include "store/store.h"
+#include "record/spool_scan.h"
 
 namespace ttyaudit {
 

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/rootfs.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
 
-"$BIN/ttyaudit-hook" track -- true >/dev/null 2>"$T/probe.err" ||
+"$BIN/ttyaudit-tracker" track -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
 start_ttyaudit_containerd
 # A setuid-root busybox named after an applet (busybox picks the applet by its name).

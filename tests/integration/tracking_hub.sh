@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The node's tracker hub (ttyaudit-tracker): the first recorder starts it, two concurrent
-# sessions (ttyaudit-hook track and ttyaudit rec) share the one hub and each sees only its own
+# sessions (ttyaudit-tracker track and ttyaudit rec) share the one hub and each sees only its own
 # processes; the hub exits by itself once idle; killing it mid-session neither hangs nor
 # crashes the recorder, which tracks on in-process and says so in the manifest; the next
 # session starts a fresh hub.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rec.sh"
 
-HOOK="$BIN/ttyaudit-hook"
+TRACK="$BIN/ttyaudit-tracker"
 [[ -x "$BIN/ttyaudit-tracker" ]] || fail "no $BIN/ttyaudit-tracker (make)"
-"$HOOK" track --local -- true >/dev/null 2>"$T/probe.err" ||
+"$TRACK" track --local -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
 export TTYAUDIT_TRACKER_IDLE_S=2
 hub_stat() { "$BIN/ttyaudit-tracker" --stats --run-dir "$TTYAUDIT_RUN_DIR" | jq -r ".$1"; }
@@ -30,7 +30,7 @@ session_cmd() {
   echo "while [ ! -e $T/go ] && [ -d $T ]; do sleep 0.05; done
     for i in 1 2 3 4 5; do /bin/true $1; done; /bin/sleep 0.2"
 }
-"$HOOK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
+"$TRACK" track --stats -- sh -c "$(session_cmd from-track)" >"$T/a.json" 2>"$T/a.err" &
 a=$!
 track_pid $a
 "$TA" rec -q -- sh -c "$(session_cmd from-rec)" </dev/null >"$T/b.out" 2>"$T/b.err" &
@@ -85,7 +85,7 @@ ok "the hub exited by itself after ${TTYAUDIT_TRACKER_IDLE_S}s without subscribe
 c_cmd="for i in 1 2 3 4 5; do /bin/echo before; done >/dev/null
   while [ ! -e $T/killed ] && [ -d $T ]; do sleep 0.05; done; sleep 0.5
   for i in 1 2 3 4 5; do /bin/echo after-kill; done >/dev/null; exit 5"
-"$HOOK" track -- sh -c "$c_cmd" >"$T/c.json" 2>"$T/c.err" &
+"$TRACK" track -- sh -c "$c_cmd" >"$T/c.json" 2>"$T/c.err" &
 c=$!
 track_pid $c
 wait_for 10 subscribers_are 1
@@ -111,7 +111,7 @@ ok "hub killed mid-session: the recorder went on in-process (exit 5, after-kill 
 # keep the pinning.
 PIN=()
 (($(nproc) > 1)) && PIN=(taskset -c 0)
-"${PIN[@]}" "$HOOK" track -- /bin/true >"$T/d.json" 2>"$T/d.err" || fail "track after the kill: $(cat "$T/d.err")"
+"${PIN[@]}" "$TRACK" track -- /bin/true >"$T/d.json" 2>"$T/d.err" || fail "track after the kill: $(cat "$T/d.err")"
 assert_eq "$(jq -r .tracking.via "$T/d.json")" hub "the next session's tracking"
 hub=$(tracker_hub_pid)
 [[ -n $hub ]] || fail "no hub after the next session (it exits ${TTYAUDIT_TRACKER_IDLE_S}s after it)"

@@ -4,8 +4,8 @@
 # keeps tracking (a command it runs after the overrun is recorded) and ends normally.
 . "$(dirname "$0")/../lib/common.sh"
 
-HOOK="$BIN/ttyaudit-hook"
-"$HOOK" track --local -- true >/dev/null 2>"$T/probe.err" ||
+TRACK="$BIN/ttyaudit-tracker"
+"$TRACK" track --local -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
 mkdir -p -m 0700 "$TTYAUDIT_RUN_DIR"
 # A receive buffer of a few events: a burst of forks overflows it between the hub's drains.
@@ -16,7 +16,7 @@ wait_for 10 test -S "$TTYAUDIT_RUN_DIR/tracker.sock"
 # events elsewhere on the machine can overrun the hub again at that moment, and a process of a
 # millisecond may then be gone before the rescan reads its argv. Short processes are
 # tracking_hub's subject; this test's is that tracking goes on after a resync.
-"$HOOK" track -- sh -c "sleep 2; /bin/sleep 0.3; exit 3" >"$T/s.json" 2>"$T/s.err" &
+"$TRACK" track -- sh -c "sleep 2; /bin/sleep 0.3; exit 3" >"$T/s.json" 2>"$T/s.err" &
 s=$!
 track_pid $s
 sleep 0.3

@@ -5,8 +5,8 @@
 # serving the other sessions.
 . "$(dirname "$0")/../lib/common.sh"
 
-HOOK="$BIN/ttyaudit-hook"
-"$HOOK" track --local -- true >/dev/null 2>"$T/probe.err" ||
+TRACK="$BIN/ttyaudit-tracker"
+"$TRACK" track --local -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
 command -v python3 >/dev/null || skip "python3 not installed"
 mkdir -p -m 0700 "$TTYAUDIT_RUN_DIR"
@@ -14,7 +14,7 @@ mkdir -p -m 0700 "$TTYAUDIT_RUN_DIR"
 track_pid $!
 wait_for 10 test -S "$TTYAUDIT_RUN_DIR/tracker.sock"
 
-# A subscriber written against the wire format (common/tracker_wire.h): SUBSCRIBE itself, wait
+# A subscriber written against the wire format (track/tracker_wire.h): SUBSCRIBE itself, wait
 # for the ACK, then run 4,000 /bin/true without reading; then read what is left: the
 # connection must end (recv times out if the hub kept it).
 cat >"$T/slow.py" <<'PY'
@@ -44,7 +44,7 @@ grep -q "does not read its events" "$TTYAUDIT_RUN_DIR/tracker.log" 2>/dev/null |
   fail "no logged error for the dropped subscriber"
 ok "a subscriber that does not read was dropped and its connection closed, logged"
 
-"$HOOK" track -- sh -c '/bin/true ok' >"$T/next.json" 2>"$T/next.err" || fail "$(cat "$T/next.err")"
+"$TRACK" track -- sh -c '/bin/true ok' >"$T/next.json" 2>"$T/next.err" || fail "$(cat "$T/next.err")"
 assert_eq "$(jq -r .tracking.via "$T/next.json")" hub "the next session's tracking"
 jq -e '.commands[] | select(.argv == ["/bin/true","ok"])' "$T/next.json" >/dev/null ||
   fail "the next session's command is missing: $(jq -c .commands "$T/next.json")"

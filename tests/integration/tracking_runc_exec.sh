@@ -7,9 +7,9 @@
 . "$(dirname "$0")/../lib/rootfs.sh"
 
 RUNC=$(command -v runc) || skip "runc not installed (make deps)"
-HOOK="$BIN/ttyaudit-hook"
-[[ -x "$HOOK" ]] || fail "no $HOOK (make)"
-"$HOOK" track -- true >/dev/null 2>"$T/probe.err" ||
+TRACK="$BIN/ttyaudit-tracker"
+[[ -x "$TRACK" ]] || fail "no $TRACK (make)"
+"$TRACK" track -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
 make_busybox_rootfs "$T/bundle/rootfs"
 # A setuid-root busybox named after an applet (busybox picks the applet by its name).
@@ -31,7 +31,7 @@ track() {
   local opts=()
   while [[ $1 != -- ]]; do opts+=("$1"); shift; done
   shift
-  "$HOOK" track --pid-file "$T/$name.pid" -- \
+  "$TRACK" track --pid-file "$T/$name.pid" -- \
     "$RUNC" --root "$root" exec --pid-file "$T/$name.pid" "${opts[@]}" "$id" "$@" \
     >"$T/$name.json" 2>"$T/$name.err" || true
   jq -e . "$T/$name.json" >/dev/null || { cat "$T/$name.err" >&2; fail "$name: no JSON"; }

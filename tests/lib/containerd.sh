@@ -120,7 +120,7 @@ session_meta() {
 }
 # session_events ID CODE: the data of every event with that code, one JSON string per line.
 session_events() { tail -n +2 "$SPOOL/$1.cast" | jq -c --arg c "$2" 'select(.[1] == $c) | .[2]'; }
-# session_output ID: the output bytes as recorded, decoded as common/asciicast.h writes them
+# session_output ID: the output bytes as recorded, decoded as record/asciicast.h writes them
 # ("o" events; a "b" event carries the exact bytes of the event after it, in base64).
 session_output() {
   python3 - "$SPOOL/$1.cast" <<'PY'

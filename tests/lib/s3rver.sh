@@ -1,5 +1,5 @@
 # Helpers for the uploader's integration tests: a private s3rver, the aws CLI pointed at it,
-# and spool sessions written by hand in the recorder's format (common/spool_writer.h).
+# and spool sessions written by hand in the recorder's format (record/spool_writer.h).
 # Source after common.sh.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 S3RVER_BIN="$ROOT/node_modules/.bin/s3rver"

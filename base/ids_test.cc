@@ -1,0 +1,59 @@
+#include "base/ids.h"
+
+#include <doctest/doctest.h>
+
+#include <set>
+
+using namespace ttyaudit;
+
+TEST_CASE("uuidv7: version 7, RFC 9562 variant, current time, sorted by creation") {
+  int64_t before = RealtimeNanos() / 1000000;
+  std::string a = NewUuidV7();
+  std::string b;
+  do b = NewUuidV7();
+  while (b.substr(0, 13) == a.substr(0, 13));  // next millisecond
+  CHECK(a.size() == 36);
+  CHECK(a[14] == '7');
+  CHECK(std::string("89ab").find(a[19]) != std::string::npos);
+  auto ms = UuidV7Millis(a);
+  REQUIRE(ms.ok());
+  CHECK(*ms >= before);
+  CHECK(*ms <= RealtimeNanos() / 1000000);
+  CHECK(a < b);
+  std::set<std::string> many;
+  for (int i = 0; i < 1000; ++i) many.insert(NewUuidV7());
+  CHECK(many.size() == 1000);
+  CHECK_FALSE(UuidV7Millis("not-a-uuid").ok());
+}
+
+TEST_CASE("time: RFC 3339, dates, Unix seconds and relative times parse; garbage does not") {
+  int64_t now = 1795610184LL * 1000000000LL;
+  CHECK(*ParseTime("2026-11-25T12:36:24Z", now) == 1795610184LL * 1000000000LL);
+  CHECK(*ParseTime("2026-11-25T13:36:24+01:00", now) == 1795610184LL * 1000000000LL);
+  CHECK(*ParseTime("2026-11-25T12:36:24.5Z", now) == 1795610184LL * 1000000000LL + 500000000LL);
+  CHECK(*ParseTime("1795610184", now) == 1795610184LL * 1000000000LL);
+  CHECK(*ParseTime("-2h", now) == now - 7200LL * 1000000000LL);
+  CHECK(*ParseTime("2026-11-25", now) == 1795564800LL * 1000000000LL);
+  CHECK_FALSE(ParseTime("yesterday", now).ok());
+  CHECK(FormatRfc3339(1795610184LL * 1000000000LL + 123000000) == "2026-11-25T12:36:24.123Z");
+}
+
+TEST_CASE("base64: round trip of every byte value; bad input is an error") {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  for (size_t n : {0, 1, 2, 3, 255, 256}) {
+    auto back = Base64Decode(Base64Encode(all.substr(0, n)));
+    REQUIRE(back.ok());
+    CHECK(*back == all.substr(0, n));
+  }
+  CHECK_FALSE(Base64Decode("abc").ok());
+  CHECK_FALSE(Base64Decode("a*c=").ok());
+}
+
+TEST_CASE("key components: anything from outside becomes one safe path component") {
+  CHECK(SanitizeKeyComponent("kube-system") == "kube-system");
+  CHECK(SanitizeKeyComponent("../../etc") == ".._.._etc");
+  CHECK(SanitizeKeyComponent("..") == "_");
+  CHECK(SanitizeKeyComponent("") == "_");
+  CHECK(SanitizeKeyComponent("a/b c") == "a_b_c");
+}

@@ -1,0 +1,68 @@
+// The one configuration file every ttyaudit binary honours.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "config/runc_config.h"
+
+namespace ttyaudit {
+
+struct ObjectLockConfig {
+  std::string mode;  // "", "GOVERNANCE" or "COMPLIANCE"
+  int days = 0;
+};
+
+struct S3Config {
+  std::string endpoint;  // e.g. http://127.0.0.1:4568; empty means AWS's regional endpoint
+  std::string region = "us-east-1";
+  bool path_style = true;
+  ObjectLockConfig object_lock;
+  std::string sse;             // "", "AES256" or "aws:kms"
+  std::string sse_kms_key_id;  // with sse "aws:kms"
+  std::string ca_file;         // CA bundle for HTTPS; empty means the system's
+  std::string access_key_id;   // else AWS_ACCESS_KEY_ID, else the shared credentials file
+  std::string secret_access_key;
+  std::string session_token;
+};
+
+struct Config {
+  std::string path;  // the file it was read from, or empty for built-in defaults
+  std::string runc;  // the real runc; empty means search PATH, /usr/bin/runc, /usr/sbin/runc
+  std::string spool_dir = "/var/lib/ttyaudit/spool";
+  std::string archive_dir = "/var/lib/ttyaudit/archive";
+  std::string store;  // "file:///path" or "s3://bucket/prefix"; empty means file://archive_dir
+  S3Config s3;
+  bool record_input = true;
+  bool fail_closed = false;                     // for every exec
+  std::vector<std::string> fail_closed_namespaces;  // or only for these Kubernetes namespaces
+  double live_interval_s = 2.0;
+  double fsync_interval_s = 1.0;
+  uint64_t spool_max_bytes = 8ULL << 30;
+  std::string log_file = "/var/log/ttyaudit.log";
+  std::string node_name;  // empty means the host name
+
+  /// The store URL with the default applied.
+  std::string StoreUrl() const { return store.empty() ? "file://" + archive_dir : store; }
+  /// Whether an exec in this Kubernetes namespace (empty if none) must be refused when it
+  /// cannot be recorded.
+  bool FailClosedFor(std::string_view k8s_namespace) const {
+    if (fail_closed) return true;
+    for (const auto& n : fail_closed_namespaces)
+      if (n == k8s_namespace) return true;
+    return false;
+  }
+};
+
+/// Parses config JSON text. Unknown keys and values of the wrong type or range are errors that
+/// name the key (e.g. "config: s3.object_lock.days: want a whole number of days >= 1").
+Result<Config> ParseConfig(std::string_view json, const std::string& origin);
+
+/// Loads $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json. A missing default file gives the
+/// defaults; a missing file that TTYAUDIT_CONFIG names is an error.
+Result<Config> LoadConfig();
+
+}  // namespace ttyaudit

@@ -1,0 +1,151 @@
+#include "record/asciicast.h"
+#include "base/json.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <random>
+#include <unistd.h>
+
+using namespace ttyaudit;
+
+namespace {
+
+// Writes a header and `body` to a temp file and reads back every event.
+std::vector<CastEvent> ReadBack(const std::string& body) {
+  char path[] = "/tmp/ttyaudit-cast-test.XXXXXX";
+  int fd = mkstemp(path);
+  FILE* f = fdopen(fd, "w");
+  std::fputs("{\"version\":2,\"width\":80,\"height\":24}      \n", f);
+  std::fwrite(body.data(), 1, body.size(), f);
+  std::fclose(f);
+  auto r = CastReader::Open(path);
+  REQUIRE(r.ok());
+  CHECK(r->header() == "{\"version\":2,\"width\":80,\"height\":24}");
+  std::vector<CastEvent> out;
+  CastEvent ev;
+  for (;;) {
+    auto more = r->Next(ev);
+    REQUIRE(more.ok());
+    if (!*more) break;
+    out.push_back(ev);
+  }
+  unlink(path);
+  return out;
+}
+
+std::string Concat(const std::vector<CastEvent>& evs, const std::string& code) {
+  std::string s;
+  for (const auto& e : evs)
+    if (e.code == code) s += e.data;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("asciicast: event lines are one JSON array each, with control bytes escaped") {
+  std::string out;
+  AppendEventLine(out, 1.5, "o", std::string("a\"b\\c\n\x1b[0m\0z", 12));
+  CHECK(out == "[1.500000, \"o\", \"a\\\"b\\\\c\\n\\u001b[0m\\u0000z\"]\n");
+}
+
+TEST_CASE("json: the vectorised escaper agrees with a byte-at-a-time reference") {
+  auto reference = [](std::string_view in) {
+    std::string out = "\"";
+    for (unsigned char c : in) {
+      char buf[8];
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c < 0x20) { std::snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
+      else out.push_back(static_cast<char>(c));
+    }
+    return out + "\"";
+  };
+  std::mt19937 rng(7);
+  const char alphabet[] = "abc\"\\\n\r\x1b\x01\x1f\x20\x7f\x80\xff";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 70, '\0');
+    for (auto& c : s) c = rng() % 4 ? alphabet[rng() % (sizeof alphabet - 1)] : static_cast<char>(rng());
+    std::string got;
+    AppendJsonString(got, s);
+    REQUIRE(got == reference(s));
+  }
+}
+
+TEST_CASE("asciicast: every byte sequence survives the round trip exactly") {
+  std::mt19937 rng(42);
+  std::string all;
+  for (int i = 0; i < 200000; ++i) all.push_back(static_cast<char>(rng()));
+  all += "w\xC3\xB6rld \xE2\x82\xAC";
+  EventEncoder enc;
+  std::string body;
+  // Random chunk boundaries split characters across reads.
+  size_t pos = 0;
+  double t = 0;
+  while (pos < all.size()) {
+    size_t n = std::min<size_t>(1 + rng() % 5000, all.size() - pos);
+    enc.Append(body, t += 0.001, 'o', std::string_view(all).substr(pos, n));
+    pos += n;
+  }
+  enc.Flush(body, t);
+  CHECK(Concat(ReadBack(body), "o") == all);
+}
+
+TEST_CASE("asciicast: a character split across two reads is recorded whole and valid") {
+  EventEncoder enc;
+  std::string body;
+  enc.Append(body, 0.1, 'o', "ab\xE2\x82");
+  enc.Append(body, 0.2, 'o', "\xAC" "cd");
+  CHECK(body.find("\"b\"") == std::string::npos);  // no raw-byte event needed
+  auto evs = ReadBack(body);
+  REQUIRE(evs.size() == 2);
+  CHECK(evs[0].data == "ab");
+  CHECK(evs[1].data == "\xE2\x82\xAC" "cd");
+}
+
+TEST_CASE("asciicast: invalid UTF-8 shows as U+FFFD to players and stays exact for ttyaudit") {
+  EventEncoder enc;
+  std::string body;
+  enc.Append(body, 0.1, 'o', "x\xFFy");
+  CHECK(body.find("\"o\", \"x\xEF\xBF\xBDy\"") != std::string::npos);
+  CHECK(ReadBack(body)[0].data == "x\xFFy");
+}
+
+TEST_CASE("asciicast: a last line cut short ends the stream as truncated, earlier events intact") {
+  std::string body;
+  AppendEventLine(body, 0.1, "o", "first");
+  body += "[0.2, \"o\", \"sec";
+  char path[] = "/tmp/ttyaudit-cast-test.XXXXXX";
+  int fd = mkstemp(path);
+  std::string all = "{\"version\":2}\n" + body;
+  CHECK(write(fd, all.data(), all.size()) == static_cast<ssize_t>(all.size()));
+  close(fd);
+  auto r = CastReader::Open(path);
+  REQUIRE(r.ok());
+  CastEvent ev;
+  CHECK(*r->Next(ev));
+  CHECK(ev.data == "first");
+  CHECK_FALSE(*r->Next(ev));
+  CHECK(r->truncated());
+  unlink(path);
+}
+
+TEST_CASE("asciicast: a malformed line is an error naming the file") {
+  char path[] = "/tmp/ttyaudit-cast-test.XXXXXX";
+  int fd = mkstemp(path);
+  std::string all = "{\"version\":2}\n{not json}\n";
+  CHECK(write(fd, all.data(), all.size()) == static_cast<ssize_t>(all.size()));
+  close(fd);
+  auto r = CastReader::Open(path);
+  REQUIRE(r.ok());
+  CastEvent ev;
+  auto got = r->Next(ev);
+  CHECK_FALSE(got.ok());
+  CHECK(got.message().find(path) != std::string::npos);
+  unlink(path);
+}

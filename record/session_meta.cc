@@ -1,0 +1,119 @@
+#include "record/session_meta.h"
+
+#include <algorithm>
+
+#include "base/ids.h"
+
+namespace ttyaudit {
+
+void SessionMeta::WriteJson(JsonWriter& w) const {
+  w.BeginObject();
+  w.Key("id").String(id);
+  w.Key("source").String(source);
+  w.Key("node").String(node);
+  w.Key("machine_id").String(machine_id);
+  w.Key("user").String(user);
+  w.Key("uid").Int(uid);
+  w.Key("gid").Int(gid);
+  w.Key("argv").StringArray(argv);
+  w.Key("cwd").String(cwd);
+  w.Key("env").BeginObject();
+  for (const auto& [k, v] : env) w.Key(k).String(v);
+  w.EndObject();
+  w.Key("terminal").Bool(terminal);
+  w.Key("runtime").String(runtime);
+  w.Key("container_id").String(container_id);
+  w.Key("runtime_root").String(runtime_root);
+  w.Key("bundle").String(bundle);
+  w.Key("namespace").String(k8s_namespace);
+  w.Key("pod").String(pod);
+  w.Key("pod_uid").String(pod_uid);
+  w.Key("container").String(container);
+  w.Key("image").String(image);
+  w.Key("width").Int(width);
+  w.Key("height").Int(height);
+  w.Key("start").String(FormatRfc3339(start_ns));
+  w.Key("start_ns").Int(start_ns);
+  if (end_ns) {
+    w.Key("end").String(FormatRfc3339(end_ns));
+    w.Key("end_ns").Int(end_ns);
+  }
+  w.Key("state").String(state);
+  w.Key("exit_code").Int(exit_code);
+  w.Key("signal").Int(signal);
+  w.Key("bytes_out").Uint(bytes_out);
+  w.Key("bytes_in").Uint(bytes_in);
+  w.Key("bytes_in_hidden").Uint(bytes_in_hidden);
+  w.Key("recorder_pid").Int(recorder_pid);
+  w.EndObject();
+}
+
+std::string SessionMeta::ToJson() const {
+  JsonWriter w;
+  WriteJson(w);
+  return w.Take();
+}
+
+std::string JoinArgv(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s.push_back(' ');
+    s += a;
+  }
+  return s;
+}
+
+int ShellStatus(const SessionMeta& m) {
+  if (m.state == "exited") return m.exit_code;
+  if (m.state == "signaled") return 128 + m.signal;
+  return -1;
+}
+
+namespace {
+std::string JoinPrefix(std::string_view prefix, const std::string& rest) {
+  if (prefix.empty()) return rest;
+  return std::string(prefix) + "/" + rest;
+}
+}  // namespace
+
+std::string SessionKey(const SessionMeta& m, std::string_view prefix) {
+  std::string ns, pod, ctr;
+  if (m.source == "host") {
+    ns = "_host";
+    pod = SanitizeKeyComponent(m.node);
+    ctr = SanitizeKeyComponent(m.user.empty() ? std::to_string(m.uid) : m.user);
+  } else {
+    ns = SanitizeKeyComponent(m.k8s_namespace.empty() ? "_none" : m.k8s_namespace);
+    pod = SanitizeKeyComponent(m.pod.empty() ? "_none" : m.pod);
+    ctr = SanitizeKeyComponent(!m.container.empty() ? m.container : m.container_id.substr(0, 64));
+  }
+  return JoinPrefix(prefix, "sessions/date=" + FormatDate(m.start_ns) + "/" + ns + "/" + pod +
+                                "/" + ctr + "/" + SanitizeKeyComponent(m.id) + ".cast");
+}
+
+std::string IndexKey(const SessionMeta& m, std::string_view prefix) {
+  return JoinPrefix(prefix, "index/date=" + FormatDate(m.start_ns) +
+                                "/node=" + SanitizeKeyComponent(m.node) + "/" +
+                                SanitizeKeyComponent(m.id) + ".json");
+}
+
+bool IsSecretEnvName(std::string_view name) {
+  std::string up(name);
+  std::transform(up.begin(), up.end(), up.begin(), [](unsigned char c) { return std::toupper(c); });
+  for (const char* w : {"TOKEN", "PASSWORD", "PASSWD", "SECRET", "KEY", "CREDENTIAL", "AUTH"})
+    if (up.find(w) != std::string::npos) return true;
+  return false;
+}
+
+std::vector<std::pair<std::string, std::string>> RedactEnv(const std::vector<std::string>& env) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& e : env) {
+    size_t eq = e.find('=');
+    std::string k = e.substr(0, eq);
+    std::string v = eq == std::string::npos ? "" : e.substr(eq + 1);
+    out.emplace_back(k, IsSecretEnvName(k) ? "[redacted]" : v);
+  }
+  return out;
+}
+
+}  // namespace ttyaudit

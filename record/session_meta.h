@@ -1,0 +1,84 @@
+// What ttyaudit knows about one recorded session: the asciicast header's "ttyaudit" object.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/json.h"
+#include "base/result.h"
+
+namespace ttyaudit {
+
+struct SessionMeta {
+  std::string id;              // UUIDv7
+  std::string source = "host";  // "host" (ttyaudit rec) or "runtime" (an exec in a container)
+  std::string node;
+  std::string machine_id;
+  std::string user;
+  int64_t uid = -1;
+  int64_t gid = -1;
+  std::vector<std::string> argv;
+  std::string cwd;
+  std::vector<std::pair<std::string, std::string>> env;  // secret-looking values redacted
+  bool terminal = true;
+
+  // Container sessions; empty for host sessions.
+  std::string runtime;  // "kubernetes-cri", "cri-o", "docker", "containerd"
+  std::string container_id;
+  std::string runtime_root;
+  std::string bundle;
+  std::string k8s_namespace;
+  std::string pod;
+  std::string pod_uid;
+  std::string container;
+  std::string image;
+
+  int width = 80;
+  int height = 24;
+  int64_t start_ns = 0;  // Unix nanoseconds
+  int64_t end_ns = 0;    // 0 while recording
+  std::string state = "recording";  // recording | exited | signaled | interrupted
+  int exit_code = -1;               // for "exited"
+  int signal = 0;                   // for "signaled"
+  uint64_t bytes_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_in_hidden = 0;  // typed while echo was off: counted, not stored
+  int64_t recorder_pid = 0;
+
+  /// Writes this as one JSON object value.
+  void WriteJson(JsonWriter& w) const;
+  /// The object as text.
+  std::string ToJson() const;
+};
+
+/// Parses a SessionMeta object (unknown keys are skipped, for files from newer versions).
+Result<SessionMeta> ParseSessionMeta(std::string_view json);
+
+/// Reads the "ttyaudit" object out of an asciicast v2 header line; also fills width/height from
+/// the header when the object lacks them.
+Result<SessionMeta> SessionMetaFromHeader(std::string_view header_line);
+
+/// argv joined with single spaces, for display and regular-expression search.
+std::string JoinArgv(const std::vector<std::string>& argv);
+
+/// The exit status a shell would report: the exit code, 128+N for a signal, -1 if unknown.
+int ShellStatus(const SessionMeta& m);
+
+/// The object key of the sealed session under `prefix` (no leading or trailing '/'):
+/// <prefix>/sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.cast. Host sessions
+/// file under _host/<node>/<user>.
+std::string SessionKey(const SessionMeta& m, std::string_view prefix);
+/// <prefix>/index/date=YYYY-MM-DD/node=<node>/<id>.json
+std::string IndexKey(const SessionMeta& m, std::string_view prefix);
+
+/// True for environment variable names whose values must not be stored (*TOKEN*, *PASSWORD*,
+/// *SECRET*, *KEY*, *CREDENTIAL*, *PASSWD*, *AUTH*), compared case-insensitively.
+bool IsSecretEnvName(std::string_view name);
+
+/// Splits NAME=VALUE strings, redacting secret-looking values as "[redacted]".
+std::vector<std::pair<std::string, std::string>> RedactEnv(const std::vector<std::string>& env);
+
+}  // namespace ttyaudit

@@ -1,0 +1,118 @@
+// Writing one session into the spool while it runs.
+//
+// Spool layout (one flat directory, config `spool_dir`):
+//   <id>.cast   asciicast v2, append-only while recording. Its header line is padded with
+//               spaces so that Finish() can rewrite it in place with the end state; until then
+//               it says "state":"recording". The recorder holds flock(LOCK_EX) on it while it
+//               runs, so a reader that can take the lock knows the recorder is gone and reads an
+//               unfinished file as "interrupted".
+//   <id>.json   the manifest (SessionMeta + commands), written atomically by Finish(). Its
+//               presence means the session is sealed and ready to upload.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "record/asciicast.h"
+#include "base/result.h"
+#include "record/session_meta.h"
+#include "base/unique_fd.h"
+
+namespace ttyaudit {
+
+struct SessionWriterOptions {
+  bool record_input = true;
+  double fsync_interval_s = 1.0;
+  std::string term;     // header env.TERM
+  std::string shell;    // header env.SHELL
+  std::string command;  // header "command"
+  /// Refuse to start (an error, so the caller's fail-open/fail-closed policy decides) when the
+  /// spool already holds this many bytes; 0 means no cap. Config: spool_max_bytes.
+  uint64_t spool_max_bytes = 0;
+};
+
+class SessionWriter {
+ public:
+  /// Creates <spool_dir>/<meta.id>.cast (the directory too, mode 0700) and writes its header.
+  /// `meta.id`, `start_ns`, `width`, `height` must be set. An error when the spool is over
+  /// opts.spool_max_bytes.
+  static Result<std::unique_ptr<SessionWriter>> Create(const std::string& spool_dir,
+                                                       SessionMeta meta,
+                                                       const SessionWriterOptions& opts);
+  ~SessionWriter();
+  SessionWriter(const SessionWriter&) = delete;
+  SessionWriter& operator=(const SessionWriter&) = delete;
+
+  /// Records bytes the session displayed.
+  void Output(std::string_view bytes);
+  /// Records bytes typed into the session; `hidden` (echo off) stores only a marker and a count.
+  void Input(std::string_view bytes, bool hidden);
+  void Resize(int cols, int rows);
+  void Marker(std::string_view label);
+
+  /// Writes the buffered whole lines to the file. Call before the proxy blocks.
+  Status Flush();
+  /// True when enough is buffered that it should be written now.
+  bool NeedsFlush() const { return pending_.size() >= kFlushBytes; }
+
+  /// Ends the session: state "exited" (exit_code), "signaled" (signal), "ended" (the record is
+  /// whole but the exit status could not be learned, as when the process outlived its terminal)
+  /// or "interrupted" (the recording stopped early; a reader also says so of a file a killed
+  /// recorder left); rewrites the header, fsyncs, and writes the manifest.
+  Status Finish(const std::string& state, int exit_code, int signal);
+  /// Finish() from a raw wait status: "signaled" with its signal, else "exited" with its exit
+  /// code; without one, "ended".
+  Status FinishWithWaitStatus(std::optional<int> wait_status);
+
+  /// Extra JSON fields for the manifest (e.g. "commands":[...]), written by Finish(); must be
+  /// a comma-free sequence of `"key":value` members joined by commas, or empty.
+  void SetManifestExtra(std::string members) { manifest_extra_ = std::move(members); }
+
+  SessionMeta& meta() { return meta_; }
+  const std::string& path() const { return path_; }
+  /// Seconds since the session started (monotonic).
+  double Now() const;
+
+  static constexpr size_t kFlushBytes = 64 * 1024;
+
+ private:
+  SessionWriter() = default;
+  std::string HeaderLine() const;
+  void SyncLoop();
+
+  SessionMeta meta_;
+  SessionWriterOptions opts_;
+  std::string dir_;
+  std::string path_;
+  UniqueFd fd_;
+  size_t header_size_ = 0;  // padded header line length including '\n'
+  int64_t start_mono_ = 0;
+  std::string pending_;
+  EventEncoder encoder_;
+  bool hidden_run_ = false;
+  std::string manifest_extra_;
+
+  std::thread syncer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<bool> dirty_{false};
+};
+
+/// The manifest path for a .cast path.
+std::string ManifestPathFor(const std::string& cast_path);
+
+/// True while a recorder holds the lock of the session file open on `fd`: a shared,
+/// non-blocking probe, released at once. Safe at any time, since a starting recorder waits out
+/// a probe instead of failing.
+bool RecorderHoldsLock(int fd);
+/// The same for the session file at `cast_path`; false when it cannot be opened.
+bool RecorderHoldsLock(const std::string& cast_path);
+
+}  // namespace ttyaudit

@@ -1,0 +1,260 @@
+#include "runtime/exec_meta.h"
+
+#include <fcntl.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "oci/container_meta.h"
+#include "base/files.h"
+#include "base/host_info.h"
+#include "base/ids.h"
+#include "base/json_read.h"
+#include "base/unique_fd.h"
+#include "runtime/subprocess.h"
+
+namespace ttyaudit {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+bool IsFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The user name of `uid` in the container's /etc/passwd, or empty.
+std::string ContainerUserName(const std::string& rootfs, int64_t uid) {
+  if (rootfs.empty() || uid < 0) return "";
+  std::ifstream in(rootfs + "/etc/passwd");
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    size_t c = b == std::string::npos ? b : line.find(':', b + 1);
+    if (c == std::string::npos) continue;
+    if (line.substr(b + 1, c - b - 1) == std::to_string(uid)) return line.substr(0, a);
+  }
+  return "";
+}
+
+}  // namespace
+
+SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
+                           const std::string& node_name);
+
+Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
+  JsonObjectText text;
+  if (auto st = text.Open(json, "process spec"); !st) return Error{st.message()};
+  od::object& obj = text.object();
+  ProcessSpec p;
+  for (auto field : obj) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v))
+      return Error{"process spec: malformed field"};
+    bool ok = true;
+    if (k == "terminal") {
+      ok = !v.get_bool().get(p.terminal);
+    } else if (k == "args") {
+      ok = ReadJsonStringArray(v, "process spec: args", p.args).ok();
+    } else if (k == "env") {
+      ok = ReadJsonStringArray(v, "process spec: env", p.env).ok();
+    } else if (k == "cwd") {
+      ok = ReadJsonString(v, p.cwd);
+    } else if (k == "user" || k == "consoleSize") {
+      od::object o;
+      ok = !v.get_object().get(o);
+      for (auto f : o) {
+        std::string_view fk;
+        int64_t n = 0;
+        if (f.unescaped_key().get(fk)) return Error{"process spec: malformed field"};
+        bool is_number = !f.value().get_int64().get(n);
+        if (!is_number) continue;
+        if (fk == "uid") p.uid = n;
+        else if (fk == "gid") p.gid = n;
+        else if (fk == "width") p.width = static_cast<int>(n);
+        else if (fk == "height") p.height = static_cast<int>(n);
+      }
+    }
+    if (!ok) return Error{"process spec: " + std::string(k) + ": wrong type"};
+  }
+  return p;
+}
+
+Result<ProcessSpec> ReadProcessSpec(const std::string& path) {
+  auto text = ReadSmallFile(path);
+  if (!text) return text.error();
+  auto p = ParseProcessSpec(text.value());
+  if (!p) return Error{path + ": " + p.message()};
+  return p;
+}
+
+Result<BundleInfo> ParseBundleConfig(std::string_view json) {
+  JsonObjectText text;
+  if (auto st = text.Open(json, "bundle config"); !st) return Error{st.message()};
+  od::object& obj = text.object();
+  BundleInfo b;
+  for (auto field : obj) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v))
+      return Error{"bundle config: malformed field"};
+    if (k == "annotations") {
+      if (auto st = ReadJsonStringMap(v, "bundle config: annotations", b.annotations); !st)
+        return Error{st.message()};
+    } else if (k == "mounts") {
+      od::array arr;
+      if (v.get_array().get(arr)) continue;
+      for (auto m : arr) {
+        od::object mo;
+        if (m.get_object().get(mo)) continue;
+        std::string dest, source;
+        for (auto f : mo) {
+          std::string_view fk, s;
+          if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
+          if (fk == "destination") dest = std::string(s);
+          else if (fk == "source") source = std::string(s);
+        }
+        if (dest == "/etc/hostname") b.hostname_mount = source;
+      }
+    } else if (k == "root") {
+      od::object ro;
+      if (v.get_object().get(ro)) continue;
+      for (auto f : ro) {
+        std::string_view fk, s;
+        if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
+        if (fk == "path") b.root_path = std::string(s);
+      }
+    }
+  }
+  return b;
+}
+
+std::string FindBundle(const std::string& runc, const RuncArgs& args) {
+  const std::string& pid_file = args.exec.pid_file;
+  if (!pid_file.empty()) {
+    std::string dir = DirName(pid_file);
+    if (IsFile(dir + "/config.json")) return dir;
+  }
+  std::vector<std::string> argv = {runc, "--root", args.RootOrDefault(), "state",
+                                   args.exec.container_id};
+  auto c = RunCapture(runc, argv);
+  if (!c || c->exit_code != 0) return "";
+  simdjson::padded_string padded(c->out);
+  od::parser parser;
+  od::document doc;
+  std::string_view bundle;
+  if (parser.iterate(padded).get(doc) || doc["bundle"].get_string().get(bundle)) return "";
+  return std::string(bundle);
+}
+
+void ApplyAnnotations(const Annotations& a, const std::string& runtime_root, SessionMeta& m) {
+  ContainerMeta k8s = ContainerMetaFromAnnotations(a);
+  if (!k8s.runtime.empty()) {
+    m.runtime = k8s.runtime;
+    m.k8s_namespace = k8s.k8s_namespace;
+    m.pod = k8s.pod;
+    m.pod_uid = k8s.pod_uid;
+    m.container = k8s.container;
+    m.image = k8s.image;
+    return;
+  }
+  // containerd's shim runs runc with --root <runc root>/<containerd namespace>; dockerd's
+  // containerd namespace is "moby".
+  m.runtime = BaseName(runtime_root) == "moby" ? "docker" : "containerd";
+}
+
+void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m) {
+  if (hostname_mount.empty()) return;
+  auto text = ReadSmallFile(DirName(hostname_mount) + "/config.v2.json");
+  if (!text) return;
+  JsonObjectText config;
+  if (!config.Open(text.value(), "docker config")) return;
+  od::object& obj = config.object();
+  for (auto field : obj) {
+    std::string_view k, s;
+    if (field.unescaped_key().get(k)) return;
+    if (k == "Name") {
+      if (!field.value().get_string().get(s)) m.container = std::string(s.substr(s.starts_with("/") ? 1 : 0));
+    } else if (k == "Config") {
+      od::object cfg;
+      if (field.value().get_object().get(cfg)) continue;
+      for (auto f : cfg) {
+        std::string_view ck;
+        if (f.unescaped_key().get(ck)) break;
+        if (ck == "Image" && !f.value().get_string().get(s)) m.image = std::string(s);
+      }
+    }
+  }
+}
+
+SessionMeta BuildExecMeta(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
+                          const std::string& node_name, const std::string& run_dir) {
+  SessionMeta m = MetaFromBundle(args, proc, runc, node_name);
+  if (!run_dir.empty()) {
+    if (auto c = LoadContainerMeta(run_dir, args.exec.container_id); c.ok())
+      ApplyContainerMeta(c.value(), m);
+  }
+  return m;
+}
+
+SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
+                           const std::string& node_name) {
+  SessionMeta m;
+  m.id = NewUuidV7();
+  m.source = "runtime";
+  m.start_ns = RealtimeNanos();
+  if (!node_name.empty()) {
+    m.node = node_name;
+  } else {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) m.node = host;
+  }
+  m.machine_id = MachineId();
+  m.argv = proc.args.empty() ? args.exec.command : proc.args;
+  m.env = RedactEnv(proc.env.empty() ? args.exec.env : proc.env);
+  m.cwd = proc.cwd.empty() ? args.exec.cwd : proc.cwd;
+  m.uid = proc.uid;
+  m.gid = proc.gid;
+  m.terminal = args.IsTerminalExec();
+  if (proc.width > 0 && proc.height > 0) {
+    m.width = proc.width;
+    m.height = proc.height;
+  }
+  m.container_id = args.exec.container_id;
+  m.runtime_root = args.RootOrDefault();
+  m.bundle = FindBundle(runc, args);
+  m.runtime = BaseName(m.runtime_root) == "moby" ? "docker" : "containerd";
+  if (m.bundle.empty()) return m;
+  auto text = ReadSmallFile(m.bundle + "/config.json");
+  if (!text) return m;
+  auto info = ParseBundleConfig(text.value());
+  if (!info) return m;
+  ApplyAnnotations(info->annotations, m.runtime_root, m);
+  if (m.runtime == "docker") ApplyDockerConfig(info->hostname_mount, m);
+  std::string rootfs = info->root_path;
+  if (!rootfs.empty() && rootfs[0] != '/') rootfs = m.bundle + "/" + rootfs;
+  m.user = ContainerUserName(rootfs, m.uid);
+  if (m.user.empty() && m.uid >= 0) m.user = std::to_string(m.uid);
+  return m;
+}
+
+}  // namespace ttyaudit

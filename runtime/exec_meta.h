@@ -1,0 +1,65 @@
+// What a runtime exec tells about itself: the --process file, the container's bundle and its
+// annotations (Kubernetes through containerd's CRI or CRI-O, Docker), turned into SessionMeta.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "record/session_meta.h"
+#include "runtime/runc_args.h"
+
+namespace ttyaudit {
+
+/// The fields of an OCI process (runc's --process file) that a session records.
+struct ProcessSpec {
+  bool terminal = false;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd;
+  int64_t uid = -1;
+  int64_t gid = -1;
+  int width = 0;  // consoleSize, 0 when absent
+  int height = 0;
+};
+
+/// Parses an OCI process JSON object. Unknown fields are ignored.
+Result<ProcessSpec> ParseProcessSpec(std::string_view json);
+/// Reads and parses the file (it must be read before the runtime returns: the shim deletes it).
+Result<ProcessSpec> ReadProcessSpec(const std::string& path);
+
+using Annotations = std::vector<std::pair<std::string, std::string>>;
+
+/// What a bundle's config.json says about the container.
+struct BundleInfo {
+  Annotations annotations;
+  std::string hostname_mount;  // source of the /etc/hostname bind mount (Docker puts it in
+                               // <data-root>/containers/<id>/), or empty
+  std::string root_path;       // root.path: the rootfs, relative to the bundle or absolute
+};
+/// Parses a bundle's config.json.
+Result<BundleInfo> ParseBundleConfig(std::string_view json);
+
+/// The bundle of container `id`: the --pid-file's directory when it holds a config.json
+/// (containerd's shim puts exec pid files in the bundle), else `bundle` from
+/// `runc --root ROOT state ID`, run with the real runc. Empty when neither tells.
+std::string FindBundle(const std::string& runc, const RuncArgs& args);
+
+/// Fills container fields of `m` from annotations: CRI (io.kubernetes.cri.*), CRI-O
+/// (io.kubernetes.pod.*, io.kubernetes.container.name), or, with none of those, Docker (when
+/// the runc root is dockerd's "moby" namespace) or plain containerd.
+void ApplyAnnotations(const Annotations& a, const std::string& runtime_root, SessionMeta& m);
+
+/// For Docker: the container's name and image from <dir>/config.v2.json, where <dir> is the
+/// directory of `hostname_mount`. Leaves `m` as it was when the file is not there.
+void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m);
+
+/// SessionMeta for an exec: ids, node, machine id, the process's argv, redacted env, cwd,
+/// uid/gid, runc root, bundle and what the bundle's annotations say, completed with what
+/// ttyaudit-hook saved for the container under `run_dir` (when it did). `source` is "runtime".
+SessionMeta BuildExecMeta(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
+                          const std::string& node_name, const std::string& run_dir = "");
+
+}  // namespace ttyaudit
