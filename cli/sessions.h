@@ -64,7 +64,7 @@ std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& st
 Result<SessionRecord> FindSession(const Config& cfg, const std::string& store_url,
                                   const std::string& id_or_path);
 
-/// The session as one search --json line (the fields DESIGN.md names).
+/// The session as one search --json line (the fields docs/DESIGN.md names).
 std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix);
 
 }  // namespace ttyaudit

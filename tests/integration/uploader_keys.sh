@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sealed sessions land at DESIGN.md's keys (recording, manifest, index entry), `aws s3 cp`
+# Sealed sessions land at the keys of docs/DESIGN.md (recording, manifest, index entry), `aws s3 cp`
 # reads the recording back byte for byte, and the spool is emptied only after that.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/s3rver.sh"
