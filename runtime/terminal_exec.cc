@@ -37,10 +37,9 @@ pid_t ReadPidFile(const std::string& path) {
 
 }  // namespace
 
-int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string& why,
+int Unrecorded(const ExecContext& ctx, NamespaceScope ns, const std::string& why,
                const std::string& what) {
-  if (ctx.config.FailClosedFor(ns))
-    return RefuseExec(ctx, FailClosedRefusal(why));
+  if (FailClosed(ctx.config.fail_policy, ns)) return RefuseExec(ctx, FailClosedRefusal(why));
   ctx.log.Error(what + " " + ctx.args.exec.container_id + " proceeds UNRECORDED (fail-open): " +
                 why);
   return PassThrough(ctx);
@@ -62,7 +61,7 @@ int RunTerminalExec(const ExecContext& ctx) {
   ProcessSpec proc;
   if (!ex.process_file.empty()) {
     auto p = ReadProcessSpec(ex.process_file);
-    if (!p) return Unrecorded(ctx, "", p.message());
+    if (!p) return Unrecorded(ctx, kNoNamespace, p.message());
     proc = std::move(p.value());
   }
   SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name, ctx.run_dir);
@@ -101,13 +100,13 @@ int RunTerminalExec(const ExecContext& ctx) {
     std::string why = !reply ? reply.message()
                       : reply->eof ? std::string("recorder exited before the handover")
                                    : reply->text.substr(reply->text.rfind("fail:", 0) == 0 ? 5 : 0);
-    if (ctx.config.FailClosedFor(meta.k8s_namespace)) {
+    if (FailClosed(ctx.config.fail_policy, meta.k8s_namespace)) {
       if (exec_pid > 0) ::kill(exec_pid, SIGKILL);
       return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
                              "fail_closed: " + why);
     }
     ctx.log.Error("exec in container " + ex.container_id + " proceeds UNRECORDED (fail-open): " + why);
-  } else if (ctx.config.FailClosedFor(meta.k8s_namespace)) {
+  } else if (FailClosed(ctx.config.fail_policy, meta.k8s_namespace)) {
     if (exec_pid > 0) ::kill(exec_pid, SIGKILL);
     return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
                            "fail_closed: " + st.message());
