@@ -99,7 +99,7 @@ std::string ExecLeanRecorder(const RecOptions& opts, const Config& cfg) {
                                    "--node", NodeName(cfg.node_name),
                                    "--spool-max-bytes", std::to_string(cfg.spool_max_bytes)};
   if (!cfg.record_input) args.push_back("--no-input");
-  if (cfg.fail_closed) args.push_back("--fail-closed");
+  if (FailClosed(cfg.fail_policy, kNoNamespace)) args.push_back("--fail-closed");
   if (opts.quiet) args.push_back("-q");
   args.push_back("--");
   for (const auto& a : CommandOrShell(opts.command)) args.push_back(a);
@@ -115,7 +115,7 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   winsize ws = InitialSize();
   auto fail_open = [&](const std::string& why) {
     std::fprintf(stderr, "ttyaudit rec: cannot record: %s\n", why.c_str());
-    if (cfg.fail_closed) {
+    if (FailClosed(cfg.fail_policy, kNoNamespace)) {  // a host shell is in no namespace
       std::fprintf(stderr, "ttyaudit rec: refusing to run unrecorded (fail_closed)\n");
       return 1;
     }

@@ -2,11 +2,6 @@
 
 #include <simdjson.h>
 
-#include <cerrno>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include "base/json_read.h"
 
 namespace ttyaudit {
@@ -106,7 +101,8 @@ Status ParseS3(const Parser& p, od::object obj, S3Config& s3) {
 Status ParseFailClosed(const Parser& p, od::value v, Config& c) {
   od::json_type t;
   if (v.type().get(t)) return p.Bad("fail_closed", "malformed value");
-  if (t == od::json_type::boolean) return p.Bool(v, "fail_closed", c.fail_closed);
+  c.fail_policy = {};  // the last of repeated keys wins, as in the front's reading
+  if (t == od::json_type::boolean) return p.Bool(v, "fail_closed", c.fail_policy.all);
   od::array arr;
   if (t != od::json_type::array || v.get_array().get(arr))
     return p.Bad("fail_closed", "want true, false, or a list of Kubernetes namespaces");
@@ -114,7 +110,7 @@ Status ParseFailClosed(const Parser& p, od::value v, Config& c) {
     std::string_view s;
     if (el.get_string().get(s) || s.empty())
       return p.Bad("fail_closed", "want a list of non-empty namespace names");
-    c.fail_closed_namespaces.emplace_back(s);
+    c.fail_policy.namespaces.emplace_back(s);
   }
   return {};
 }
@@ -186,17 +182,15 @@ Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
   return c;
 }
 
+Result<Config> ConfigFromText(const ConfigText& config) {
+  if (!config.found) return Config{};
+  return ParseConfig(config.text, config.path);
+}
+
 Result<Config> LoadConfig() {
-  std::string path = ConfigPath();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    bool named = std::getenv("TTYAUDIT_CONFIG") && *std::getenv("TTYAUDIT_CONFIG");
-    if (!named && errno == ENOENT) return Config{};
-    return SysError("open config", path, errno);
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+  auto config = ReadConfigText();
+  if (!config) return config.error();
+  return ConfigFromText(config.value());
 }
 
 }  // namespace ttyaudit

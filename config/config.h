@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "base/result.h"
+#include "config/config_file.h"
+#include "config/fail_policy.h"
 #include "config/runc_config.h"
 
 namespace ttyaudit {
@@ -37,8 +39,7 @@ struct Config {
   std::string store;  // "file:///path" or "s3://bucket/prefix"; empty means file://archive_dir
   S3Config s3;
   bool record_input = true;
-  bool fail_closed = false;                     // for every exec
-  std::vector<std::string> fail_closed_namespaces;  // or only for these Kubernetes namespaces
+  FailPolicy fail_policy;  // `fail_closed`: decided by FailClosed (config/fail_policy.h)
   double live_interval_s = 2.0;
   double fsync_interval_s = 1.0;
   uint64_t spool_max_bytes = 8ULL << 30;
@@ -47,22 +48,18 @@ struct Config {
 
   /// The store URL with the default applied.
   std::string StoreUrl() const { return store.empty() ? "file://" + archive_dir : store; }
-  /// Whether an exec in this Kubernetes namespace (empty if none) must be refused when it
-  /// cannot be recorded.
-  bool FailClosedFor(std::string_view k8s_namespace) const {
-    if (fail_closed) return true;
-    for (const auto& n : fail_closed_namespaces)
-      if (n == k8s_namespace) return true;
-    return false;
-  }
 };
 
 /// Parses config JSON text. Unknown keys and values of the wrong type or range are errors that
 /// name the key (e.g. "config: s3.object_lock.days: want a whole number of days >= 1").
 Result<Config> ParseConfig(std::string_view json, const std::string& origin);
 
-/// Loads $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json. A missing default file gives the
-/// defaults; a missing file that TTYAUDIT_CONFIG names is an error.
+/// ParseConfig of a config file as read (config/config_file.h); the defaults when there is none.
+Result<Config> ConfigFromText(const ConfigText& config);
+
+/// ConfigFromText(ReadConfigText()): $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json. A
+/// missing default file gives the defaults; a missing file that TTYAUDIT_CONFIG names, or one
+/// that cannot be read, is an error ("config: open `/x.json`: No such file or directory").
 Result<Config> LoadConfig();
 
 }  // namespace ttyaudit

@@ -10,7 +10,7 @@ TEST_CASE("config: an empty object gives every default") {
   CHECK(c->spool_dir == "/var/lib/ttyaudit/spool");
   CHECK(c->StoreUrl() == "file:///var/lib/ttyaudit/archive");
   CHECK(c->record_input);
-  CHECK_FALSE(c->fail_closed);
+  CHECK(c->fail_policy == FailPolicy{});
   CHECK(c->live_interval_s == 2.0);
   CHECK(c->fsync_interval_s == 1.0);
 }
@@ -27,8 +27,7 @@ TEST_CASE("config: every documented key is read") {
   CHECK(c->s3.object_lock.days == 30);
   CHECK_FALSE(c->s3.path_style);
   CHECK_FALSE(c->record_input);
-  CHECK(c->FailClosedFor("prod"));
-  CHECK_FALSE(c->FailClosedFor("dev"));
+  CHECK(c->fail_policy == FailPolicy{false, {"prod"}});
   CHECK(c->live_interval_s == 0.5);
   CHECK(c->node_name == "n1");
 }

@@ -1,12 +1,10 @@
 #include "config/runc_config.h"
 
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <cstdint>
-#include <cstdlib>
+#include <string>
+#include <vector>
 
-#include "base/files.h"
 #include "base/utf8.h"
 
 namespace ttyaudit {
@@ -69,6 +67,20 @@ class JsonScanner {
         return Word("null");
       default:
         return Number();
+    }
+  }
+
+  // An array of strings, unescaped into `out`.
+  bool StringArray(std::vector<std::string>& out) {
+    if (!Eat('[')) return false;
+    SkipSpace();
+    if (Eat(']')) return true;
+    for (;;) {
+      SkipSpace();
+      if (!String(&out.emplace_back())) return false;
+      SkipSpace();
+      if (Eat(']')) return true;
+      if (!Eat(',')) return false;
     }
   }
 
@@ -194,18 +206,20 @@ class JsonScanner {
   size_t i_ = 0;
 };
 
-// `[` and `]` with only JSON white space between.
-bool IsEmptyArray(std::string_view v) {
-  if (v.size() < 2 || v.front() != '[' || v.back() != ']') return false;
-  return v.substr(1, v.size() - 2).find_first_not_of(" \t\n\r") == std::string_view::npos;
+// `fail_closed` from the text `v` of its value (valid JSON), as ParseConfig reads it: true,
+// false, or a list of non-empty namespace names. Any other value closes every namespace.
+FailPolicy ReadFailPolicy(std::string_view v) {
+  FailPolicy policy;
+  if (v == "false") return policy;
+  JsonScanner scan(v);
+  if (v != "true" && scan.StringArray(policy.namespaces) &&
+      std::none_of(policy.namespaces.begin(), policy.namespaces.end(),
+                   [](const std::string& n) { return n.empty(); }))
+    return policy;
+  return FailPolicy{true, {}};
 }
 
 }  // namespace
-
-std::string ConfigPath() {
-  const char* env = std::getenv("TTYAUDIT_CONFIG");
-  return env && *env ? env : "/etc/ttyaudit/config.json";
-}
 
 Result<RuncConfig> ParseRuncConfig(std::string_view json, const std::string& origin) {
   if (!IsValidUtf8(json)) return Error{origin + ": not valid JSON (not UTF-8)"};
@@ -223,7 +237,7 @@ Result<RuncConfig> ParseRuncConfig(std::string_view json, const std::string& ori
       size_t start = scan.pos();
       if (!scan.Value(1)) return false;
       std::string_view v = json.substr(start, scan.pos() - start);
-      c.any_fail_closed = !(v == "false" || IsEmptyArray(v));
+      c.fail_policy = ReadFailPolicy(v);
       return true;
     }
     std::string* out = key == "runc" ? &c.runc : key == "log_file" ? &c.log_file : nullptr;
@@ -243,16 +257,15 @@ Result<RuncConfig> ParseRuncConfig(std::string_view json, const std::string& ori
   return c;
 }
 
+Result<RuncConfig> RuncConfigFromText(const ConfigText& config) {
+  if (!config.found) return RuncConfig{};
+  return ParseRuncConfig(config.text, config.path);
+}
+
 Result<RuncConfig> LoadRuncConfig() {
-  std::string path = ConfigPath();
-  auto text = ReadSmallFile(path);
-  if (!text) {
-    const char* named = std::getenv("TTYAUDIT_CONFIG");
-    if (!(named && *named) && ::access(path.c_str(), F_OK) != 0 && errno == ENOENT)
-      return RuncConfig{};
-    return Error{"config: " + text.message()};
-  }
-  return ParseRuncConfig(text.value(), path);
+  auto config = ReadConfigText();
+  if (!config) return config.error();
+  return RuncConfigFromText(config.value());
 }
 
 }  // namespace ttyaudit

@@ -99,6 +99,10 @@ TEST_CASE("runc config: agrees with ParseConfig on every valid config") {
       R"({"fail_closed":["kube-system", "prod"]})",
       R"({"fail_closed":[]})",
       R"({"fail_closed":false})",
+      R"({"fail_closed":["a"],"fail_closed":["b"]})",
+      R"({"fail_closed":["a"],"fail_closed":true})",
+      R"({"fail_closed":true,"fail_closed":["a","a\u0062"]})",
+      R"({"fail_closed":["a"],"fail_closed":false})",
   };
   for (const auto& text : configs) {
     INFO(text);
@@ -108,15 +112,16 @@ TEST_CASE("runc config: agrees with ParseConfig on every valid config") {
     REQUIRE(lean.ok());
     CHECK(lean->runc == full->runc);
     CHECK(lean->log_file == full->log_file);
-    CHECK(lean->any_fail_closed == (full->fail_closed || !full->fail_closed_namespaces.empty()));
+    CHECK(lean->fail_policy == full->fail_policy);
   }
 }
 
 TEST_CASE("runc config: fail_closed is closed unless false, absent or an empty list") {
+  // As the front asks: it cannot tell an exec's namespace.
   auto closed = [](const std::string& text) {
     auto c = ParseRuncConfig(text, "t");
     REQUIRE(c.ok());
-    return c->any_fail_closed;
+    return FailClosed(c->fail_policy, kNamespaceUnknown);
   };
   CHECK_FALSE(closed("{}"));
   CHECK_FALSE(closed(R"({"fail_closed":false})"));
@@ -130,6 +135,28 @@ TEST_CASE("runc config: fail_closed is closed unless false, absent or an empty l
   CHECK(closed(R"({"fail_closed":"yes"})"));
   CHECK(closed(R"({"fail_closed":[""]})"));
   CHECK(closed(R"({"fail_closed":{}})"));
+  CHECK(closed(R"({"fail_closed":["prod",1]})"));
+  auto malformed = ParseRuncConfig(R"({"fail_closed":["prod",null]})", "t");
+  REQUIRE(malformed.ok());
+  CHECK(FailClosed(malformed->fail_policy, "dev"));  // closed everywhere, not for prod alone
+}
+
+TEST_CASE("runc config: a missing default file gives the defaults, as LoadConfig's") {
+  ConfigText none{"/nonexistent/config.json", false, ""};
+  auto lean = RuncConfigFromText(none);
+  auto full = ConfigFromText(none);
+  REQUIRE(lean.ok());
+  REQUIRE(full.ok());
+  CHECK(lean->runc == full->runc);
+  CHECK(lean->log_file == full->log_file);
+  CHECK(lean->fail_policy == full->fail_policy);
+  ConfigText bad{"/etc/c.json", true, "{"};
+  auto lean_bad = RuncConfigFromText(bad);
+  REQUIRE_FALSE(lean_bad.ok());
+  CHECK(lean_bad.message().rfind("/etc/c.json: not valid JSON", 0) == 0);
+  auto full_bad = ConfigFromText(bad);
+  REQUIRE_FALSE(full_bad.ok());
+  CHECK(full_bad.message().rfind("/etc/c.json: ", 0) == 0);
 }
 
 TEST_CASE(

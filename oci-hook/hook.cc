@@ -2,19 +2,7 @@
 
 #include <signal.h>
 
-#include <algorithm>
-
 namespace ttyaudit {
-namespace {
-
-bool FailClosedFor(const HookContext& ctx, const std::string& ns) {
-  if (ctx.fail_closed) return true;
-  return !ns.empty() &&
-         std::find(ctx.fail_closed_namespaces.begin(), ctx.fail_closed_namespaces.end(), ns) !=
-             ctx.fail_closed_namespaces.end();
-}
-
-}  // namespace
 
 HookOutcome RunHookStage(std::string_view stage, std::string_view state_json,
                          const HookContext& ctx) {
@@ -22,7 +10,8 @@ HookOutcome RunHookStage(std::string_view stage, std::string_view state_json,
   auto state = ParseHookState(state_json);
   if (!state) {
     out.status = Error{std::string(stage) + ": " + state.message()};
-    out.block = ctx.fail_closed;  // no namespace known: only the global switch applies
+    // No state, so no namespace: only a policy closed everywhere applies.
+    out.block = FailClosed(ctx.fail_policy, kNoNamespace);
     return out;
   }
   out.container_id = state->id;
@@ -31,7 +20,7 @@ HookOutcome RunHookStage(std::string_view stage, std::string_view state_json,
     ContainerMeta m = ContainerMetaFromState(*state);
     if (auto s = SaveContainerMeta(ctx.run_dir, m); !s) {
       out.status = Error{std::string(stage) + " " + state->id + ": " + s.message()};
-      out.block = FailClosedFor(ctx, m.k8s_namespace);
+      out.block = FailClosed(ctx.fail_policy, m.k8s_namespace);
     }
     return out;
   }

@@ -4,15 +4,15 @@
 #include <string>
 #include <string_view>
 
-#include "oci/container_meta.h"
 #include "base/result.h"
+#include "config/fail_policy.h"
+#include "oci/container_meta.h"
 
 namespace ttyaudit {
 
 struct HookContext {
-  std::string run_dir;       // where container metadata and session lists live
-  bool fail_closed = false;  // config fail_closed: a failure fails the container
-  std::vector<std::string> fail_closed_namespaces;
+  std::string run_dir;     // where container metadata and session lists live
+  FailPolicy fail_policy;  // the config's fail_closed: when a failure fails the container
 };
 
 struct HookOutcome {

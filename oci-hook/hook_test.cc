@@ -30,7 +30,7 @@ const char* kCriState = R"({"ociVersion":"1.0.2","id":"c0ffee","status":"creatin
 
 TEST_CASE("hook: createRuntime saves the container's Kubernetes metadata for recorders") {
   std::string dir = TempDir();
-  HookContext ctx{dir, false, {}};
+  HookContext ctx{dir, {}};
   HookOutcome out = RunHookStage("createRuntime", kCriState, ctx);
   REQUIRE(out.status.ok());
   CHECK_FALSE(out.block);
@@ -52,7 +52,7 @@ TEST_CASE("hook: createRuntime saves the container's Kubernetes metadata for rec
 
 TEST_CASE("hook: poststop signals the container's open recorders and removes the metadata") {
   std::string dir = TempDir();
-  HookContext ctx{dir, false, {}};
+  HookContext ctx{dir, {}};
   REQUIRE(RunHookStage("createRuntime", kCriState, ctx).status.ok());
   // posix_spawn: the child never runs with doctest's signal handlers (glibc blocks signals
   // until they are reset), so SIGTERM ends it plainly.
@@ -77,17 +77,21 @@ TEST_CASE("hook: poststop signals the container's open recorders and removes the
 }
 
 TEST_CASE("hook: a failure blocks the container only when fail-closed applies to it") {
-  HookContext ctx{"/proc/no-such-dir/run", false, {"payments"}};
+  HookContext ctx{"/proc/no-such-dir/run", {false, {"payments"}}};
   HookOutcome out = RunHookStage("createRuntime", kCriState, ctx);
   CHECK_FALSE(out.status.ok());
   CHECK(out.block);  // payments is a fail-closed namespace
-  ctx.fail_closed_namespaces = {"other"};
+  ctx.fail_policy.namespaces = {"other"};
   out = RunHookStage("createRuntime", kCriState, ctx);
   CHECK_FALSE(out.status.ok());
   CHECK_FALSE(out.block);
   out = RunHookStage("createRuntime", "not json", ctx);
   CHECK_FALSE(out.status.ok());
-  CHECK_FALSE(out.block);
+  CHECK_FALSE(out.block);  // no state, no namespace: a namespace list does not apply
+  ctx.fail_policy.all = true;
+  out = RunHookStage("createRuntime", "not json", ctx);
+  CHECK_FALSE(out.status.ok());
+  CHECK(out.block);
 }
 
 }  // namespace ttyaudit

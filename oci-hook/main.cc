@@ -58,8 +58,7 @@ int main(int argc, char** argv) {
   auto cfg = LoadConfig();
   if (cfg) {
     log.SetLogFile(cfg->log_file);
-    ctx.fail_closed = cfg->fail_closed;
-    ctx.fail_closed_namespaces = cfg->fail_closed_namespaces;
+    ctx.fail_policy = cfg->fail_policy;
   } else {
     log.Error(cfg.message() + " (using defaults)");
   }

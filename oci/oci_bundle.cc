@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "base/files.h"
 #include "base/json.h"
 #include "base/json_read.h"
 
@@ -173,26 +174,56 @@ Status AddHooks(const std::string& bundle_dir, const std::string& hook_binary,
   return {};
 }
 
-Result<Annotations> ReadBundleAnnotations(const std::string& bundle_dir) {
-  const std::string path = bundle_dir + "/config.json";
-  auto text = ReadFile(path);
-  if (!text) return text.error();
-  dom::parser parser;
-  dom::element root;
-  simdjson::padded_string padded(*text);
-  if (auto err = parser.parse(padded).get(root))
-    return Error{path + ": " + simdjson::error_message(err)};
-  Annotations out;
-  dom::object ann;
-  auto field = root["annotations"];
-  if (field.error() == simdjson::NO_SUCH_FIELD) return out;
-  if (field.get_object().get(ann)) return Error{path + ": annotations: want an object"};
-  for (dom::key_value_pair kv : ann) {
-    std::string_view v;
-    if (kv.value.get_string().get(v)) return Error{path + ": annotations: want string values"};
-    out.emplace_back(std::string(kv.key), std::string(v));
+Result<BundleInfo> ParseBundleConfig(std::string_view json) {
+  JsonObjectText text;
+  if (auto st = text.Open(json, "bundle config"); !st) return Error{st.message()};
+  od::object& obj = text.object();
+  BundleInfo b;
+  for (auto field : obj) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v))
+      return Error{"bundle config: malformed field"};
+    if (k == "annotations") {
+      if (auto st = ReadJsonStringMap(v, "bundle config: annotations", b.annotations); !st)
+        return Error{st.message()};
+    } else if (k == "mounts") {
+      od::array arr;
+      if (v.get_array().get(arr)) continue;
+      for (auto m : arr) {
+        od::object mo;
+        if (m.get_object().get(mo)) continue;
+        std::string dest, source;
+        for (auto f : mo) {
+          std::string_view fk, s;
+          if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
+          if (fk == "destination")
+            dest = std::string(s);
+          else if (fk == "source")
+            source = std::string(s);
+        }
+        if (dest == "/etc/hostname") b.hostname_mount = source;
+      }
+    } else if (k == "root") {
+      od::object ro;
+      if (v.get_object().get(ro)) continue;
+      for (auto f : ro) {
+        std::string_view fk, s;
+        if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
+        if (fk == "path") b.root_path = std::string(s);
+      }
+    }
   }
-  return out;
+  return b;
+}
+
+Result<BundleInfo> ReadBundleConfig(const std::string& bundle_dir) {
+  const std::string path = bundle_dir + "/config.json";
+  auto text = ReadSmallFile(path);
+  if (!text) return text.error();
+  auto info = ParseBundleConfig(text.value());
+  if (!info) return Error{path + ": " + info.message()};
+  return info;
 }
 
 Result<HookState> ParseHookState(std::string_view json) {

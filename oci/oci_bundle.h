@@ -1,5 +1,6 @@
 // An OCI bundle's config.json as ttyaudit touches it: ttyaudit-hook added to its hooks at
-// `create`, and the annotations read back. Also the state JSON that the runtime gives a hook.
+// `create`, and what an exec's session takes from it (annotations, the hostname mount, the
+// rootfs). Also the state JSON that the runtime gives a hook.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +39,20 @@ Status AddHooks(const std::string& bundle_dir, const std::string& hook_binary,
 Result<std::string> AddHooksToConfig(std::string_view config_json, const std::string& hook_binary,
                                      const HookOptions& opts = {});
 
-/// The "annotations" object of <bundle_dir>/config.json (empty if it has none).
-Result<Annotations> ReadBundleAnnotations(const std::string& bundle_dir);
+/// What a bundle's config.json says about the container.
+struct BundleInfo {
+  Annotations annotations;
+  std::string hostname_mount;  // source of the /etc/hostname bind mount (Docker puts it in
+                               // <data-root>/containers/<id>/), or empty
+  std::string root_path;       // root.path: the rootfs, relative to the bundle or absolute
+};
+
+/// Parses a bundle's config.json text. Annotations must be strings; mounts and root that are
+/// not what the OCI spec says are skipped.
+Result<BundleInfo> ParseBundleConfig(std::string_view json);
+
+/// Reads and parses <bundle_dir>/config.json (at most 4 MiB); errors name the file.
+Result<BundleInfo> ReadBundleConfig(const std::string& bundle_dir);
 
 /// The state the runtime writes to a hook's stdin (OCI runtime spec, "State").
 struct HookState {

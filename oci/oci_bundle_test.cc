@@ -117,10 +117,40 @@ TEST_CASE("oci bundle: AddHooks rewrites config.json in place keeping its mode")
   struct stat st;
   REQUIRE(stat((dir + "/config.json").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0640);
-  auto ann = ReadBundleAnnotations(dir);
-  REQUIRE(ann.ok());
-  CHECK(AnnotationValue(*ann, "io.kubernetes.cri.sandbox-name") == "web-1");
+  auto info = ReadBundleConfig(dir);  // what an exec's session reads from it later
+  REQUIRE(info.ok());
+  CHECK(AnnotationValue(info->annotations, "io.kubernetes.cri.sandbox-name") == "web-1");
+  CHECK(AnnotationValue(info->annotations, "weird \"key\"") == "v\xC3\xA9");
+  CHECK(info->root_path == "rootfs");
   CHECK_FALSE(AddHooks(dir + "/missing", "/x").ok());
+  std::string rm = "rm -rf " + dir;
+  CHECK(system(rm.c_str()) == 0);
+}
+
+TEST_CASE("oci bundle: config.json gives annotations, the hostname mount and the rootfs") {
+  auto b = ParseBundleConfig(R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},
+    "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+              {"destination":"/etc/hostname","source":"/var/lib/docker/containers/abc/hostname","options":["rbind"]}],
+    "annotations":{"io.kubernetes.cri.sandbox-namespace":"prod","x":"y"}})");
+  REQUIRE(b.ok());
+  CHECK(b->root_path == "rootfs");
+  CHECK(b->hostname_mount == "/var/lib/docker/containers/abc/hostname");
+  REQUIRE(b->annotations.size() == 2);
+  CHECK(b->annotations[0].second == "prod");
+  CHECK_FALSE(ParseBundleConfig(R"({"annotations":{"a":1}})").ok());
+}
+
+TEST_CASE("oci bundle: a config.json that cannot be read or parsed is an error naming it") {
+  char tmpl[] = "/tmp/ttyaudit-bundle.XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  auto missing = ReadBundleConfig(dir);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.message() == "open `" + dir + "/config.json`: No such file or directory");
+  std::ofstream(dir + "/config.json") << R"({"annotations":{"a":1}})";
+  auto bad = ReadBundleConfig(dir);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.message() == dir + "/config.json: bundle config: annotations: want string values");
   std::string rm = "rm -rf " + dir;
   CHECK(system(rm.c_str()) == 0);
 }

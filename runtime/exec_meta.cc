@@ -107,47 +107,6 @@ Result<ProcessSpec> ReadProcessSpec(const std::string& path) {
   return p;
 }
 
-Result<BundleInfo> ParseBundleConfig(std::string_view json) {
-  JsonObjectText text;
-  if (auto st = text.Open(json, "bundle config"); !st) return Error{st.message()};
-  od::object& obj = text.object();
-  BundleInfo b;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v))
-      return Error{"bundle config: malformed field"};
-    if (k == "annotations") {
-      if (auto st = ReadJsonStringMap(v, "bundle config: annotations", b.annotations); !st)
-        return Error{st.message()};
-    } else if (k == "mounts") {
-      od::array arr;
-      if (v.get_array().get(arr)) continue;
-      for (auto m : arr) {
-        od::object mo;
-        if (m.get_object().get(mo)) continue;
-        std::string dest, source;
-        for (auto f : mo) {
-          std::string_view fk, s;
-          if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
-          if (fk == "destination") dest = std::string(s);
-          else if (fk == "source") source = std::string(s);
-        }
-        if (dest == "/etc/hostname") b.hostname_mount = source;
-      }
-    } else if (k == "root") {
-      od::object ro;
-      if (v.get_object().get(ro)) continue;
-      for (auto f : ro) {
-        std::string_view fk, s;
-        if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
-        if (fk == "path") b.root_path = std::string(s);
-      }
-    }
-  }
-  return b;
-}
-
 std::string FindBundle(const std::string& runc, const RuncArgs& args) {
   const std::string& pid_file = args.exec.pid_file;
   if (!pid_file.empty()) {
@@ -244,9 +203,7 @@ SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const 
   m.bundle = FindBundle(runc, args);
   m.runtime = BaseName(m.runtime_root) == "moby" ? "docker" : "containerd";
   if (m.bundle.empty()) return m;
-  auto text = ReadSmallFile(m.bundle + "/config.json");
-  if (!text) return m;
-  auto info = ParseBundleConfig(text.value());
+  auto info = ReadBundleConfig(m.bundle);
   if (!info) return m;
   ApplyAnnotations(info->annotations, m.runtime_root, m);
   if (m.runtime == "docker") ApplyDockerConfig(info->hostname_mount, m);

@@ -1,5 +1,6 @@
 // What a runtime exec tells about itself: the --process file, the container's bundle and its
 // annotations (Kubernetes through containerd's CRI or CRI-O, Docker), turned into SessionMeta.
+// The bundle's config.json is read by oci/oci_bundle.h.
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "oci/oci_bundle.h"
 #include "record/session_meta.h"
 #include "runtime/runc_args.h"
 
@@ -29,18 +31,6 @@ struct ProcessSpec {
 Result<ProcessSpec> ParseProcessSpec(std::string_view json);
 /// Reads and parses the file (it must be read before the runtime returns: the shim deletes it).
 Result<ProcessSpec> ReadProcessSpec(const std::string& path);
-
-using Annotations = std::vector<std::pair<std::string, std::string>>;
-
-/// What a bundle's config.json says about the container.
-struct BundleInfo {
-  Annotations annotations;
-  std::string hostname_mount;  // source of the /etc/hostname bind mount (Docker puts it in
-                               // <data-root>/containers/<id>/), or empty
-  std::string root_path;       // root.path: the rootfs, relative to the bundle or absolute
-};
-/// Parses a bundle's config.json.
-Result<BundleInfo> ParseBundleConfig(std::string_view json);
 
 /// The bundle of container `id`: the --pid-file's directory when it holds a config.json
 /// (containerd's shim puts exec pid files in the bundle), else `bundle` from

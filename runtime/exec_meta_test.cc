@@ -31,19 +31,6 @@ TEST_CASE("exec meta: a process file that is not an object, or has wrong types, 
   CHECK_FALSE(ttyaudit::ParseProcessSpec("not json").ok());
 }
 
-TEST_CASE("exec meta: bundle config gives annotations, the hostname mount and the rootfs") {
-  auto b = ttyaudit::ParseBundleConfig(R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},
-    "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
-              {"destination":"/etc/hostname","source":"/var/lib/docker/containers/abc/hostname","options":["rbind"]}],
-    "annotations":{"io.kubernetes.cri.sandbox-namespace":"prod","x":"y"}})");
-  REQUIRE(b.ok());
-  CHECK(b->root_path == "rootfs");
-  CHECK(b->hostname_mount == "/var/lib/docker/containers/abc/hostname");
-  REQUIRE(b->annotations.size() == 2);
-  CHECK(b->annotations[0].second == "prod");
-  CHECK_FALSE(ttyaudit::ParseBundleConfig(R"({"annotations":{"a":1}})").ok());
-}
-
 TEST_CASE("exec meta: CRI annotations name the Kubernetes namespace, pod and container") {
   Annotations a = {{"io.kubernetes.cri.container-type", "container"},
                    {"io.kubernetes.cri.sandbox-namespace", "payments"},

@@ -41,7 +41,7 @@ int RunFront(const std::vector<std::string>& argv) {
     // Recording cannot start: the policy decides, as the full runtime's would (Unrecorded in
     // runtime/terminal_exec.h). A config that cannot be read says neither policy nor runc.
     if (!config) return Fail(args, log_file, "ttyaudit-runtime: " + unrecorded);
-    if (args.command == "exec" && config->any_fail_closed)
+    if (args.command == "exec" && FailClosed(config->fail_policy, kNamespaceUnknown))
       return Fail(args, log_file, FailClosedRefusal(unrecorded));
     // A create only adds the hook, and without it a container still runs (fail-open, as
     // runtime/create_hooks.cc does when the hook cannot be added).

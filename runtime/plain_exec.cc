@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <fstream>
 #include <optional>
 
@@ -59,7 +58,7 @@ void Discard(std::unique_ptr<SessionWriter>& w) {
 int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t wrapper_pid) {
   auto opened = ExitWatcher::Open();
   if (!opened) {
-    (void)SendControl(control, "fail:" + opened.message());
+    (void)control::Send(control, control::EncodeFail(opened.message()));
     return 1;
   }
   ExitWatcher& watcher = *opened.value();
@@ -70,22 +69,21 @@ int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t wrapp
   for (const auto& a : meta.argv) opts.command += (opts.command.empty() ? "" : " ") + a;
   auto created = SessionWriter::Create(ctx.config.spool_dir, meta, opts);
   if (!created) {
-    (void)SendControl(control, "fail:" + created.message());
+    (void)control::Send(control, control::EncodeFail(created.message()));
     return 1;
   }
   std::unique_ptr<SessionWriter> writer = std::move(created.value());
 
   if (ctx.args.exec.detach) {
-    (void)SendControl(control, "ready");
-    // "ran:<runc's raw wait status>:<exec pid>" once runc is done.
-    auto ran = ReceiveControl(control, -1);
-    if (!ran.ok() || ran->eof || ran->text.rfind("ran:", 0) != 0) {
+    (void)control::Send(control, control::EncodeReady());
+    // "ran" once runc is done.
+    auto ran = control::Receive(control, -1);
+    if (!ran.ok() || ran->type != control::Type::kRan) {
       Discard(writer);
       return 0;
     }
-    char* end = nullptr;
-    int runc_status = static_cast<int>(std::strtol(ran->text.c_str() + 4, &end, 10));
-    pid_t exec_pid = end && *end == ':' ? static_cast<pid_t>(std::atoi(end + 1)) : 0;
+    int runc_status = ran->wait_status;
+    pid_t exec_pid = ran->pid;
     if (!WIFEXITED(runc_status) || WEXITSTATUS(runc_status) != 0) {
       Discard(writer);
       return 0;
@@ -103,7 +101,7 @@ int NoteTaker(int control, const ExecContext& ctx, SessionMeta meta, pid_t wrapp
   // Foreground: the wrapper becomes runc, whose exit status is the process's.
   watcher.Watch(wrapper_pid);
   UniqueFd runc_fd(PidFd(wrapper_pid));
-  (void)SendControl(control, "ready");
+  (void)control::Send(control, control::EncodeReady());
   ::close(control);
   if (runc_fd) {
     struct pollfd p = {runc_fd.get(), POLLIN, 0};
@@ -156,23 +154,27 @@ int RunPlainExec(const ExecContext& ctx) {
   if (!control) {
     why = control.message();
   } else {
-    auto reply = ReceiveControl(control->get(), kReadyMs);
-    if (!reply) why = reply.message();
-    else if (reply->eof) why = "note-taker exited before it was ready";
-    else if (reply->text != "ready") why = reply->text.substr(reply->text.rfind("fail:", 0) == 0 ? 5 : 0);
+    auto reply = control::Receive(control->get(), kReadyMs);
+    if (!reply)
+      why = reply.message();
+    else if (reply->type == control::Type::kClosed)
+      why = "note-taker exited before it was ready";
+    else if (reply->type == control::Type::kFail)
+      why = reply->why;
+    else if (reply->type != control::Type::kReady)
+      why = std::string("note-taker: unexpected answer `") + control::TypeName(reply->type) + "`";
   }
   if (!why.empty()) return Unrecorded(ctx, meta.k8s_namespace, why, "non-terminal exec in");
   if (!ctx.args.exec.detach) return PassThrough(ctx);
 
   auto status = RunRuncChild(ctx);
   if (!status) {
-    (void)SendControl(control->get(), "abort");
+    (void)control::Send(control->get(), control::EncodeAbort());
     ctx.log.Error("non-terminal exec in " + ctx.args.exec.container_id + ": " + status.message());
     return PassThrough(ctx);
   }
   pid_t exec_pid = ReadPid(ctx.args.exec.pid_file);
-  (void)SendControl(control->get(),
-                    "ran:" + std::to_string(status.value()) + ":" + std::to_string(exec_pid));
+  (void)control::Send(control->get(), control::EncodeRan(status.value(), exec_pid));
   int st = status.value();
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -8,15 +8,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
 
-#include "record/console_proxy.h"
-#include "oci/container_meta.h"
 #include "base/ids.h"
-#include "track/proc_tracker.h"
+#include "oci/container_meta.h"
+#include "record/console_proxy.h"
 #include "record/pty.h"
 #include "record/spool_writer.h"
 #include "runtime/console_socket.h"
@@ -24,6 +22,7 @@
 #include "runtime/detach.h"
 #include "runtime/exit_hold.h"
 #include "runtime/exit_watch.h"
+#include "track/proc_tracker.h"
 
 namespace ttyaudit {
 namespace {
@@ -105,163 +104,221 @@ std::string ForwardEarlyOutput(int inner, int outer, SessionWriter& w) {
   return left;
 }
 
+// The recorder's state from phase to phase.
+struct Recording {
+  Recording(const ExecContext& c, std::string w) : ctx(c), what(std::move(w)) {}
+
+  const ExecContext& ctx;
+  std::string what;  // "session <id>", for the log
+  std::unique_ptr<SessionWriter> writer;
+  std::unique_ptr<ProcTracker> tracker;  // null: processes not tracked
+  std::unique_ptr<ExitWatcher> watcher;  // without a tracker: the exit status
+  pid_t exec_pid = 0;                    // 0: unknown
+  UniqueFd inner;                        // runc's pty master
+  std::shared_ptr<GuardedFd> drain;      // the exit hold's copy of `inner`
+  std::unique_ptr<ExitHold> hold;
+};
+
+// Creates the session file; on failure tells the wrapper why.
+bool OpenSession(int control, Recording& r, SessionMeta meta, const std::string& term) {
+  SessionWriterOptions opts;
+  opts.record_input = r.ctx.config.record_input;
+  opts.fsync_interval_s = r.ctx.config.fsync_interval_s;
+  opts.spool_max_bytes = r.ctx.config.spool_max_bytes;
+  opts.term = term;
+  opts.command = JoinArgv(meta.argv);
+  auto created = SessionWriter::Create(r.ctx.config.spool_dir, std::move(meta), opts);
+  if (!created) {
+    (void)control::Send(control, control::EncodeFail(created.message()));
+    return false;
+  }
+  r.writer = std::move(created.value());
+  return true;
+}
+
+// What ran in the session (commands, hidden processes): subscribed to the node's tracker hub
+// before runc runs (the wrapper, which forks runc, is tracked from then on), rooted at runc,
+// then narrowed to the exec's process. Fail-open: the screen is still recorded without it.
+// Without the tracker, a plain exit watcher gives the exit status in case the exit hold cannot
+// attach.
+void StartTracking(Recording& r, pid_t wrapper_pid) {
+  ProcTrackerOptions topts;
+  topts.session_start_mono_ns = MonotonicNanos() - static_cast<int64_t>(r.writer->Now() * 1e9);
+  topts.hub_run_dir = r.ctx.run_dir;
+  topts.spawner_pid = wrapper_pid;
+  auto t = ProcTracker::Open(topts);
+  if (t.ok()) {
+    r.tracker = std::move(t.value());
+    if (std::string why = r.tracker->problem(); !why.empty())
+      r.ctx.log.Error(r.what + ": process tracking: " + why);
+    return;
+  }
+  r.ctx.log.Warning(r.what + ": processes not tracked: " + t.message());
+  if (auto w = ExitWatcher::Open(); w.ok())
+    r.watcher = std::move(w.value());
+  else
+    r.ctx.log.Warning(r.what + ": exit status may be unknown: " + w.message());
+}
+
+// Waits for the wrapper's news of runc: its pid (the tracker roots there), then "go" with runc's
+// pty master. False when runc failed (abort), or the wrapper went away or said anything else.
+bool AwaitGo(int control, Recording& r) {
+  auto msg = control::Receive(control, -1);
+  if (msg && msg->type == control::Type::kRunc) {
+    if (r.tracker && msg->pid > 0) {
+      if (auto st = r.tracker->Start(msg->pid); !st) {
+        r.ctx.log.Warning(r.what + ": processes not tracked: " + st.message());
+        r.tracker.reset();
+      }
+    }
+    msg = control::Receive(control, -1);
+  }
+  if (!msg || msg->type != control::Type::kGo) return false;
+  r.exec_pid = msg->pid;
+  r.inner = std::move(msg->fd);
+  return true;
+}
+
+// Follows the exec's process (its exit status; the tracker narrowed to it).
+void FollowExec(Recording& r) {
+  if (r.watcher && r.exec_pid > 0) r.watcher->Watch(r.exec_pid);
+  if (r.tracker && r.exec_pid > 0) r.tracker->Reroot(r.exec_pid);
+}
+
+// Holds the exec at its exit until its last output is on the outer pty (see exit_hold.h). The
+// hold looks at the inner pty through its own copy, closed with ours at the end (every copy of
+// the master must close for the process to get SIGHUP when the session is hung up).
+void StartExitHold(Recording& r) {
+  r.drain = std::make_shared<GuardedFd>();
+  r.drain->fd.reset(::fcntl(r.inner.get(), F_DUPFD_CLOEXEC, 3));
+  if (r.exec_pid <= 0) return;
+  auto drained = [drain = r.drain] {
+    std::lock_guard<std::mutex> lock(drain->mu);
+    if (!drain->fd) return true;
+    struct pollfd p = {drain->fd.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0 || !(p.revents & POLLIN);
+  };
+  if (auto h = ExitHold::Start(r.exec_pid, drained, kMaxExitHoldMs); h.ok())
+    r.hold = std::move(h.value());
+  else
+    r.ctx.log.Warning(r.what + ": the last output may be lost at exit: " + h.message());
+}
+
+// Gives the shim its console: an outer pty, raw and sized as runc's, whose master goes to the
+// shim's console socket. Then "handed" and `control` is closed. Returns the outer slave, which
+// the session is proxied to; on failure, tells the wrapper why (it then hands runc's own master
+// over, or refuses the exec).
+Result<UniqueFd> HandOver(int control, Recording& r) {
+  auto fail = [&](const std::string& why) {
+    (void)control::Send(control, control::EncodeFail(why));
+    return Error{why};
+  };
+  auto outer = OpenPty();
+  if (!outer) return fail(outer.message());
+  if (auto st = PrepareOuter(outer.value(), r.inner.get()); !st) return fail(st.message());
+  // A short command may have written everything and exited already (too early for the exit
+  // hold), and the shim drains only what is in its pty when it reaps: put what is there on
+  // the outer pty before the shim gets it.
+  std::string early_left = ForwardEarlyOutput(r.inner.get(), outer->slave.get(), *r.writer);
+  if (auto st = SendMasterTo(r.ctx.args.exec.console_socket, outer->master.get()); !st)
+    return fail(st.message());
+  // Only the shim holds the outer master now: when it closes it, the slave hangs up.
+  outer->master.reset();
+  (void)control::Send(control, control::EncodeHanded());
+  ::close(control);
+  if (!early_left.empty()) (void)WriteAll(outer->slave.get(), early_left);
+  return std::move(outer->slave);
+}
+
+// Each command typed into the session becomes an "m" marker: a player's timeline.
+void MarkCommands(Recording& r) {
+  if (!r.tracker) return;
+  for (const auto& c : r.tracker->TakeCommands()) r.writer->Marker(JoinArgv(c.argv));
+}
+
+// Proxies and records between the outer pty (`outer_slave`) and runc's until the session ends.
+void ProxySession(Recording& r, int outer_slave) {
+  winsize ws{};
+  if (GetSize(outer_slave, ws)) {
+    r.writer->meta().width = ws.ws_col;
+    r.writer->meta().height = ws.ws_row;
+  }
+  ProxyEnds ends;
+  ends.user_in = outer_slave;
+  ends.user_out = outer_slave;
+  ends.inner = r.inner.get();
+  ends.size_source = outer_slave;
+  ProxyOptions popts;
+  popts.child = -1;
+  if (r.tracker) {
+    popts.event_fd = r.tracker->command_fd();
+    popts.on_event = [&r] { MarkCommands(r); };
+  }
+  auto outcome = RunConsoleProxy(ends, popts, *r.writer);
+  if (!outcome) r.ctx.log.Error(r.what + ": " + outcome.message());
+  if (r.hold) r.hold->StopWaitingForDrain();
+}
+
+// Hangs up both sides as the end of a plain exec would (the process gets SIGHUP if it still
+// runs, and the shim sees the console end), then seals the session with the exit status.
+void Seal(Recording& r, UniqueFd outer_slave) {
+  r.inner.reset();
+  {
+    std::lock_guard<std::mutex> lock(r.drain->mu);
+    r.drain->fd.reset();
+  }
+  outer_slave.reset();
+  std::optional<int> status;
+  if (r.hold) status = r.hold->WaitExit(kExitStatusMs);
+  if (!status && r.watcher && r.exec_pid > 0)
+    status = r.watcher->WaitExit(r.exec_pid, kExitStatusMs);
+  r.hold.reset();
+  if (r.tracker) {
+    const std::string why_before = r.tracker->problem();
+    r.tracker->Stop(status ? kTrackerGraceMs : kExitStatusMs);
+    if (std::string why = r.tracker->problem(); why != why_before)
+      r.ctx.log.Error(r.what + ": process tracking: " + why);
+    int ws = 0;
+    if (!status && r.tracker->RootExited(&ws)) status = ws;
+    MarkCommands(r);  // those seen after the proxy's last look
+    r.writer->SetManifestExtra(r.tracker->ManifestMembers());
+  }
+  if (auto st = r.writer->FinishWithWaitStatus(status); !st)
+    r.ctx.log.Error(r.what + ": seal: " + st.message());
+}
+
 }  // namespace
 
 int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term,
                  pid_t wrapper_pid) {
-  const Logger& log = ctx.log;
   BlockProxySignals();
   meta.recorder_pid = ::getpid();
-  SessionWriterOptions opts;
-  opts.record_input = ctx.config.record_input;
-  opts.fsync_interval_s = ctx.config.fsync_interval_s;
-  opts.spool_max_bytes = ctx.config.spool_max_bytes;
-  opts.term = term;
-  opts.command = JoinArgv(meta.argv);
-  auto created = SessionWriter::Create(ctx.config.spool_dir, meta, opts);
-  if (!created) {
-    (void)SendControl(control, "fail:" + created.message());
+  Recording r{ctx, "session " + meta.id};
+  const std::string container_id = meta.container_id, session_id = meta.id;
+  if (!OpenSession(control, r, std::move(meta), term)) return 1;
+  StartTracking(r, wrapper_pid);
+  if (!control::Send(control, control::EncodeReady())) {
+    Discard(r.writer);
     return 1;
   }
-  std::unique_ptr<SessionWriter> writer = std::move(created.value());
-
-  // What ran in the session (issue: commands, hidden processes): subscribed to the node's
-  // tracker hub before runc runs (the wrapper, which forks runc, is tracked from then on),
-  // rooted at runc, then narrowed to the exec's process. Fail-open: the screen is still
-  // recorded without it. Without the tracker, a plain exit watcher gives the exit status in
-  // case the exit hold below cannot attach.
-  std::unique_ptr<ProcTracker> tracker;
-  std::unique_ptr<ExitWatcher> watcher;
-  ProcTrackerOptions topts;
-  topts.session_start_mono_ns = MonotonicNanos() - static_cast<int64_t>(writer->Now() * 1e9);
-  topts.hub_run_dir = ctx.run_dir;
-  topts.spawner_pid = wrapper_pid;
-  if (auto t = ProcTracker::Open(topts); t.ok()) {
-    tracker = std::move(t.value());
-    if (std::string why = tracker->problem(); !why.empty())
-      log.Error("session " + meta.id + ": process tracking: " + why);
-  } else {
-    log.Warning("session " + meta.id + ": processes not tracked: " + t.message());
-    if (auto w = ExitWatcher::Open(); w.ok()) watcher = std::move(w.value());
-    else log.Warning("session " + meta.id + ": exit status may be unknown: " + w.message());
-  }
-  if (!SendControl(control, "ready")) {
-    Discard(writer);
-    return 1;
-  }
-
-  auto go = ReceiveControl(control, -1);
-  if (go.ok() && !go->eof && go->text.rfind("runc:", 0) == 0) {
-    pid_t runc_pid = static_cast<pid_t>(std::atoi(go->text.c_str() + 5));
-    if (tracker && runc_pid > 0) {
-      if (auto st = tracker->Start(runc_pid); !st) {
-        log.Warning("session " + meta.id + ": processes not tracked: " + st.message());
-        tracker.reset();
-      }
-    }
-    go = ReceiveControl(control, -1);
-  }
-  if (!go.ok() || go->eof || go->text.rfind("go:", 0) != 0 || !go->fd) {
-    Discard(writer);
+  if (!AwaitGo(control, r)) {
+    Discard(r.writer);
     return 0;
   }
-  pid_t exec_pid = static_cast<pid_t>(std::atoi(go->text.c_str() + 3));
-  if (watcher && exec_pid > 0) watcher->Watch(exec_pid);
-  if (tracker && exec_pid > 0) tracker->Reroot(exec_pid);
+  FollowExec(r);
   // Listed for the container, so that its poststop hook can end this session (SIGTERM) if
   // the container goes away while something outside it holds the pty.
-  SessionRegistration registration(ctx.run_dir, meta.container_id, meta.id, ::getpid());
+  SessionRegistration registration(ctx.run_dir, container_id, session_id, ::getpid());
   if (!registration.ok())
-    log.Warning("session " + meta.id + ": not sealed at container stop: " +
-                registration.status().message());
-  UniqueFd inner = std::move(go->fd);
-  // Held at its exit until its last output is on the outer pty (see exit_hold.h). The hold
-  // looks at the inner pty through its own copy, closed with ours at the end (every copy of
-  // the master must close for the process to get SIGHUP when the session is hung up).
-  auto drain = std::make_shared<GuardedFd>();
-  drain->fd.reset(::fcntl(inner.get(), F_DUPFD_CLOEXEC, 3));
-  std::unique_ptr<ExitHold> hold;
-  if (exec_pid > 0) {
-    auto drained = [drain] {
-      std::lock_guard<std::mutex> lock(drain->mu);
-      if (!drain->fd) return true;
-      struct pollfd p = {drain->fd.get(), POLLIN, 0};
-      return ::poll(&p, 1, 0) == 0 || !(p.revents & POLLIN);
-    };
-    if (auto h = ExitHold::Start(exec_pid, drained, kMaxExitHoldMs); h.ok())
-      hold = std::move(h.value());
-    else
-      log.Warning("session " + meta.id + ": the last output may be lost at exit: " + h.message());
-  }
-
-  auto fail = [&](const std::string& why) {
-    (void)SendControl(control, "fail:" + why);
-    Discard(writer);
+    ctx.log.Warning(r.what + ": not sealed at container stop: " + registration.status().message());
+  StartExitHold(r);
+  auto outer_slave = HandOver(control, r);
+  if (!outer_slave) {
+    Discard(r.writer);
     return 1;
-  };
-  auto outer = OpenPty();
-  if (!outer) return fail(outer.message());
-  if (auto st = PrepareOuter(outer.value(), inner.get()); !st) return fail(st.message());
-  // A short command may have written everything and exited already (too early for the exit
-  // hold), and the shim drains only what is in its pty when it reaps: put what is there on
-  // the outer pty before the shim gets it.
-  std::string early_left = ForwardEarlyOutput(inner.get(), outer->slave.get(), *writer);
-  if (auto st = SendMasterTo(ctx.args.exec.console_socket, outer->master.get()); !st)
-    return fail(st.message());
-  // Only the shim holds the outer master now: when it closes it, the slave hangs up.
-  outer->master.reset();
-  (void)SendControl(control, "handed");
-  ::close(control);
-  if (!early_left.empty()) (void)WriteAll(outer->slave.get(), early_left);
-
-  winsize ws{};
-  if (GetSize(outer->slave.get(), ws)) {
-    writer->meta().width = ws.ws_col;
-    writer->meta().height = ws.ws_row;
   }
-  ProxyEnds ends;
-  ends.user_in = outer->slave.get();
-  ends.user_out = outer->slave.get();
-  ends.inner = inner.get();
-  ends.size_source = outer->slave.get();
-  ProxyOptions popts;
-  popts.child = -1;
-  // Each command typed into the session becomes an "m" marker: a player's timeline.
-  auto mark_commands = [&] {
-    if (!tracker) return;
-    for (const auto& c : tracker->TakeCommands()) writer->Marker(JoinArgv(c.argv));
-  };
-  if (tracker) {
-    popts.event_fd = tracker->command_fd();
-    popts.on_event = mark_commands;
-  }
-  auto outcome = RunConsoleProxy(ends, popts, *writer);
-  if (!outcome) log.Error("session " + meta.id + ": " + outcome.message());
-  if (hold) hold->StopWaitingForDrain();
-  // Hang up both sides as the end of a plain exec would: the process gets SIGHUP if it still
-  // runs, and the shim sees the console end.
-  inner.reset();
-  {
-    std::lock_guard<std::mutex> lock(drain->mu);
-    drain->fd.reset();
-  }
-  outer->slave.reset();
-  std::optional<int> status;
-  if (hold) status = hold->WaitExit(kExitStatusMs);
-  if (!status && watcher && exec_pid > 0) status = watcher->WaitExit(exec_pid, kExitStatusMs);
-  hold.reset();
-  if (tracker) {
-    const std::string why_before = tracker->problem();
-    tracker->Stop(status ? kTrackerGraceMs : kExitStatusMs);
-    if (std::string why = tracker->problem(); why != why_before)
-      log.Error("session " + meta.id + ": process tracking: " + why);
-    int ws = 0;
-    if (!status && tracker->RootExited(&ws)) status = ws;
-    mark_commands();  // those seen after the proxy's last look
-    writer->SetManifestExtra(tracker->ManifestMembers());
-  }
-  if (auto st = writer->FinishWithWaitStatus(status); !st)
-    log.Error("session " + writer->meta().id + ": seal: " + st.message());
+  ProxySession(r, outer_slave->get());
+  Seal(r, std::move(outer_slave.value()));
   return 0;
 }
 
@@ -270,12 +327,19 @@ Result<UniqueFd> StartRecorder(const ExecContext& ctx, const SessionMeta& meta,
   const pid_t wrapper = ::getpid();  // it forks runc: the tracker hub follows it from the start
   auto control = ForkDetached([&](int fd) { return RecorderMain(fd, ctx, meta, term, wrapper); });
   if (!control) return control.error();
-  auto reply = ReceiveControl(control->get(), timeout_ms);
+  auto reply = control::Receive(control->get(), timeout_ms);
   if (!reply) return Error{"recorder: " + reply.message()};
-  if (reply->eof) return Error{"recorder exited before it was ready"};
-  if (reply->text.rfind("fail:", 0) == 0) return Error{reply->text.substr(5)};
-  if (reply->text != "ready") return Error{"recorder: unexpected answer `" + reply->text + "`"};
-  return std::move(control.value());
+  switch (reply->type) {
+    case control::Type::kReady:
+      return std::move(control.value());
+    case control::Type::kClosed:
+      return Error{"recorder exited before it was ready"};
+    case control::Type::kFail:
+      return Error{reply->why};
+    default:
+      return Error{std::string("recorder: unexpected answer `") + control::TypeName(reply->type) +
+                   "`"};
+  }
 }
 
 }  // namespace ttyaudit

@@ -1,14 +1,7 @@
 // The recorder of one terminal exec: a detached process that sits between the shim's console
-// and runc's pty.
-//
-// Protocol on the control socket (wrapper <-> recorder):
-//   recorder: "ready"                 the session file exists; runc may run
-//             "fail:<why>"            recording cannot start (the wrapper applies the policy)
-//   wrapper:  "runc:<pid>"            runc started (the process tracker roots there)
-//             "go:<exec pid>" + fd    runc succeeded; the fd is runc's (inner) pty master
-//             "abort" or EOF          runc failed: the recorder removes its file and exits
-//   recorder: "handed"                the outer master is on the shim's console socket
-//             "fail:<why>"            it is not: the wrapper hands the inner master over itself
+// and runc's pty. It talks to the wrapper that started it over a control socket
+// (runtime/control.h): "ready" once the session file exists, then "handed" once the shim has
+// its console, or "fail:<why>" at either step.
 #pragma once
 
 #include <string>
@@ -25,10 +18,11 @@ namespace ttyaudit {
 Result<UniqueFd> StartRecorder(const ExecContext& ctx, const SessionMeta& meta,
                                const std::string& term, int timeout_ms);
 
-/// The recorder's side of a session, after "go": outer pty, handover to `console_socket`,
-/// proxy and record until the exec ends, then seal the session with the exit status the
-/// kernel reports for `exec_pid`. `wrapper_pid` is the process that will fork runc (the
-/// process tracker follows it from before "ready"). Exposed for tests; StartRecorder runs it.
+/// The recorder's side of a session (StartRecorder runs it in a detached process): creates the
+/// session file and says "ready"; after "go", hands an outer pty to the shim's console socket,
+/// proxies and records until the exec ends, then seals the session with the exit status the
+/// kernel reports for the exec. `wrapper_pid` is the process that will fork runc (the process
+/// tracker follows it from before "ready"). Returns the recorder process's exit code.
 int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const std::string& term,
                  pid_t wrapper_pid);
 

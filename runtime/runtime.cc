@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
-#include "config/config.h"
-#include "oci/container_meta.h"
 #include "base/log.h"
+#include "config/config.h"
 #include "config/runc_config.h"
+#include "oci/container_meta.h"
 #include "runtime/create_hooks.h"
 #include "runtime/exec_meta.h"
 #include "runtime/find_runc.h"
@@ -20,9 +20,11 @@ namespace ttyaudit {
 int RuntimeMain(const std::vector<std::string>& argv) {
   Logger log("ttyaudit-runtime", Config{}.log_file);
   RuncArgs args = ParseRuncArgs(argv);
-  // The runc is chosen as the front chooses it (runtime/front.h): the config's `runc` even when
-  // another key is bad, and no runc at all when the config cannot be read.
-  auto runc_config = LoadRuncConfig();
+  // The config is read once and parsed twice. The runc is chosen as the front chooses it
+  // (runtime/front.h): the config's `runc` even when another key is bad, and no runc at all when
+  // the config cannot be read.
+  auto text = ReadConfigText();
+  Result<RuncConfig> runc_config = text ? RuncConfigFromText(*text) : text.error();
   if (runc_config) log.SetLogFile(runc_config->log_file);
   auto runc = ResolveRealRunc(runc_config);
   if (!runc) {
@@ -31,13 +33,15 @@ int RuntimeMain(const std::vector<std::string>& argv) {
   }
   Config config;
   std::string config_error;
-  if (auto c = LoadConfig(); c.ok()) config = std::move(c.value());
-  else config_error = c.message();
+  if (auto c = ConfigFromText(*text); c.ok())
+    config = std::move(c.value());
+  else
+    config_error = c.message();
   ExecContext ctx{config, log, args, runc.value(), DefaultRunDir()};
   if (!config_error.empty()) {
     // Nothing can be recorded. An exec is refused if the config's fail_closed (read as the
     // front reads it, runtime/front.h) may cover it; anything else goes to runc as it is.
-    if (args.command == "exec" && runc_config->any_fail_closed)
+    if (args.command == "exec" && FailClosed(runc_config->fail_policy, kNamespaceUnknown))
       return RefuseExec(ctx, FailClosedRefusal(config_error));
     log.Error(config_error + " (running runc unrecorded until the config is fixed)");
     return PassThrough(ctx);

@@ -35,12 +35,30 @@ pid_t ReadPidFile(const std::string& path) {
   return pid > 0 ? static_cast<pid_t>(pid) : 0;
 }
 
+// Gives the recorder runc's pty master (`inner`) and waits for it to hand its own to the shim.
+// An error says why it did not.
+Status HandOverThroughRecorder(int control, pid_t exec_pid, int inner) {
+  if (auto st = control::Send(control, control::EncodeGo(exec_pid), inner); !st) return st;
+  auto reply = control::Receive(control, kHandoverMs);
+  if (!reply) return reply.error();
+  switch (reply->type) {
+    case control::Type::kHanded:
+      return {};
+    case control::Type::kFail:
+      return Error{reply->why};
+    case control::Type::kClosed:
+      return Error{"recorder exited before the handover"};
+    default:
+      return Error{std::string("recorder: unexpected answer `") +
+                   control::TypeName(reply->type) + "`"};
+  }
+}
+
 }  // namespace
 
-int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string& why,
+int Unrecorded(const ExecContext& ctx, NamespaceScope ns, const std::string& why,
                const std::string& what) {
-  if (ctx.config.FailClosedFor(ns))
-    return RefuseExec(ctx, FailClosedRefusal(why));
+  if (FailClosed(ctx.config.fail_policy, ns)) return RefuseExec(ctx, FailClosedRefusal(why));
   ctx.log.Error(what + " " + ctx.args.exec.container_id + " proceeds UNRECORDED (fail-open): " +
                 why);
   return PassThrough(ctx);
@@ -62,7 +80,7 @@ int RunTerminalExec(const ExecContext& ctx) {
   ProcessSpec proc;
   if (!ex.process_file.empty()) {
     auto p = ReadProcessSpec(ex.process_file);
-    if (!p) return Unrecorded(ctx, "", p.message());
+    if (!p) return Unrecorded(ctx, kNoNamespace, p.message());
     proc = std::move(p.value());
   }
   SessionMeta meta = BuildExecMeta(ctx.args, proc, ctx.runc, ctx.config.node_name, ctx.run_dir);
@@ -71,47 +89,38 @@ int RunTerminalExec(const ExecContext& ctx) {
   if (!control) return Unrecorded(ctx, meta.k8s_namespace, control.message());
   auto listener = ConsoleListener::Create(ctx.run_dir);
   if (!listener) {
-    (void)SendControl(control->get(), "abort");
+    (void)control::Send(control->get(), control::EncodeAbort());
     return Unrecorded(ctx, meta.k8s_namespace, listener.message());
   }
 
   auto pid = Spawn(ctx.runc, WithConsoleSocket(ctx.args, listener->path()));
   if (!pid) {
-    (void)SendControl(control->get(), "abort");
+    (void)control::Send(control->get(), control::EncodeAbort());
     return Unrecorded(ctx, meta.k8s_namespace, pid.message());
   }
-  (void)SendControl(control->get(), "runc:" + std::to_string(pid.value()));
+  (void)control::Send(control->get(), control::EncodeRunc(pid.value()));
   auto code = WaitExitCode(pid.value());
   if (!code || code.value() != 0) {
     // runc said why in its --log; the shim shows that, as without ttyaudit.
-    (void)SendControl(control->get(), "abort");
+    (void)control::Send(control->get(), control::EncodeAbort());
     return code ? code.value() : 1;
   }
   pid_t exec_pid = ReadPidFile(ex.pid_file);
   auto inner = listener->AcceptMaster(kConsoleMs);
   listener->Remove();
   if (!inner) {
-    (void)SendControl(control->get(), "abort");
+    (void)control::Send(control->get(), control::EncodeAbort());
     if (exec_pid > 0) ::kill(exec_pid, SIGKILL);
     return RefuseExec(ctx, "ttyaudit: runc exec gave no console: " + inner.message());
   }
-  if (auto st = SendControl(control->get(), "go:" + std::to_string(exec_pid), inner->get()); st) {
-    auto reply = ReceiveControl(control->get(), kHandoverMs);
-    if (reply && reply->text == "handed") return 0;
-    std::string why = !reply ? reply.message()
-                      : reply->eof ? std::string("recorder exited before the handover")
-                                   : reply->text.substr(reply->text.rfind("fail:", 0) == 0 ? 5 : 0);
-    if (ctx.config.FailClosedFor(meta.k8s_namespace)) {
-      if (exec_pid > 0) ::kill(exec_pid, SIGKILL);
-      return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
-                             "fail_closed: " + why);
-    }
-    ctx.log.Error("exec in container " + ex.container_id + " proceeds UNRECORDED (fail-open): " + why);
-  } else if (ctx.config.FailClosedFor(meta.k8s_namespace)) {
+  Status handed = HandOverThroughRecorder(control->get(), exec_pid, inner->get());
+  if (handed) return 0;
+  if (FailClosed(ctx.config.fail_policy, meta.k8s_namespace)) {
     if (exec_pid > 0) ::kill(exec_pid, SIGKILL);
-    return RefuseExec(ctx, "ttyaudit: exec refused: it cannot be recorded and policy is "
-                           "fail_closed: " + st.message());
+    return RefuseExec(ctx, FailClosedRefusal(handed.message()));
   }
+  ctx.log.Error("exec in container " + ex.container_id +
+                " proceeds UNRECORDED (fail-open): " + handed.message());
   // Fail-open after runc ran: give the shim runc's own master, unrecorded.
   if (auto st = SendMasterTo(ex.console_socket, inner->get()); !st) {
     if (exec_pid > 0) ::kill(exec_pid, SIGKILL);

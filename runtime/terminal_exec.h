@@ -1,6 +1,9 @@
 // `runc exec --console-socket S ...` through the recorder.
 #pragma once
 
+#include <string>
+
+#include "config/fail_policy.h"
 #include "runtime/exec_context.h"
 
 namespace ttyaudit {
@@ -20,8 +23,9 @@ int RefuseExec(const ExecContext& ctx, const std::string& why);
 int PassThrough(const ExecContext& ctx);
 
 /// Recording could not start (`why`): fail closed (RefuseExec) if the policy says so for
-/// namespace `ns`, else log it loudly, naming the exec as "`what` CONTAINER", and PassThrough.
-int Unrecorded(const ExecContext& ctx, const std::string& ns, const std::string& why,
+/// namespace `ns` (config/fail_policy.h), else log it loudly, naming the exec as
+/// "`what` CONTAINER", and PassThrough.
+int Unrecorded(const ExecContext& ctx, NamespaceScope ns, const std::string& why,
                const std::string& what = "exec in container");
 
 }  // namespace ttyaudit
