@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "base/version.h"
 #include "cli/correlate.h"
 #include "cli/rec.h"
 #include "cli/replay.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
       "execs through ttyaudit-runtime) and finds, replays and follows them.\n"
       "Config: $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json."};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ttyaudit ") + Version());
   std::string store;
   app.add_option("--store", store,
                  "Where sessions are read from: file:///path or s3://bucket/prefix "
