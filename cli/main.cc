@@ -5,6 +5,7 @@
 
 #include "base/version.h"
 #include "cli/correlate.h"
+#include "cli/doctor.h"
 #include "cli/rec.h"
 #include "cli/replay.h"
 #include "cli/search.h"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   auto* watch = app.add_subcommand("watch", "Show a session's output so far, then follow it live until it ends");
   watch->add_option("ID", id, "Session id, or a .cast file")->required();
   RegisterCorrelate(app, store);  // runs from its own callback and ends the program
+  RegisterDoctor(app);             // likewise
 
   // `rec [-o DIR] -- CMD ARGS...`: what follows `--` is the command, never ttyaudit's options.
   std::vector<std::string> command_after_dashes;
