@@ -2,15 +2,17 @@
 BUILD ?= build
 SANITIZE ?= OFF
 JOBS ?= $(shell nproc)
+# Read at install time: `make install PREFIX=/usr DESTDIR=/tmp/root` after any build.
 PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps test unit integration demo bench install clean format
+.PHONY: all deps test unit integration demo bench install uninstall clean format
 
 all: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DTTYAUDIT_SANITIZE=$(SANITIZE) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake -S . -B $(BUILD) -DTTYAUDIT_SANITIZE=$(SANITIZE)
 
 deps:
 	bash scripts/deps.sh
@@ -29,8 +31,14 @@ demo: all
 bench: all
 	BUILD=$(BUILD) bash bench/run.sh
 
+# Stripped binaries in PREFIX/bin, the systemd units and examples following PREFIX, and
+# /etc/ttyaudit/config.json when there is none (cmake/install_data.cmake).
 install: all
-	cmake --install $(BUILD)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)" --strip
+
+# Removes what install installs with the same PREFIX and DESTDIR; keeps the config and the spool.
+uninstall:
+	DESTDIR="$(DESTDIR)" bash scripts/uninstall.sh "$(BUILD)" "$(PREFIX)"
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -3,7 +3,9 @@
 
 #include <cstdio>
 
+#include "base/version.h"
 #include "cli/correlate.h"
+#include "cli/doctor.h"
 #include "cli/rec.h"
 #include "cli/replay.h"
 #include "cli/search.h"
@@ -18,6 +20,7 @@ int main(int argc, char** argv) {
       "execs through ttyaudit-runtime) and finds, replays and follows them.\n"
       "Config: $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json."};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ttyaudit ") + Version());
   std::string store;
   app.add_option("--store", store,
                  "Where sessions are read from: file:///path or s3://bucket/prefix "
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
   auto* watch = app.add_subcommand("watch", "Show a session's output so far, then follow it live until it ends");
   watch->add_option("ID", id, "Session id, or a .cast file")->required();
   RegisterCorrelate(app, store);  // runs from its own callback and ends the program
+  RegisterDoctor(app);             // likewise
 
   // `rec [-o DIR] -- CMD ARGS...`: what follows `--` is the command, never ttyaudit's options.
   std::vector<std::string> command_after_dashes;

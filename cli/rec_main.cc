@@ -9,19 +9,22 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/version.h"
 #include "cli/rec.h"
 
 using namespace ttyaudit;
 
 int main(int argc, char** argv) {
-  static const option kOptions[] = {
-      {"spool", required_argument, nullptr, 's'}, {"no-input", no_argument, nullptr, 'n'},
-      {"fsync-interval", required_argument, nullptr, 'f'},
-      {"fail-closed", no_argument, nullptr, 'c'}, {"node", required_argument, nullptr, 'N'},
-      {"quiet", no_argument, nullptr, 'q'},
-      {"spool-max-bytes", required_argument, nullptr, 'm'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0}};
+  static const option kOptions[] = {{"spool", required_argument, nullptr, 's'},
+                                    {"no-input", no_argument, nullptr, 'n'},
+                                    {"fsync-interval", required_argument, nullptr, 'f'},
+                                    {"fail-closed", no_argument, nullptr, 'c'},
+                                    {"node", required_argument, nullptr, 'N'},
+                                    {"quiet", no_argument, nullptr, 'q'},
+                                    {"spool-max-bytes", required_argument, nullptr, 'm'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {"version", no_argument, nullptr, 'V'},
+                                    {nullptr, 0, nullptr, 0}};
   constexpr const char* kUsage =
       "usage: ttyaudit-rec --spool DIR [--no-input] [--fsync-interval S] [--fail-closed]\n"
       "                    [--node NAME] [--spool-max-bytes N] [-q] [-- CMD ARGS...]\n"
@@ -40,6 +43,9 @@ int main(int argc, char** argv) {
       case 'q': opts.quiet = true; break;
       case 'm': cfg.spool_max_bytes = std::strtoull(optarg, nullptr, 10); break;
       case 'h': std::fputs(kUsage, stdout); return 0;
+      case 'V':
+        std::printf("ttyaudit-rec %s\n", Version());
+        return 0;
       default: std::fputs(kUsage, stderr); return 2;
     }
   }

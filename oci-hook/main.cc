@@ -11,16 +11,18 @@
 #include <cstdlib>
 #include <string>
 
-#include "config/config.h"
 #include "base/log.h"
-#include "oci/oci_bundle.h"
+#include "base/version.h"
+#include "config/config.h"
 #include "oci-hook/hook.h"
+#include "oci/oci_bundle.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: ttyaudit-hook createRuntime|poststop   (OCI state JSON on stdin)\n"
     "       ttyaudit-hook install BUNDLE\n"
+    "       ttyaudit-hook --version\n"
     "\n"
     "The OCI hook that ttyaudit-runtime adds to each container at create (runc runs it, it is\n"
     "not for people): createRuntime records the container's metadata for the recorders of later\n"
@@ -33,6 +35,10 @@ int main(int argc, char** argv) {
   using namespace ttyaudit;
   if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
     fputs(kUsage, stdout);
+    return 0;
+  }
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    printf("ttyaudit-hook %s\n", Version());
     return 0;
   }
   if (argc == 3 && std::string(argv[1]) == "install") {

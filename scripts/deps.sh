@@ -8,9 +8,11 @@ build_pkgs=(build-essential cmake pkg-config
   libseccomp-dev libcap-dev libsystemd-dev libcpp-httplib-dev libsimdjson-dev
   doctest-dev libssl-dev libcli11-dev)
 test_pkgs=(containerd runc docker.io busybox-static tmux awscli asciinema tlog
-  python3-botocore util-linux procps iproute2 psmisc chromium jq)
+  python3-botocore python3-grpcio python3-yaml util-linux procps iproute2 psmisc chromium jq)
 # node and npm: the machine's own (a newer Node.js than Debian's) when present, else Debian's.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)
+# kubectl (the Kubernetes manifests' dry run): the machine's own when present, else Debian's.
+command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)
 
 missing=()
 for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do

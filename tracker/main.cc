@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/run_dir.h"
+#include "base/version.h"
 #include "tracker/server.h"
 #include "tracker/track_cmd.h"
 
@@ -20,7 +21,9 @@ constexpr const char* kUsage =
     "usage: ttyaudit-tracker [--run-dir DIR] [--idle-exit-s N] [--max-queued-bytes N]\n"
     "                        [--rcvbuf-bytes N] [--no-realtime]\n"
     "       ttyaudit-tracker --stats [--run-dir DIR]\n"
-    "       ttyaudit-tracker track [--stats] [--grace-ms N] [--pid-file F] [--local] -- CMD ARGS...\n"
+    "       ttyaudit-tracker --version\n"
+    "       ttyaudit-tracker track [--stats] [--grace-ms N] [--pid-file F] [--local] -- CMD "
+    "ARGS...\n"
     "\n"
     "The node's tracker hub: reads the kernel's process events (proc connector) once and sends\n"
     "each recorded session the events of its own processes, over DIR/tracker.sock (root only).\n"
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
                                     {"ready-fd", required_argument, nullptr, 'f'},
                                     {"rcvbuf-bytes", required_argument, nullptr, 'b'},
                                     {"help", no_argument, nullptr, 'h'},
+                                    {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
   HubOptions opts;
   opts.run_dir = DefaultRunDir();
@@ -99,6 +103,9 @@ int main(int argc, char** argv) {
         break;
       case 'h':
         std::fputs(kUsage, stdout);
+        return 0;
+      case 'V':
+        std::printf("ttyaudit-tracker %s\n", Version());
         return 0;
       default:
         std::fputs(kUsage, stderr);

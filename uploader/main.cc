@@ -8,9 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "config/config.h"
 #include "base/ids.h"
 #include "base/log.h"
+#include "base/version.h"
+#include "config/config.h"
 #include "uploader/uploader.h"
 
 namespace {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   int jobs = 4;
   double interrupted_after = 30;
   std::string store_url, config_path;
+  app.set_version_flag("--version", std::string("ttyaudit-uploader ") + ttyaudit::Version());
   app.add_flag("--once", once, "upload what is in the spool now, then exit");
   app.add_flag("--status", status, "show the spool backlog and the daemon's counters, then exit");
   app.add_flag("--json", json, "with --status: one JSON object");

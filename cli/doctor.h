@@ -1,0 +1,58 @@
+// `ttyaudit doctor`: whether this node records, keeps and ships sessions, and what to fix.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace ttyaudit {
+
+enum class CheckStatus { kOk, kWarn, kFail };
+
+/// One finding: what was checked, what was found and, when not ok, what to do.
+struct DoctorCheck {
+  std::string name;
+  CheckStatus status = CheckStatus::kOk;
+  std::string detail;
+  std::string fix;
+};
+
+struct DoctorOptions {
+  std::string containerd_config = "/etc/containerd/config.toml";
+  std::string docker_config = "/etc/docker/daemon.json";
+  std::string runtime;  // the ttyaudit-runtime to ask which runc it runs
+  std::string run_dir;  // where the tracker hub's pid file is
+};
+
+/// Which runc ttyaudit-runtime runs: its `--version` is the real runc's, found as for every
+/// runc call. Fails when the runtime is missing or finds no runc.
+DoctorCheck CheckRunc(const std::string& runtime);
+/// Whether a runtime handler of containerd's config (text at `path`) has ttyaudit-runtime as
+/// its BinaryName, and that binary exists. A missing file is a warning.
+DoctorCheck CheckContainerd(const std::string& path);
+/// Whether a runtime of Docker's daemon.json is ttyaudit-runtime. A missing file is fine.
+DoctorCheck CheckDocker(const std::string& path);
+/// The spool: a directory, root's, writable by no one else, writable, and how full.
+DoctorCheck CheckSpool(const Config& cfg);
+/// Whether the tracker hub of `run_dir` runs (a warning if not: recorders start one).
+DoctorCheck CheckTracker(const std::string& run_dir);
+/// Whether the uploader of this spool runs (it writes <spool>/uploader.status).
+DoctorCheck CheckUploader(const Config& cfg);
+/// Whether the store is reachable and writable: a probe object is written and removed.
+DoctorCheck CheckStore(const Config& cfg);
+
+/// Every check, in the order above.
+std::vector<DoctorCheck> RunDoctor(const Config& cfg, const DoctorOptions& opts);
+/// One line per check, or with `json` one object: {"ok": bool, "checks": [...]}.
+std::string DoctorReport(const std::vector<DoctorCheck>& checks, bool json);
+/// 0 when no check failed, else 1.
+int DoctorExitCode(const std::vector<DoctorCheck>& checks);
+
+/// Adds `doctor [--json] [--containerd-config F] [--docker-config F]` to `app`. When it runs it
+/// prints the report and ends the program through CLI::RuntimeError(exit status): 1 when a
+/// check failed (a config that cannot be read is one).
+void RegisterDoctor(CLI::App& app);
+
+}  // namespace ttyaudit

@@ -1,0 +1,97 @@
+#include "cli/doctor.h"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+using namespace ttyaudit;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/ttyaudit-doctor-XXXXXX";
+    REQUIRE(mkdtemp(t));
+    path = t;
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path + "/" + name) << text;
+    return path + "/" + name;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("doctor: a containerd handler whose BinaryName is ttyaudit-runtime is found") {
+  TempDir t;
+  std::string bin = t.Write("ttyaudit-runtime", "#!/bin/sh\n");
+  chmod(bin.c_str(), 0755);
+  std::string cfg =
+      t.Write("config.toml",
+              "version = 2\n"
+              "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.audit]\n"
+              "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.audit.options]\n"
+              "    BinaryName = \"" +
+                  bin + "\"\n");
+  DoctorCheck c = CheckContainerd(cfg);
+  CHECK(c.status == CheckStatus::kOk);
+  CHECK(c.detail.find("handler audit") != std::string::npos);
+}
+
+TEST_CASE("doctor: containerd not pointed at ttyaudit-runtime, or at a missing one, fails") {
+  TempDir t;
+  std::string plain =
+      t.Write("plain.toml",
+              "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n"
+              "  BinaryName = \"/usr/bin/runc\"\n");
+  DoctorCheck c = CheckContainerd(plain);
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.fix.find("examples/containerd/config.toml") != std::string::npos);
+  std::string missing =
+      t.Write("missing.toml",
+              "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.t.options]\n"
+              "  BinaryName = \"" +
+                  t.path + "/nowhere/ttyaudit-runtime\"\n");
+  CHECK(CheckContainerd(missing).status == CheckStatus::kFail);
+  CHECK(CheckContainerd(t.path + "/absent.toml").status == CheckStatus::kWarn);
+}
+
+TEST_CASE("doctor: Docker's daemon.json is checked only when there is one") {
+  TempDir t;
+  CHECK(CheckDocker(t.path + "/absent.json").status == CheckStatus::kOk);
+  std::string other = t.Write("other.json", R"({"runtimes": {"x": {"path": "/usr/bin/crun"}}})");
+  CHECK(CheckDocker(other).status == CheckStatus::kFail);
+}
+
+TEST_CASE("doctor: a spool that others can write is a failure that says chmod") {
+  if (geteuid() != 0) return;  // the spool must be root's
+  TempDir t;
+  Config cfg;
+  cfg.spool_dir = t.path + "/spool";
+  REQUIRE(mkdir(cfg.spool_dir.c_str(), 0700) == 0);
+  CHECK(CheckSpool(cfg).status == CheckStatus::kOk);
+  chmod(cfg.spool_dir.c_str(), 0777);
+  DoctorCheck c = CheckSpool(cfg);
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.detail.find("0777") != std::string::npos);
+  CHECK(c.fix == "chmod 0700 " + cfg.spool_dir);
+}
+
+TEST_CASE("doctor: any failed check makes the exit code 1; --json says ok false") {
+  std::vector<DoctorCheck> checks = {{"a", CheckStatus::kOk, "fine", ""},
+                                     {"b", CheckStatus::kWarn, "hmm", "look"}};
+  CHECK(DoctorExitCode(checks) == 0);
+  checks.push_back({"c", CheckStatus::kFail, "bad\x1b[2J", "fix it"});
+  CHECK(DoctorExitCode(checks) == 1);
+  std::string text = DoctorReport(checks, false);
+  CHECK(text.find("FAIL  c: bad?[2J") != std::string::npos);  // no escape reaches the terminal
+  std::string json = DoctorReport(checks, true);
+  CHECK(json.find("\"ok\":false") != std::string::npos);
+  CHECK(json.find("\"status\":\"fail\"") != std::string::npos);
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `ttyaudit doctor` on a good node (runc found, a containerd handler runs ttyaudit-runtime, a
+# root-only spool, the tracker hub and the uploader running, an s3rver bucket that takes a
+# probe) exits 0; then each broken setting alone gives its message, its fix and exit 1: no
+# runc, containerd not pointed at ttyaudit-runtime, a spool of mode 0777, an unreachable bucket.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/s3rver.sh"
+
+RUNC=$(command -v runc) || skip "runc not installed (make deps)"
+start_s3rver
+mkdir -m 0700 -p "$T/spool"
+write_config "$T/config.json" "$T/spool" "s3://$S3_BUCKET/doctor"
+jq --arg runc "$RUNC" '.runc = $runc' "$T/config.json" >"$T/c" && mv "$T/c" "$T/config.json"
+export TTYAUDIT_CONFIG="$T/config.json"
+cat >"$T/containerd.toml" <<TOML
+version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ttyaudit]
+  runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ttyaudit.options]
+    BinaryName = "$BIN/ttyaudit-runtime"
+TOML
+doctor() {
+  "$BIN/ttyaudit" doctor --containerd-config "$T/containerd.toml" \
+    --docker-config "$T/no-daemon.json" "$@"
+}
+
+"$BIN/ttyaudit-tracker" --run-dir "$TTYAUDIT_RUN_DIR" --idle-exit-s 0 --no-realtime \
+  2>"$T/tracker.log" &
+track_pid $!
+"$BIN/ttyaudit-uploader" --jobs 1 2>"$T/uploader.log" &
+track_pid $!
+wait_for 10 test -s "$TTYAUDIT_RUN_DIR/tracker.pid"
+wait_for 10 test -s "$T/spool/uploader.status"
+
+rc=0
+out=$(doctor --json) || rc=$?
+echo "$out" | jq -r '.checks[] | "\(.status) \(.name): \(.detail)"'
+assert_eq "$rc" 0 "exit code on a good node"
+assert_eq "$(jq -r '[.checks[] | select(.status != "ok") | .name] | join(",")' <<<"$out")" "" "checks not ok"
+assert_eq "$(jq -r '[.checks[].name] | join(",")' <<<"$out")" \
+  "runc,containerd,docker,spool,tracker,uploader,store" "checks run"
+assert_contains "$(jq -r '.checks[] | select(.name == "runc") | .detail' <<<"$out")" \
+  "$("$RUNC" --version | head -n 1)" "runc check names the runc"
+assert_eq "$(bucket_keys doctor/)" "" "probe objects left in the bucket"
+ok "a good node: every check ok, exit 0, no probe left in the bucket"
+
+# expect_failure NAME TEXT: doctor exits 1, and its text output has NAME failing with TEXT.
+expect_failure() {
+  local rc=0 text
+  text=$(doctor) || rc=$?
+  assert_eq "$rc" 1 "exit code with a broken $1"
+  grep -q "^FAIL  $1: .*$2" <<<"$text" || { echo "$text" >&2; fail "no [$2] for $1"; }
+  grep -A1 "^FAIL  $1: " <<<"$text" | grep -q "fix: " || fail "no fix for $1"
+  ok "broken $1: exit 1, \"$(grep "^FAIL  $1: " <<<"$text" | cut -c1-80)...\""
+}
+
+jq '.runc = "/nonexistent/runc"' "$T/config.json" >"$T/no-runc.json"
+TTYAUDIT_CONFIG="$T/no-runc.json" expect_failure runc "finds no runc"
+
+cp "$T/containerd.toml" "$T/good.toml"
+sed -i "s|BinaryName = .*|BinaryName = \"$RUNC\"|" "$T/containerd.toml"
+expect_failure containerd "no runtime handler runs ttyaudit-runtime"
+cp "$T/good.toml" "$T/containerd.toml"
+
+chmod 0777 "$T/spool"
+expect_failure spool "mode 0777"
+chmod 0700 "$T/spool"
+
+jq '.s3.endpoint = "http://127.0.0.1:1"' "$T/config.json" >"$T/no-bucket.json"
+TTYAUDIT_CONFIG="$T/no-bucket.json" expect_failure store "cannot write"
+
+rc=0
+doctor >/dev/null || rc=$?
+assert_eq "$rc" 0 "exit code once everything is mended"
+ok "mended again: exit 0"
