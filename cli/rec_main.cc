@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
       case 's': cfg.spool_dir = optarg; have_spool = true; break;
       case 'n': cfg.record_input = false; break;
       case 'f': cfg.fsync_interval_s = std::atof(optarg); break;
-      case 'c': cfg.fail_policy.all = true; break;
+      case 'c':
+        cfg.fail_policy.all = true;
+        break;
       case 'N': cfg.node_name = optarg; break;
       case 'q': opts.quiet = true; break;
       case 'm': cfg.spool_max_bytes = std::strtoull(optarg, nullptr, 10); break;

@@ -130,7 +130,8 @@ TEST_CASE("oci bundle: AddHooks rewrites config.json in place keeping its mode")
 TEST_CASE("oci bundle: config.json gives annotations, the hostname mount and the rootfs") {
   auto b = ParseBundleConfig(R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},
     "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
-              {"destination":"/etc/hostname","source":"/var/lib/docker/containers/abc/hostname","options":["rbind"]}],
+              {"destination":"/etc/hostname",
+               "source":"/var/lib/docker/containers/abc/hostname","options":["rbind"]}],
     "annotations":{"io.kubernetes.cri.sandbox-namespace":"prod","x":"y"}})");
   REQUIRE(b.ok());
   CHECK(b->root_path == "rootfs");

@@ -49,8 +49,8 @@ Status HandOverThroughRecorder(int control, pid_t exec_pid, int inner) {
     case control::Type::kClosed:
       return Error{"recorder exited before the handover"};
     default:
-      return Error{std::string("recorder: unexpected answer `") +
-                   control::TypeName(reply->type) + "`"};
+      return Error{std::string("recorder: unexpected answer `") + control::TypeName(reply->type) +
+                   "`"};
   }
 }
 
