@@ -4,9 +4,8 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "base/files.h"
 #include "base/json_read.h"
 
 namespace ttyaudit {
@@ -188,15 +187,15 @@ Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
 
 Result<Config> LoadConfig() {
   std::string path = ConfigPath();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // As the front's reader (LoadRuncConfig) reads it, so that both fail alike.
+  auto text = ReadFileIfExists(path, kMaxConfigBytes);
+  if (!text.ok()) return Error{"config: " + text.message()};
+  if (!*text) {
     bool named = std::getenv("TTYAUDIT_CONFIG") && *std::getenv("TTYAUDIT_CONFIG");
-    if (!named && errno == ENOENT) return Config{};
-    return SysError("open config", path, errno);
+    if (!named) return Config{};
+    return Error{"config: " + SysError("open", path, ENOENT).message};
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+  return ParseConfig(**text, path);
 }
 
 }  // namespace ttyaudit

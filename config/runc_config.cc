@@ -245,7 +245,7 @@ Result<RuncConfig> ParseRuncConfig(std::string_view json, const std::string& ori
 
 Result<RuncConfig> LoadRuncConfig() {
   std::string path = ConfigPath();
-  auto text = ReadSmallFile(path);
+  auto text = ReadFile(path, kMaxConfigBytes);
   if (!text) {
     const char* named = std::getenv("TTYAUDIT_CONFIG");
     if (!(named && *named) && ::access(path.c_str(), F_OK) != 0 && errno == ENOENT)

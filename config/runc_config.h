@@ -5,6 +5,7 @@
 // (config/config.h) in the binaries that use it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,9 @@ namespace ttyaudit {
 
 /// The config file every binary reads: $TTYAUDIT_CONFIG, else /etc/ttyaudit/config.json.
 std::string ConfigPath();
+
+/// A config file larger than this is an error, for both readers.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
 
 struct RuncConfig {
   std::string runc;  // the real runc; empty means search PATH (config/config.h: Config::runc)

@@ -22,30 +22,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-Status MakeDirs(const std::string& path) {
-  for (size_t at = 1; at <= path.size(); ++at) {
-    if (at != path.size() && path[at] != '/') continue;
-    std::string p = path.substr(0, at);
-    if (mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) return SysError("mkdir", p, errno);
-  }
-  return {};
-}
-
-Status WriteFileAtomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return SysError("open", tmp, errno);
-  ssize_t n = write(fd, text.data(), text.size());
-  int err = n == static_cast<ssize_t>(text.size()) ? 0 : (n < 0 ? errno : EIO);
-  close(fd);  // tmpfs: no fsync; a crash loses the containers too
-  if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    unlink(tmp.c_str());
-    return SysError("write", path, err);
-  }
-  return {};
-}
-
 std::string ContainerPath(const std::string& run_dir, const std::string& id) {
   return run_dir + "/containers/" + SanitizeKeyComponent(id, 255) + ".json";
 }
@@ -206,14 +182,16 @@ Result<ContainerMeta> ParseContainerMeta(std::string_view json) {
 }
 
 Status SaveContainerMeta(const std::string& run_dir, const ContainerMeta& m) {
-  if (auto s = MakeDirs(run_dir + "/containers"); !s) return s;
-  return WriteFileAtomic(ContainerPath(run_dir, m.id), ContainerMetaToJson(m));
+  if (auto s = MakeDirs(run_dir + "/containers", 0700); !s) return s;
+  // The run dir is tmpfs: a crash loses the containers too.
+  return ReplaceFile(ContainerPath(run_dir, m.id), ContainerMetaToJson(m), Durability::kNone);
 }
 
 Result<ContainerMeta> LoadContainerMeta(const std::string& run_dir, const std::string& id) {
   const std::string path = ContainerPath(run_dir, id);
-  if (access(path.c_str(), F_OK) != 0) return SysError("open", path, errno);
-  auto m = ParseContainerMeta(ReadSmallFileOrEmpty(path, 1 << 20));
+  auto text = ReadFile(path, 1 << 20);
+  if (!text) return text.error();
+  auto m = ParseContainerMeta(*text);
   if (!m) return Error{path + ": " + m.message()};
   return m;
 }
@@ -224,7 +202,8 @@ Status RemoveContainerMeta(const std::string& run_dir, const std::string& id) {
   const std::string dir = SessionsDir(run_dir, id);
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d)) {
-      if (e->d_name[0] != '.') unlinkat(dirfd(d), e->d_name, 0);
+      // Also a temporary that a crash left (".<name>.tmp-..."); "." and ".." fail harmlessly.
+      unlinkat(dirfd(d), e->d_name, 0);
     }
     closedir(d);
   }
@@ -250,9 +229,10 @@ int64_t ProcessStartTime(pid_t pid) {
 Status RegisterSession(const std::string& run_dir, const std::string& container_id,
                        const std::string& session_id, pid_t pid) {
   const std::string dir = SessionsDir(run_dir, container_id);
-  if (auto s = MakeDirs(dir); !s) return s;
+  if (auto s = MakeDirs(dir, 0700); !s) return s;
   const std::string text = std::to_string(pid) + " " + std::to_string(ProcessStartTime(pid)) + "\n";
-  return WriteFileAtomic(dir + "/" + SanitizeKeyComponent(session_id) + ".pid", text);
+  return ReplaceFile(dir + "/" + SanitizeKeyComponent(session_id) + ".pid", text,
+                     Durability::kNone);
 }
 
 void UnregisterSession(const std::string& run_dir, const std::string& container_id,

@@ -15,6 +15,7 @@
 
 #include "record/console_proxy.h"
 #include "oci/container_meta.h"
+#include "base/files.h"
 #include "base/ids.h"
 #include "track/proc_tracker.h"
 #include "record/pty.h"
@@ -64,17 +65,6 @@ Status PrepareOuter(PtyPair& outer, int inner) {
   if (::tcsetattr(outer.slave.get(), TCSANOW, &t) < 0)
     return SysError("tcsetattr", outer.slave_name, errno);
   return {};
-}
-
-// Writes all of `data` to a blocking fd.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 // Moves what the exec has already written from the inner pty to the outer one (recording it),
@@ -212,7 +202,7 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   outer->master.reset();
   (void)SendControl(control, "handed");
   ::close(control);
-  if (!early_left.empty()) (void)WriteAll(outer->slave.get(), early_left);
+  if (!early_left.empty()) (void)WriteAll(outer->slave.get(), early_left, outer->slave_name);
 
   winsize ws{};
   if (GetSize(outer->slave.get(), ws)) {
