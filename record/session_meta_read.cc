@@ -1,9 +1,8 @@
-// Parsing session metadata (declared in session_meta.h), apart from the writer so that the
-// recorder, which only writes it, does not link simdjson.
+#include "record/session_meta_read.h"
+
 #include <simdjson.h>
 
 #include "base/json_read.h"
-#include "record/session_meta.h"
 
 namespace ttyaudit {
 
