@@ -137,47 +137,26 @@ std::string ContainerMetaToJson(const ContainerMeta& m) {
 Result<ContainerMeta> ParseContainerMeta(std::string_view json) {
   JsonObjectText text;
   if (auto st = text.Open(json, "container metadata"); !st) return Error{st.message()};
-  od::object& obj = text.object();
   ContainerMeta m;
-  auto str = ReadJsonString;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v))
-      return Error{"container metadata: malformed member"};
-    bool ok = true;
-    if (k == "id")
-      ok = str(v, m.id);
-    else if (k == "pid")
-      ok = !v.get_int64().get(m.pid);
-    else if (k == "bundle")
-      ok = str(v, m.bundle);
-    else if (k == "runtime")
-      ok = str(v, m.runtime);
-    else if (k == "namespace")
-      ok = str(v, m.k8s_namespace);
-    else if (k == "pod")
-      ok = str(v, m.pod);
-    else if (k == "pod_uid")
-      ok = str(v, m.pod_uid);
-    else if (k == "container")
-      ok = str(v, m.container);
-    else if (k == "container_type")
-      ok = str(v, m.container_type);
-    else if (k == "sandbox_id")
-      ok = str(v, m.sandbox_id);
-    else if (k == "image")
-      ok = str(v, m.image);
-    else if (k == "cgroup")
-      ok = str(v, m.cgroup);
-    else if (k == "created_ns")
-      ok = !v.get_int64().get(m.created_ns);
-    else if (k == "annotations") {
-      if (auto st2 = ReadJsonStringMap(v, "container metadata: annotations", m.annotations); !st2)
-        return Error{st2.message()};
-    }
-    if (!ok) return Error{"container metadata: " + std::string(k) + ": wrong type"};
-  }
+  auto st = DecodeJsonObject(text.object(), JsonPlace("container metadata"),
+                             {
+                                 {"id", JsonString(m.id)},
+                                 {"pid", JsonInteger(m.pid)},
+                                 {"bundle", JsonString(m.bundle)},
+                                 {"runtime", JsonString(m.runtime)},
+                                 {"namespace", JsonString(m.k8s_namespace)},
+                                 {"pod", JsonString(m.pod)},
+                                 {"pod_uid", JsonString(m.pod_uid)},
+                                 {"container", JsonString(m.container)},
+                                 {"container_type", JsonString(m.container_type)},
+                                 {"sandbox_id", JsonString(m.sandbox_id)},
+                                 {"image", JsonString(m.image)},
+                                 {"cgroup", JsonString(m.cgroup)},
+                                 {"created_ns", JsonInteger(m.created_ns)},
+                                 {"annotations", JsonStringMap(m.annotations)},
+                             },
+                             JsonUnknownKeys::kSkip);
+  if (!st) return Error{st.message()};
   return m;
 }
 

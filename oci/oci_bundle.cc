@@ -160,31 +160,18 @@ Result<Annotations> ReadBundleAnnotations(const std::string& bundle_dir) {
 Result<HookState> ParseHookState(std::string_view json) {
   JsonObjectText text;
   if (auto st = text.Open(json, "hook state"); !st) return Error{st.message()};
-  od::object& obj = text.object();
   HookState st;
-  auto str = ReadJsonString;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v))
-      return Error{"hook state: malformed member"};
-    bool ok = true;
-    if (k == "ociVersion")
-      ok = str(v, st.oci_version);
-    else if (k == "id")
-      ok = str(v, st.id);
-    else if (k == "status")
-      ok = str(v, st.status);
-    else if (k == "bundle")
-      ok = str(v, st.bundle);
-    else if (k == "pid")
-      ok = !v.get_int64().get(st.pid);
-    else if (k == "annotations") {
-      if (auto st2 = ReadJsonStringMap(v, "hook state: annotations", st.annotations); !st2)
-        return Error{st2.message()};
-    }
-    if (!ok) return Error{"hook state: " + std::string(k) + ": wrong type"};
-  }
+  auto decoded = DecodeJsonObject(text.object(), JsonPlace("hook state"),
+                                  {
+                                      {"ociVersion", JsonString(st.oci_version)},
+                                      {"id", JsonString(st.id)},
+                                      {"status", JsonString(st.status)},
+                                      {"bundle", JsonString(st.bundle)},
+                                      {"pid", JsonInteger(st.pid)},
+                                      {"annotations", JsonStringMap(st.annotations)},
+                                  },
+                                  JsonUnknownKeys::kSkip);
+  if (!decoded) return Error{decoded.message()};
   if (st.id.empty()) return Error{"hook state: no container id"};
   return st;
 }

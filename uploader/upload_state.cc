@@ -35,54 +35,54 @@ Result<UploadState> LoadUploadState(const std::string& path) {
   if (!read.ok()) return read.error();
   if (!*read) return s;
   const std::string& text = **read;
-  auto bad = [&](const char* what) { return Error{"state file `" + path + "`: " + what}; };
+  JsonPlace at("state file `" + path + "`");
   JsonObjectText json;
-  if (auto st = json.Open(text, "state file `" + path + "`"); !st) return Error{st.message()};
-  od::object& obj = json.object();
-  for (auto field : obj) {
-    std::string_view k;
-    if (field.unescaped_key().get(k)) return bad("malformed key");
-    od::value v = field.value();
-    if (k == "phase") {
-      std::string_view p;
-      if (v.get_string().get(p)) return bad("phase");
-      for (int i = UploadState::kLive; i <= UploadState::kCleanup; ++i)
-        if (p == UploadPhaseName(static_cast<UploadState::Phase>(i)))
-          s.phase = static_cast<UploadState::Phase>(i);
-    } else if (k == "live_offset") {
-      if (v.get_uint64().get(s.live_offset)) return bad("live_offset");
-    } else if (k == "live_seq") {
-      if (v.get_uint64().get(s.live_seq)) return bad("live_seq");
-    } else if (k == "upload_id") {
-      std::string_view id;
-      if (v.get_string().get(id)) return bad("upload_id");
-      s.cast_upload.upload_id = std::string(id);
-    } else if (k == "part_size") {
-      if (v.get_uint64().get(s.cast_upload.part_size)) return bad("part_size");
-    } else if (k == "parts") {
-      od::array arr;
-      if (v.get_array().get(arr)) return bad("parts");
-      for (auto item : arr) {
-        od::array pair;
-        if (item.get_array().get(pair)) return bad("parts item");
-        CompletedPart part;
-        int i = 0;
-        for (auto x : pair) {
-          if (i == 0) {
-            int64_t n;
-            if (x.get_int64().get(n)) return bad("part number");
-            part.number = static_cast<int>(n);
-          } else {
-            std::string_view etag;
-            if (x.get_string().get(etag)) return bad("part etag");
-            part.etag = std::string(etag);
-          }
-          ++i;
+  if (auto st = json.Open(text, at.origin()); !st) return Error{st.message()};
+  auto phase = [&s](od::value v, const JsonPlace& at) -> Status {
+    std::string name;
+    if (Status st = JsonString(name)(v, at); !st) return st;
+    for (int i = UploadState::kLive; i <= UploadState::kCleanup; ++i)
+      if (name == UploadPhaseName(static_cast<UploadState::Phase>(i)))
+        s.phase = static_cast<UploadState::Phase>(i);
+    return {};
+  };
+  // [[number, "etag"], ...]
+  auto parts = [&s](od::value v, const JsonPlace& at) -> Status {
+    od::array arr;
+    if (v.get_array().get(arr)) return at.Bad("want an array");
+    for (auto item : arr) {
+      od::array pair;
+      if (item.get_array().get(pair)) return at.Bad("want [number, etag] pairs");
+      CompletedPart part;
+      int i = 0;
+      for (auto x : pair) {
+        if (i == 0) {
+          int64_t n;
+          if (x.get_int64().get(n)) return at.Bad("part number");
+          part.number = static_cast<int>(n);
+        } else {
+          std::string_view etag;
+          if (x.get_string().get(etag)) return at.Bad("part etag");
+          part.etag = std::string(etag);
         }
-        s.cast_upload.parts.push_back(part);
+        ++i;
       }
+      s.cast_upload.parts.push_back(part);
     }
-  }
+    return {};
+  };
+  if (Status st = DecodeJsonObject(json.object(), at,
+                                   {
+                                       {"phase", phase},
+                                       {"live_offset", JsonInteger(s.live_offset)},
+                                       {"live_seq", JsonInteger(s.live_seq)},
+                                       {"upload_id", JsonString(s.cast_upload.upload_id)},
+                                       {"part_size", JsonInteger(s.cast_upload.part_size)},
+                                       {"parts", parts},
+                                   },
+                                   JsonUnknownKeys::kSkip);
+      !st)
+    return Error{st.message()};
   return s;
 }
 
