@@ -1,9 +1,16 @@
-// Small readers over simdjson On-Demand values, shared by every parser of ttyaudit's JSON.
+// Reading JSON: simdjson On-Demand, and the one way ttyaudit decodes an object, a table of
+// its members (DecodeJsonObject), with errors that name the text and the key path.
 #pragma once
 
 #include <simdjson.h>
 
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <limits>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -79,6 +86,123 @@ inline Status ReadJsonStringArray(simdjson::ondemand::value v, const std::string
     out.emplace_back(s);
   }
   return {};
+}
+
+/// Where a decoder stands: the text (`origin`: a file, or what the text is, "hook state") and
+/// the key path from its top object ("s3.object_lock"; empty at the top). Errors say both:
+/// "cfg.json: s3.region: want a string".
+class JsonPlace {
+ public:
+  explicit JsonPlace(std::string origin, std::string path = "")
+      : origin_(std::move(origin)), path_(std::move(path)) {}
+  /// The place of member `key` of the object here.
+  JsonPlace Member(std::string_view key) const {
+    return JsonPlace(origin_, path_.empty() ? std::string(key) : path_ + "." + std::string(key));
+  }
+  /// "<origin>: <path>", or "<origin>" at the top.
+  std::string Name() const { return path_.empty() ? origin_ : origin_ + ": " + path_; }
+  /// "<origin>: <path>: <why>", or "<origin>: <why>" at the top.
+  Error Bad(std::string_view why) const { return Error{Name() + ": " + std::string(why)}; }
+  const std::string& origin() const { return origin_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string origin_;
+  std::string path_;
+};
+
+/// Reads one member's value where it belongs; an error from `at.Bad(...)` (`at` is the
+/// member's own place) when the value is not what the member wants.
+using JsonReader = std::function<Status(simdjson::ondemand::value v, const JsonPlace& at)>;
+
+/// One member a decoder knows: its key and how to read its value.
+struct JsonField {
+  std::string_view key;
+  JsonReader read;
+};
+
+/// What DecodeJsonObject does with a key that no field names.
+enum class JsonUnknownKeys {
+  kSkip,    // files that newer versions may extend (session metadata, state files)
+  kReject,  // files that people write (the config): a typo must not pass unnoticed
+};
+
+/// Reads every member of `obj` through the field of its key, in document order. Errors:
+/// "<place>: malformed member" (not valid JSON there), "<place>.<key>: unknown key" under
+/// kReject, or the field's own error. A key that appears twice is read twice.
+inline Status DecodeJsonObject(simdjson::ondemand::object obj, const JsonPlace& at,
+                               std::initializer_list<JsonField> fields, JsonUnknownKeys unknown) {
+  for (auto member : obj) {
+    std::string_view key;
+    simdjson::ondemand::value v;
+    if (member.unescaped_key().get(key) || member.value().get(v)) return at.Bad("malformed member");
+    const JsonField* field = nullptr;
+    for (const JsonField& f : fields)
+      if (f.key == key) field = &f;
+    if (field == nullptr) {
+      if (unknown == JsonUnknownKeys::kReject) return at.Member(key).Bad("unknown key");
+      continue;
+    }
+    if (Status st = field->read(v, at.Member(key)); !st) return st;
+  }
+  return {};
+}
+
+/// The readers of plain values; each says what it wants when the value is something else.
+inline JsonReader JsonString(std::string& out) {
+  return [&out](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
+    if (!ReadJsonString(v, out)) return at.Bad("want a string");
+    return {};
+  };
+}
+
+inline JsonReader JsonBool(bool& out) {
+  return [&out](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
+    if (v.get_bool().get(out)) return at.Bad("want true or false");
+    return {};
+  };
+}
+
+inline JsonReader JsonNumber(double& out) {
+  return [&out](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
+    if (v.get_double().get(out)) return at.Bad("want a number");
+    return {};
+  };
+}
+
+/// An integer member of any integral type; a value outside the type's range is an error.
+template <class Int>
+JsonReader JsonInteger(Int& out) {
+  static_assert(std::is_integral_v<Int> && !std::is_same_v<Int, bool>);
+  return [&out](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
+    if constexpr (std::is_unsigned_v<Int>) {
+      uint64_t n;
+      if (v.get_uint64().get(n) || n > std::numeric_limits<Int>::max())
+        return at.Bad("want a whole number from 0");
+      out = static_cast<Int>(n);
+    } else {
+      int64_t n;
+      if (v.get_int64().get(n) || n < std::numeric_limits<Int>::min() ||
+          n > std::numeric_limits<Int>::max())
+        return at.Bad("want a whole number");
+      out = static_cast<Int>(n);
+    }
+    return {};
+  };
+}
+
+/// An object of string values (annotations, env), in document order.
+inline JsonReader JsonStringMap(std::vector<std::pair<std::string, std::string>>& out) {
+  return [&out](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
+    return ReadJsonStringMap(v, at.Name(), out);
+  };
+}
+
+/// An array of strings (argv).
+inline JsonReader JsonStringArray(std::vector<std::string>& out) {
+  return [&out](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
+    return ReadJsonStringArray(v, at.Name(), out);
+  };
 }
 
 }  // namespace ttyaudit

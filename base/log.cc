@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/ids.h"
+#include "base/unique_fd.h"
 
 namespace ttyaudit {
 namespace {
@@ -76,12 +77,12 @@ void Logger::Log(LogLevel level, std::string_view message) const {
   }
   if (log_file_.empty()) return;
   std::string line = FormatLogLine(ident_, ::getpid(), level, message, RealtimeNanos());
-  int fd = ::open(log_file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-  if (fd < 0) return;
+  UniqueFd fd(
+      ::open(log_file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640));
+  if (!fd) return;
   // One write() with O_APPEND: lines of concurrent writers do not interleave.
-  ssize_t n = ::write(fd, line.data(), line.size());
+  ssize_t n = ::write(fd.get(), line.data(), line.size());
   (void)n;
-  ::close(fd);
 }
 
 }  // namespace ttyaudit

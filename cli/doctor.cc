@@ -18,7 +18,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/run_dir.h"
-#include "record/spool_scan.h"
+#include "record/spool.h"
 #include "store/store.h"
 
 namespace ttyaudit {

@@ -9,7 +9,8 @@
 #include <thread>
 
 #include "record/asciicast.h"
-#include "record/spool_writer.h"
+#include "record/cast_reader.h"
+#include "record/spool.h"
 #include "base/utf8.h"
 #include "base/unique_fd.h"
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <regex>
 
-#include "record/asciicast.h"
+#include "record/cast_reader.h"
 #include "base/ids.h"
 
 namespace ttyaudit {

@@ -9,15 +9,16 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cerrno>
-#include <fstream>
 #include <map>
-#include <sstream>
 
-#include "record/asciicast.h"
+#include "base/files.h"
 #include "base/ids.h"
 #include "base/json.h"
-#include "record/spool_writer.h"
 #include "base/unique_fd.h"
+#include "record/cast_reader.h"
+#include "record/session_meta_read.h"
+#include "record/spool.h"
+#include "store/keys.h"
 
 namespace ttyaudit {
 namespace {
@@ -44,31 +45,27 @@ void SetIdentity(SessionRecord& r, std::string json) {
   r.k8s_json = std::move(json);
 }
 
-std::string IdentityKey(const std::string& id) { return "identity/" + SanitizeKeyComponent(id) + ".json"; }
-
 // Identities recorded by `correlate` in a store, by session id.
 std::map<std::string, std::string> LoadIdentities(Store& store) {
   std::map<std::string, std::string> out;
-  auto keys = store.List("identity/");
+  auto keys = store.List(IdentityPrefix());
   if (!keys.ok()) return out;
   for (const auto& e : *keys) {
-    if (e.key.size() <= 14 || e.key.compare(e.key.size() - 5, 5, ".json") != 0) continue;
+    auto id = SessionIdOfIdentityKey(e.key);
+    if (!id) continue;
     auto body = store.Get(e.key);
-    if (body.ok()) out[e.key.substr(9, e.key.size() - 9 - 5)] = std::move(body.value());
+    if (body.ok()) out[*id] = std::move(body.value());
   }
   return out;
 }
 
 void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
-
   r.commands_json = "[]";
-  std::ifstream in(ManifestPathFor(cast_path), std::ios::binary);
-  if (!in) return;
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = ReadFile(ManifestPathFor(cast_path));
+  if (!text.ok()) return;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (!parser.parse(ss.str()).get(doc)) ReadManifestSummary(doc, r);
+  if (!parser.parse(*text).get(doc)) ReadManifestSummary(doc, r);
 }
 
 void Walk(const std::string& dir, int depth, std::vector<std::string>& out) {
@@ -153,15 +150,15 @@ Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> stor
     int64_t end = until_ns ? until_ns : RealtimeNanos();
     if (end - since_ns <= 400 * kDay)
       for (int64_t t = since_ns - kDay; t <= end + kDay; t += kDay)
-        prefixes.push_back("index/date=" + FormatDate(t) + "/");
+        prefixes.push_back(IndexDayPrefix(t));
   }
-  if (prefixes.empty()) prefixes.push_back("index/");
+  if (prefixes.empty()) prefixes.push_back(IndexPrefix());
   std::vector<SessionRecord> out;
   for (const auto& prefix : prefixes) {
     auto entries = store->List(prefix);
     if (!entries.ok()) return Error{store->Url() + ": " + entries.message()};
     for (const auto& e : *entries) {
-      if (e.key.size() < 5 || e.key.compare(e.key.size() - 5, 5, ".json") != 0) continue;
+      if (!IsIndexEntryKey(e.key)) continue;
       auto body = store->Get(e.key);
       if (!body.ok()) {
         warnings.push_back(store->Url() + ": " + body.message());
@@ -234,8 +231,7 @@ Result<std::string> LocalCastPath(SessionRecord& s) {
   for (uint64_t off = 0;; off += kChunk) {
     auto part = s.store->Get(s.key, off, kChunk);
     if (!part.ok()) return Error{s.store->Url() + "/" + s.key + ": " + part.message()};
-    if (!part->empty() && write(fd.get(), part->data(), part->size()) != static_cast<ssize_t>(part->size()))
-      return SysError("write", tmpl, errno);
+    if (Status st = WriteAll(fd.get(), *part, tmpl); !st) return Error{st.message()};
     if (part->size() < kChunk) break;
   }
   s.path = tmpl;

@@ -5,6 +5,7 @@
 // (config/config.h) in the binaries that use it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 

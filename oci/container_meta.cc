@@ -22,30 +22,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-Status MakeDirs(const std::string& path) {
-  for (size_t at = 1; at <= path.size(); ++at) {
-    if (at != path.size() && path[at] != '/') continue;
-    std::string p = path.substr(0, at);
-    if (mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) return SysError("mkdir", p, errno);
-  }
-  return {};
-}
-
-Status WriteFileAtomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return SysError("open", tmp, errno);
-  ssize_t n = write(fd, text.data(), text.size());
-  int err = n == static_cast<ssize_t>(text.size()) ? 0 : (n < 0 ? errno : EIO);
-  close(fd);  // tmpfs: no fsync; a crash loses the containers too
-  if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    unlink(tmp.c_str());
-    return SysError("write", path, err);
-  }
-  return {};
-}
-
 std::string ContainerPath(const std::string& run_dir, const std::string& id) {
   return run_dir + "/containers/" + SanitizeKeyComponent(id, 255) + ".json";
 }
@@ -161,59 +137,40 @@ std::string ContainerMetaToJson(const ContainerMeta& m) {
 Result<ContainerMeta> ParseContainerMeta(std::string_view json) {
   JsonObjectText text;
   if (auto st = text.Open(json, "container metadata"); !st) return Error{st.message()};
-  od::object& obj = text.object();
   ContainerMeta m;
-  auto str = ReadJsonString;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v))
-      return Error{"container metadata: malformed member"};
-    bool ok = true;
-    if (k == "id")
-      ok = str(v, m.id);
-    else if (k == "pid")
-      ok = !v.get_int64().get(m.pid);
-    else if (k == "bundle")
-      ok = str(v, m.bundle);
-    else if (k == "runtime")
-      ok = str(v, m.runtime);
-    else if (k == "namespace")
-      ok = str(v, m.k8s_namespace);
-    else if (k == "pod")
-      ok = str(v, m.pod);
-    else if (k == "pod_uid")
-      ok = str(v, m.pod_uid);
-    else if (k == "container")
-      ok = str(v, m.container);
-    else if (k == "container_type")
-      ok = str(v, m.container_type);
-    else if (k == "sandbox_id")
-      ok = str(v, m.sandbox_id);
-    else if (k == "image")
-      ok = str(v, m.image);
-    else if (k == "cgroup")
-      ok = str(v, m.cgroup);
-    else if (k == "created_ns")
-      ok = !v.get_int64().get(m.created_ns);
-    else if (k == "annotations") {
-      if (auto st2 = ReadJsonStringMap(v, "container metadata: annotations", m.annotations); !st2)
-        return Error{st2.message()};
-    }
-    if (!ok) return Error{"container metadata: " + std::string(k) + ": wrong type"};
-  }
+  auto st = DecodeJsonObject(text.object(), JsonPlace("container metadata"),
+                             {
+                                 {"id", JsonString(m.id)},
+                                 {"pid", JsonInteger(m.pid)},
+                                 {"bundle", JsonString(m.bundle)},
+                                 {"runtime", JsonString(m.runtime)},
+                                 {"namespace", JsonString(m.k8s_namespace)},
+                                 {"pod", JsonString(m.pod)},
+                                 {"pod_uid", JsonString(m.pod_uid)},
+                                 {"container", JsonString(m.container)},
+                                 {"container_type", JsonString(m.container_type)},
+                                 {"sandbox_id", JsonString(m.sandbox_id)},
+                                 {"image", JsonString(m.image)},
+                                 {"cgroup", JsonString(m.cgroup)},
+                                 {"created_ns", JsonInteger(m.created_ns)},
+                                 {"annotations", JsonStringMap(m.annotations)},
+                             },
+                             JsonUnknownKeys::kSkip);
+  if (!st) return Error{st.message()};
   return m;
 }
 
 Status SaveContainerMeta(const std::string& run_dir, const ContainerMeta& m) {
-  if (auto s = MakeDirs(run_dir + "/containers"); !s) return s;
-  return WriteFileAtomic(ContainerPath(run_dir, m.id), ContainerMetaToJson(m));
+  if (auto s = MakeDirs(run_dir + "/containers", 0700); !s) return s;
+  // The run dir is tmpfs: a crash loses the containers too.
+  return ReplaceFile(ContainerPath(run_dir, m.id), ContainerMetaToJson(m), Durability::kNone);
 }
 
 Result<ContainerMeta> LoadContainerMeta(const std::string& run_dir, const std::string& id) {
   const std::string path = ContainerPath(run_dir, id);
-  if (access(path.c_str(), F_OK) != 0) return SysError("open", path, errno);
-  auto m = ParseContainerMeta(ReadSmallFileOrEmpty(path, 1 << 20));
+  auto text = ReadFile(path, 1 << 20);
+  if (!text) return text.error();
+  auto m = ParseContainerMeta(*text);
   if (!m) return Error{path + ": " + m.message()};
   return m;
 }
@@ -224,7 +181,8 @@ Status RemoveContainerMeta(const std::string& run_dir, const std::string& id) {
   const std::string dir = SessionsDir(run_dir, id);
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d)) {
-      if (e->d_name[0] != '.') unlinkat(dirfd(d), e->d_name, 0);
+      // Also a temporary that a crash left (".<name>.tmp-..."); "." and ".." fail harmlessly.
+      unlinkat(dirfd(d), e->d_name, 0);
     }
     closedir(d);
   }
@@ -250,9 +208,10 @@ int64_t ProcessStartTime(pid_t pid) {
 Status RegisterSession(const std::string& run_dir, const std::string& container_id,
                        const std::string& session_id, pid_t pid) {
   const std::string dir = SessionsDir(run_dir, container_id);
-  if (auto s = MakeDirs(dir); !s) return s;
+  if (auto s = MakeDirs(dir, 0700); !s) return s;
   const std::string text = std::to_string(pid) + " " + std::to_string(ProcessStartTime(pid)) + "\n";
-  return WriteFileAtomic(dir + "/" + SanitizeKeyComponent(session_id) + ".pid", text);
+  return ReplaceFile(dir + "/" + SanitizeKeyComponent(session_id) + ".pid", text,
+                     Durability::kNone);
 }
 
 void UnregisterSession(const std::string& run_dir, const std::string& container_id,

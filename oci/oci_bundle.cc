@@ -19,26 +19,6 @@ namespace od = simdjson::ondemand;
 
 constexpr const char* kOurStages[] = {"createRuntime", "poststop"};
 
-Result<std::string> ReadFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return SysError("open", path, errno);
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return SysError("read", path, err);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
-
 // Writes our hook entry for one stage.
 void WriteOurHook(JsonWriter& w, const std::string& hook_binary, const char* stage,
                   const HookOptions& opts) {
@@ -147,31 +127,12 @@ Status AddHooks(const std::string& bundle_dir, const std::string& hook_binary,
   if (*out == *text) return {};  // already there: leave the file alone
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return SysError("stat", path, errno);
-  const std::string tmp = path + ".ttyaudit.tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
-  if (fd < 0) return SysError("open", tmp, errno);
-  const char* p = out->data();
-  size_t left = out->size();
-  int err = 0;
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      err = errno;
-      break;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (err == 0 && fchmod(fd, st.st_mode & 07777) != 0) err = errno;
-  if (err == 0 && fsync(fd) != 0) err = errno;
-  close(fd);
-  if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    unlink(tmp.c_str());
-    return SysError("write", path, err);
-  }
-  return {};
+  // The bundle is on disk that outlives a crash; its mode is kept exactly, past the umask.
+  const mode_t mode = st.st_mode & 07777;
+  return ReplaceFileWith(path, Durability::kFile, mode, [&](int fd, const std::string& tmp) {
+    if (fchmod(fd, mode) != 0) return Status(SysError("chmod", tmp, errno));
+    return WriteAll(fd, *out, tmp);
+  });
 }
 
 Result<BundleInfo> ParseBundleConfig(std::string_view json) {
@@ -229,31 +190,18 @@ Result<BundleInfo> ReadBundleConfig(const std::string& bundle_dir) {
 Result<HookState> ParseHookState(std::string_view json) {
   JsonObjectText text;
   if (auto st = text.Open(json, "hook state"); !st) return Error{st.message()};
-  od::object& obj = text.object();
   HookState st;
-  auto str = ReadJsonString;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v))
-      return Error{"hook state: malformed member"};
-    bool ok = true;
-    if (k == "ociVersion")
-      ok = str(v, st.oci_version);
-    else if (k == "id")
-      ok = str(v, st.id);
-    else if (k == "status")
-      ok = str(v, st.status);
-    else if (k == "bundle")
-      ok = str(v, st.bundle);
-    else if (k == "pid")
-      ok = !v.get_int64().get(st.pid);
-    else if (k == "annotations") {
-      if (auto st2 = ReadJsonStringMap(v, "hook state: annotations", st.annotations); !st2)
-        return Error{st2.message()};
-    }
-    if (!ok) return Error{"hook state: " + std::string(k) + ": wrong type"};
-  }
+  auto decoded = DecodeJsonObject(text.object(), JsonPlace("hook state"),
+                                  {
+                                      {"ociVersion", JsonString(st.oci_version)},
+                                      {"id", JsonString(st.id)},
+                                      {"status", JsonString(st.status)},
+                                      {"bundle", JsonString(st.bundle)},
+                                      {"pid", JsonInteger(st.pid)},
+                                      {"annotations", JsonStringMap(st.annotations)},
+                                  },
+                                  JsonUnknownKeys::kSkip);
+  if (!decoded) return Error{decoded.message()};
   if (st.id.empty()) return Error{"hook state: no container id"};
   return st;
 }

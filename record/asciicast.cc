@@ -51,4 +51,9 @@ void EventEncoder::Flush(std::string& out, double t) {
   }
 }
 
+size_t WholeLines(std::string_view data) {
+  size_t nl = data.rfind('\n');
+  return nl == std::string_view::npos ? 0 : nl + 1;
+}
+
 }  // namespace ttyaudit

@@ -1,4 +1,5 @@
-// The asciicast v2 event stream: encoding recorded bytes as lines, and reading them back.
+// The asciicast v2 event stream: encoding recorded bytes as lines (reading them back:
+// record/cast_reader.h).
 //
 // asciicast strings are UTF-8 JSON. Bytes that are not well-formed UTF-8 are recorded twice:
 // a ttyaudit "b" event with the exact bytes in base64, immediately followed by the ordinary
@@ -7,11 +8,8 @@
 // bytes instead, so `ttyaudit cat` reproduces the stream byte for byte.
 #pragma once
 
-#include <cstdio>
 #include <string>
 #include <string_view>
-
-#include "base/result.h"
 
 namespace ttyaudit {
 
@@ -32,57 +30,8 @@ class EventEncoder {
   std::string held_[2];  // [0] output, [1] input
 };
 
-struct CastEvent {
-  double time = 0;
-  std::string code;  // "o", "i", "r", "m", ...
-  std::string data;  // exact bytes for "o"/"i" (raw bytes restored), else the string
-};
-
-/// Parses event lines one at a time, pairing each "b" line with the event it restores.
-class EventLineParser {
- public:
-  /// Parses `line` (no newline; may be resized for padding). True when `ev` holds an event;
-  /// false for a line that only prepares the next one or is another tool's event shape.
-  Result<bool> Parse(std::string& line, CastEvent& ev, const std::string& origin);
-
- private:
-  std::string raw_;
-  bool have_raw_ = false;
-};
-
-/// Reads an asciicast v2 file: the header line, then events. Memory stays bounded by the
-/// longest line (lines over 64 MiB are an error).
-class CastReader {
- public:
-  CastReader() = default;
-  CastReader(CastReader&& o) noexcept;
-  CastReader& operator=(CastReader&& o) noexcept;
-  CastReader(const CastReader&) = delete;
-  ~CastReader();
-
-  /// Opens `path` and reads its header line.
-  static Result<CastReader> Open(const std::string& path);
-  /// Reads from an open stream (taking ownership of `f`).
-  static Result<CastReader> FromFile(FILE* f, const std::string& name);
-
-  /// The header line as written (trailing padding removed).
-  const std::string& header() const { return header_; }
-
-  /// Reads the next event into `ev`: true, or false at the end. A last line cut short (the
-  /// recorder was killed mid-write) ends the stream and sets truncated().
-  Result<bool> Next(CastEvent& ev);
-  bool truncated() const { return truncated_; }
-
- private:
-  Result<bool> ReadLine();
-  FILE* f_ = nullptr;
-  std::string name_;
-  std::string header_;
-  std::string line_;
-  EventLineParser parser_;
-  char* buf_ = nullptr;
-  size_t cap_ = 0;
-  bool truncated_ = false;
-};
+/// Length of the longest prefix of `data` that ends in '\n' (0 when there is none): where a
+/// stream of event lines can be cut into pieces that are each whole lines.
+size_t WholeLines(std::string_view data);
 
 }  // namespace ttyaudit

@@ -1,11 +1,13 @@
 #include "record/asciicast.h"
-#include "base/json.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <random>
-#include <unistd.h>
+
+#include "base/json.h"
+#include "record/cast_reader.h"
 
 using namespace ttyaudit;
 
@@ -42,6 +44,13 @@ std::string Concat(const std::vector<CastEvent>& evs, const std::string& code) {
 }
 
 }  // namespace
+
+TEST_CASE("asciicast: a stream of event lines is cut only after a whole line") {
+  CHECK(WholeLines("a\nb\nc") == 4);
+  CHECK(WholeLines("a\nb\n") == 4);
+  CHECK(WholeLines("abc") == 0);
+  CHECK(WholeLines("") == 0);
+}
 
 TEST_CASE("asciicast: event lines are one JSON array each, with control bytes escaped") {
   std::string out;

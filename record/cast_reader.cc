@@ -1,12 +1,11 @@
-// Reading asciicast files (declared in asciicast.h). Kept apart from the writer so that the
-// recorder, which only writes, does not link simdjson.
+#include "record/cast_reader.h"
+
 #include <simdjson.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <utility>
 
-#include "record/asciicast.h"
 #include "base/ids.h"
 
 namespace ttyaudit {

@@ -107,7 +107,8 @@ Result<SocketMessage> ReceiveMessage(int sock, int flags) {
       int fd;
       std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
       if (!m.fd) m.fd.reset(fd);
-      else close(fd);  // only one is expected; never leak the rest
+      else
+        UniqueFd extra(fd);  // only one is expected; never leak the rest
     }
   }
   return m;

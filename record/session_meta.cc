@@ -69,34 +69,6 @@ int ShellStatus(const SessionMeta& m) {
   return -1;
 }
 
-namespace {
-std::string JoinPrefix(std::string_view prefix, const std::string& rest) {
-  if (prefix.empty()) return rest;
-  return std::string(prefix) + "/" + rest;
-}
-}  // namespace
-
-std::string SessionKey(const SessionMeta& m, std::string_view prefix) {
-  std::string ns, pod, ctr;
-  if (m.source == "host") {
-    ns = "_host";
-    pod = SanitizeKeyComponent(m.node);
-    ctr = SanitizeKeyComponent(m.user.empty() ? std::to_string(m.uid) : m.user);
-  } else {
-    ns = SanitizeKeyComponent(m.k8s_namespace.empty() ? "_none" : m.k8s_namespace);
-    pod = SanitizeKeyComponent(m.pod.empty() ? "_none" : m.pod);
-    ctr = SanitizeKeyComponent(!m.container.empty() ? m.container : m.container_id.substr(0, 64));
-  }
-  return JoinPrefix(prefix, "sessions/date=" + FormatDate(m.start_ns) + "/" + ns + "/" + pod +
-                                "/" + ctr + "/" + SanitizeKeyComponent(m.id) + ".cast");
-}
-
-std::string IndexKey(const SessionMeta& m, std::string_view prefix) {
-  return JoinPrefix(prefix, "index/date=" + FormatDate(m.start_ns) +
-                                "/node=" + SanitizeKeyComponent(m.node) + "/" +
-                                SanitizeKeyComponent(m.id) + ".json");
-}
-
 bool IsSecretEnvName(std::string_view name) {
   std::string up(name);
   std::transform(up.begin(), up.end(), up.begin(), [](unsigned char c) { return std::toupper(c); });

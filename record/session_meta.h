@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "base/json.h"
-#include "base/result.h"
 
 namespace ttyaudit {
 
@@ -54,25 +53,11 @@ struct SessionMeta {
   std::string ToJson() const;
 };
 
-/// Parses a SessionMeta object (unknown keys are skipped, for files from newer versions).
-Result<SessionMeta> ParseSessionMeta(std::string_view json);
-
-/// Reads the "ttyaudit" object out of an asciicast v2 header line; also fills width/height from
-/// the header when the object lacks them.
-Result<SessionMeta> SessionMetaFromHeader(std::string_view header_line);
-
 /// argv joined with single spaces, for display and regular-expression search.
 std::string JoinArgv(const std::vector<std::string>& argv);
 
 /// The exit status a shell would report: the exit code, 128+N for a signal, -1 if unknown.
 int ShellStatus(const SessionMeta& m);
-
-/// The object key of the sealed session under `prefix` (no leading or trailing '/'):
-/// <prefix>/sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.cast. Host sessions
-/// file under _host/<node>/<user>.
-std::string SessionKey(const SessionMeta& m, std::string_view prefix);
-/// <prefix>/index/date=YYYY-MM-DD/node=<node>/<id>.json
-std::string IndexKey(const SessionMeta& m, std::string_view prefix);
 
 /// True for environment variable names whose values must not be stored (*TOKEN*, *PASSWORD*,
 /// *SECRET*, *KEY*, *CREDENTIAL*, *PASSWD*, *AUTH*), compared case-insensitively.

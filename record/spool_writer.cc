@@ -12,33 +12,12 @@
 #include <cerrno>
 #include <chrono>
 
+#include "base/files.h"
 #include "base/ids.h"
 #include "base/json.h"
 
 namespace ttyaudit {
 namespace {
-
-Status MakeDirs(const std::string& dir, mode_t mode) {
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/') continue;
-    std::string part = dir.substr(0, i);
-    if (mkdir(part.c_str(), mode) < 0 && errno != EEXIST) return SysError("mkdir", part, errno);
-  }
-  return {};
-}
-
-Status WriteAll(int fd, const char* p, size_t n, const std::string& what) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return SysError("write", what, errno);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return {};
-}
 
 // The header line is padded to leave room for the end state written by Finish().
 size_t PaddedSize(size_t len) {
@@ -46,27 +25,7 @@ size_t PaddedSize(size_t len) {
   return (want + 4095) / 4096 * 4096;
 }
 
-// Bytes in the regular files of the (flat) spool directory.
-uint64_t SpoolBytes(const std::string& dir) {
-  uint64_t total = 0;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return 0;
-  while (dirent* e = readdir(d)) {
-    struct stat st;
-    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-      total += static_cast<uint64_t>(st.st_size);
-  }
-  closedir(d);
-  return total;
-}
-
 }  // namespace
-
-std::string ManifestPathFor(const std::string& cast_path) {
-  std::string p = cast_path;
-  if (p.size() > 5 && p.compare(p.size() - 5, 5, ".cast") == 0) p.resize(p.size() - 5);
-  return p + ".json";
-}
 
 Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& spool_dir,
                                                              SessionMeta meta,
@@ -82,8 +41,7 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
   std::unique_ptr<SessionWriter> w(new SessionWriter());
   w->meta_ = std::move(meta);
   w->opts_ = opts;
-  w->dir_ = spool_dir;
-  w->path_ = spool_dir + "/" + SanitizeKeyComponent(w->meta_.id) + ".cast";
+  w->path_ = SpoolCastPath(spool_dir, w->meta_.id);
   w->start_mono_ = MonotonicNanos();
   w->meta_.state = "recording";
   w->meta_.recorder_pid = getpid();
@@ -100,8 +58,7 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
   w->header_size_ = PaddedSize(header.size());
   header.append(w->header_size_ - 1 - header.size(), ' ');
   header.push_back('\n');
-  if (auto st = WriteAll(w->fd_.get(), header.data(), header.size(), w->path_); !st)
-    return Error{st.message()};
+  if (auto st = WriteAll(w->fd_.get(), header, w->path_); !st) return Error{st.message()};
   w->syncer_ = std::thread([p = w.get()] { p->SyncLoop(); });
   return w;
 }
@@ -162,7 +119,7 @@ void SessionWriter::Marker(std::string_view label) { AppendEventLine(pending_, N
 
 Status SessionWriter::Flush() {
   if (pending_.empty()) return {};
-  Status st = WriteAll(fd_.get(), pending_.data(), pending_.size(), path_);
+  Status st = WriteAll(fd_.get(), pending_, path_);
   pending_.clear();
   if (pending_.capacity() > 4 * kFlushBytes) pending_.shrink_to_fit();
   dirty_ = true;
@@ -218,32 +175,9 @@ Status SessionWriter::Finish(const std::string& state, int exit_code, int signal
 
   std::string manifest = "{\"manifest_version\":1,\"session\":" + meta_.ToJson() + "," +
                          (manifest_extra_.empty() ? "\"commands\":[]" : manifest_extra_) + "}\n";
-  std::string final_path = ManifestPathFor(path_);
-  std::string tmp = final_path + ".tmp";
-  UniqueFd mf(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!mf) return SysError("create", tmp, errno);
-  if (auto st = WriteAll(mf.get(), manifest.data(), manifest.size(), tmp); !st) return st;
-  if (fsync(mf.get()) < 0) return SysError("fsync", tmp, errno);
-  if (rename(tmp.c_str(), final_path.c_str()) < 0) return SysError("rename", tmp, errno);
-  UniqueFd dirfd(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dirfd) fsync(dirfd.get());
+  if (Status st = ReplaceFile(ManifestPathFor(path_), manifest, Durability::kFileAndDir); !st)
+    return st;
   return flushed;
-}
-
-bool RecorderHoldsLock(int fd) {
-  int r;
-  do r = flock(fd, LOCK_SH | LOCK_NB);
-  while (r < 0 && errno == EINTR);
-  if (r == 0) {
-    flock(fd, LOCK_UN);
-    return false;
-  }
-  return errno == EWOULDBLOCK;
-}
-
-bool RecorderHoldsLock(const std::string& cast_path) {
-  UniqueFd fd(open(cast_path.c_str(), O_RDONLY | O_CLOEXEC));
-  return fd && RecorderHoldsLock(fd.get());
 }
 
 }  // namespace ttyaudit

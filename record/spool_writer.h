@@ -1,13 +1,5 @@
-// Writing one session into the spool while it runs.
-//
-// Spool layout (one flat directory, config `spool_dir`):
-//   <id>.cast   asciicast v2, append-only while recording. Its header line is padded with
-//               spaces so that Finish() can rewrite it in place with the end state; until then
-//               it says "state":"recording". The recorder holds flock(LOCK_EX) on it while it
-//               runs, so a reader that can take the lock knows the recorder is gone and reads an
-//               unfinished file as "interrupted".
-//   <id>.json   the manifest (SessionMeta + commands), written atomically by Finish(). Its
-//               presence means the session is sealed and ready to upload.
+// Writing one session into the spool while it runs: its <id>.cast, then its manifest
+// (the spool's layout: record/spool.h).
 #pragma once
 
 #include <atomic>
@@ -19,10 +11,11 @@
 #include <string_view>
 #include <thread>
 
-#include "record/asciicast.h"
 #include "base/result.h"
-#include "record/session_meta.h"
 #include "base/unique_fd.h"
+#include "record/asciicast.h"
+#include "record/session_meta.h"
+#include "record/spool.h"
 
 namespace ttyaudit {
 
@@ -88,7 +81,6 @@ class SessionWriter {
 
   SessionMeta meta_;
   SessionWriterOptions opts_;
-  std::string dir_;
   std::string path_;
   UniqueFd fd_;
   size_t header_size_ = 0;  // padded header line length including '\n'
@@ -104,15 +96,5 @@ class SessionWriter {
   bool stop_ = false;
   std::atomic<bool> dirty_{false};
 };
-
-/// The manifest path for a .cast path.
-std::string ManifestPathFor(const std::string& cast_path);
-
-/// True while a recorder holds the lock of the session file open on `fd`: a shared,
-/// non-blocking probe, released at once. Safe at any time, since a starting recorder waits out
-/// a probe instead of failing.
-bool RecorderHoldsLock(int fd);
-/// The same for the session file at `cast_path`; false when it cannot be opened.
-bool RecorderHoldsLock(const std::string& cast_path);
 
 }  // namespace ttyaudit

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "base/ids.h"
+#include "record/cast_reader.h"
+#include "record/session_meta_read.h"
 
 using namespace ttyaudit;
 

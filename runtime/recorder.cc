@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 
+#include "base/files.h"
 #include "base/ids.h"
 #include "oci/container_meta.h"
 #include "record/console_proxy.h"
@@ -63,17 +64,6 @@ Status PrepareOuter(PtyPair& outer, int inner) {
   if (::tcsetattr(outer.slave.get(), TCSANOW, &t) < 0)
     return SysError("tcsetattr", outer.slave_name, errno);
   return {};
-}
-
-// Writes all of `data` to a blocking fd.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 // Moves what the exec has already written from the inner pty to the outer one (recording it),
@@ -226,7 +216,7 @@ Result<UniqueFd> HandOver(int control, Recording& r) {
   outer->master.reset();
   (void)control::Send(control, control::EncodeHanded());
   ::close(control);
-  if (!early_left.empty()) (void)WriteAll(outer->slave.get(), early_left);
+  if (!early_left.empty()) (void)WriteAll(outer->slave.get(), early_left, outer->slave_name);
   return std::move(outer->slave);
 }
 

@@ -6,10 +6,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
+#include "base/files.h"
 #include "base/ids.h"
 #include "base/utf8.h"
 
@@ -121,8 +122,9 @@ bool Retryable(int status, const std::string& code) {
 
 // Reads one INI profile from the shared credentials file.
 Result<AwsCredentials> CredentialsFromFile(const std::string& path, const std::string& profile) {
-  std::ifstream in(path);
-  if (!in) return Error{"no credentials file `" + path + "`"};
+  auto text = ReadFile(path, 1 << 20);
+  if (!text) return Error{"no credentials file `" + path + "`"};
+  std::istringstream in(*text);
   AwsCredentials c;
   std::string line, section;
   while (std::getline(in, line)) {

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <random>
 
+#include "base/files.h"
 #include "base/unique_fd.h"
 
 namespace ttyaudit {
@@ -55,29 +55,6 @@ Status ReadAll(int fd, uint64_t offset, uint64_t length, std::string& out,
   }
   out.resize(done);
   return Status::Ok();
-}
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return SysError("write", path, errno);
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
-Status MakeDirs(const std::string& dir) {
-  for (size_t pos = 1; pos <= dir.size(); ++pos) {
-    if (pos != dir.size() && dir[pos] != '/') continue;
-    std::string sub = dir.substr(0, pos);
-    if (mkdir(sub.c_str(), 0750) != 0 && errno != EEXIST) return SysError("mkdir", sub, errno);
-  }
-  return Status::Ok();
-}
-
-bool IsTempName(const char* name) {
-  return name[0] == '.' && std::strstr(name, ".tmp-") != nullptr;
 }
 
 // A local archive directory with the store's key layout.
@@ -167,7 +144,7 @@ class FileStore : public Store {
     Status result;
     while (struct dirent* e = readdir(d)) {
       if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0 ||
-          IsTempName(e->d_name))
+          IsReplaceTempName(e->d_name))
         continue;
       std::string key = dir.empty() ? e->d_name : dir + "/" + e->d_name;
       struct stat st;
@@ -187,30 +164,14 @@ class FileStore : public Store {
     return result;
   }
 
-  template <class WriteFn>
-  Status WriteAtomically(const std::string& key, const PutOptions& opts, WriteFn write_fn) {
+  Status WriteAtomically(const std::string& key, const PutOptions& opts,
+                         const std::function<Status(int fd, const std::string& tmp)>& fill) {
     if (Status s = ValidateKey(key); !s) return s;
     std::string path = Path(key);
-    std::string dir = path.substr(0, path.rfind('/'));
-    if (Status s = MakeDirs(dir); !s) return s;
-    std::string name = path.substr(path.rfind('/') + 1);
-    std::string tmp = dir + "/." + name + ".tmp-" + std::to_string(getpid()) + "-" +
-                      std::to_string(std::random_device{}());
+    if (Status s = MakeDirs(path.substr(0, path.rfind('/')), 0750); !s) return s;
     // Retained objects are read-only, as a reminder that the archive is evidence.
     mode_t mode = opts.object_lock_mode.empty() ? 0640 : 0440;
-    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-    if (!fd) return SysError("create", tmp, errno);
-    Status s = write_fn(fd.get(), tmp);
-    if (s && fsync(fd.get()) != 0) s = SysError("fsync", tmp, errno);
-    fd.reset();
-    if (s && rename(tmp.c_str(), path.c_str()) != 0) s = SysError("rename", path, errno);
-    if (!s) {
-      unlink(tmp.c_str());
-      return s;
-    }
-    UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd && fsync(dfd.get()) != 0) return SysError("fsync", dir, errno);
-    return Status::Ok();
+    return ReplaceFileWith(path, Durability::kFileAndDir, mode, fill);
   }
 
   std::string root_;

@@ -1,10 +1,10 @@
 // Where sealed sessions live: a local archive directory or an S3 bucket, behind one small
 // interface that the uploader writes through and the CLI reads through.
 //
-// Keys are relative to the store's root ("sessions/date=.../<id>.cast", as SessionKey and
-// IndexKey build them with an empty prefix); the store adds its own prefix (the directory of a
-// file:// URL, the prefix of an s3:// URL). Both kinds hold the same keys, so an archive copied
-// into a bucket (or back) reads the same.
+// Keys are relative to the store's root ("sessions/date=.../<id>.cast"; store/keys.h builds
+// every one); the store adds its own prefix (the directory of a file:// URL, the prefix of an
+// s3:// URL). Both kinds hold the same keys, so an archive copied into a bucket (or back) reads
+// the same.
 #pragma once
 
 #include <cstdint>

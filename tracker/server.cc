@@ -19,6 +19,7 @@
 #include <list>
 #include <vector>
 
+#include "base/files.h"
 #include "base/ids.h"
 #include "track/proc_events.h"
 #include "track/tracker_client.h"
@@ -30,15 +31,6 @@ namespace {
 
 // The record socket is drained on every wake-up and at least this often.
 constexpr int kDrainMs = 50;
-
-Status MakeDirs(const std::string& path) {
-  for (size_t at = 1; at <= path.size(); ++at) {
-    if (at != path.size() && path[at] != '/') continue;
-    std::string dir = path.substr(0, at);
-    if (mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return SysError("mkdir", dir, errno);
-  }
-  return {};
-}
 
 struct Conn {
   UniqueFd fd;
@@ -87,7 +79,7 @@ class Hub {
 
 Status Hub::Setup() {
   umask(077);
-  if (Status st = MakeDirs(opts_.run_dir); !st) return st;
+  if (Status st = MakeDirs(opts_.run_dir, 0700); !st) return st;
   std::string lock_path = opts_.run_dir + "/" + tracker_wire::kLockName;
   lock_.reset(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock_) return SysError("open", lock_path, errno);
@@ -128,12 +120,8 @@ Status Hub::Setup() {
   if (listen(listen_.get(), 128) < 0) return SysError("listen", sock_path_, errno);
 
   pid_path_ = opts_.run_dir + "/" + tracker_wire::kPidName;
-  std::string tmp = pid_path_ + ".tmp";
-  FILE* f = fopen(tmp.c_str(), "we");
-  if (f == nullptr) return SysError("fopen", tmp, errno);
-  fprintf(f, "%d\n", static_cast<int>(getpid()));
-  fclose(f);
-  if (rename(tmp.c_str(), pid_path_.c_str()) < 0) return SysError("rename", pid_path_, errno);
+  const std::string pid_text = std::to_string(getpid()) + "\n";
+  if (Status st = ReplaceFile(pid_path_, pid_text, Durability::kNone); !st) return st;
 
   if (opts_.realtime) {
     sched_param sp{};

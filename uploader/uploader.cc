@@ -12,12 +12,14 @@
 #include <cstring>
 #include <thread>
 
+#include "base/files.h"
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/json_read.h"
-#include "record/session_meta.h"
-#include "record/spool_writer.h"
 #include "base/unique_fd.h"
+#include "record/asciicast.h"
+#include "record/session_meta_read.h"
+#include "store/keys.h"
 
 namespace ttyaudit {
 
@@ -105,10 +107,6 @@ Result<std::string> IndexEntry(const std::string& manifest, const std::string& c
   m += ",\"key\":" + extra + ",\"cast_size\":" + std::to_string(size) + ",\"cast_sha256\":\"" +
        HexEncode(sha.Final()) + "\"}\n";
   return m;
-}
-
-std::string ManifestKeyFor(const std::string& cast_key) {
-  return cast_key.substr(0, cast_key.size() - 5) + ".json";
 }
 
 }  // namespace
@@ -320,9 +318,9 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
   if (meta->id.empty()) meta->id = e.id;
   if (meta->id != e.id)
     return Error{"`" + e.manifest_path + "`: session id `" + meta->id + "` is not the file's name"};
-  const std::string cast_key = SessionKey(*meta, "");
-  const std::string manifest_key = ManifestKeyFor(cast_key);
-  const std::string index_key = IndexKey(*meta, "");
+  const std::string cast_key = SessionKey(*meta);
+  const std::string manifest_key = SessionManifestKey(*meta);
+  const std::string index_key = IndexKey(*meta);
   auto save = [&]() { return SaveUploadState(e.state_path, state); };
   auto stopping = [&]() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -399,8 +397,8 @@ void Uploader::WriteStatus(uint64_t spool_bytes, size_t sessions) {
   w.Key("errors").Uint(s.errors);
   w.Key("last_error").String(s.last_error);
   w.EndObject();
-  if (Status st2 = WriteFileAtomically(opts_.config.spool_dir + "/uploader.status", w.str() + "\n");
-      !st2)
+  const std::string path = SpoolUploaderStatusPath(opts_.config.spool_dir);
+  if (Status st2 = ReplaceFile(path, w.str() + "\n", Durability::kFile); !st2)
     Log(LogLevel::kWarning, st2.message());
 }
 
@@ -410,7 +408,7 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
   if (!spool.ok()) return spool.error();
   std::string daemon;
   bool running = false;
-  if (auto text = ReadFile(cfg.spool_dir + "/uploader.status"); text.ok()) {
+  if (auto text = ReadFile(SpoolUploaderStatusPath(cfg.spool_dir), 1 << 20); text.ok()) {
     daemon = *text;
     while (!daemon.empty() && daemon.back() == '\n') daemon.pop_back();
     size_t at = daemon.find("\"pid\":");
@@ -429,8 +427,7 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
     const char* state = e.sealed                                                      ? "sealed"
                         : RecorderHoldsLock(e.cast_path) ? "recording"
                                                          : "unlocked";
-    static const char* kPhases[] = {"live", "cast", "manifest", "index", "cleanup"};
-    const char* phase = st.ok() ? kPhases[st->phase] : "?";
+    const char* phase = st.ok() ? UploadPhaseName(st->phase) : "?";
     backlog += e.sealed ? e.cast_size : e.cast_size - std::min(e.cast_size, live);
     w.BeginObject().Key("id").String(e.id).Key("state").String(state);
     w.Key("bytes").Uint(e.cast_size).Key("live_bytes_sent").Uint(live);

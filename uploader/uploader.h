@@ -1,7 +1,7 @@
 // ttyaudit-uploader: ships the spool to the store (an S3 bucket, or the local archive).
 //
 // While a session records, its new whole lines go up every live_interval_s as live chunks
-// (live/<id>/<seq>.part, see spool.h). Once sealed (<id>.json present), or once its recorder is
+// (live/<id>/<seq>.part, store/keys.h). Once sealed (<id>.json present), or once its recorder is
 // gone without sealing (the session is then sealed as "interrupted"), the session goes up as:
 //   sessions/date=.../<id>.cast   the recording (multipart above 8 MiB), with object lock and
 //                                 SSE when configured
@@ -22,11 +22,12 @@
 #include <mutex>
 #include <string>
 
-#include "config/config.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "config/config.h"
+#include "record/spool.h"
 #include "store/store.h"
-#include "record/spool_scan.h"
+#include "uploader/upload_state.h"
 
 namespace ttyaudit {
 

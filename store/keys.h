@@ -1,0 +1,52 @@
+// Every object key of a store, in one place. Keys are relative to the store's root (the store
+// adds its own prefix, store/store.h); each component that comes from a session is made safe
+// by SanitizeKeyComponent, so no recording can name a key outside its own.
+//
+//   sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.cast   the recording
+//   sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.json   its manifest
+//       host sessions file under _host/<node>/<user> instead
+//   index/date=YYYY-MM-DD/node=<node>/<id>.json   the manifest plus "key", "cast_size",
+//                                                 "cast_sha256": what search lists
+//   live/<id>/<seq, 8 digits>.part   the .cast so far, in whole lines, while it records
+//   identity/<id>.json   the Kubernetes identity `ttyaudit correlate` found for a session
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "record/session_meta.h"
+
+namespace ttyaudit {
+
+/// The key of the sealed recording, under `prefix` (no leading or trailing '/'; empty for the
+/// store's own keys, or a store's prefix to show where it is in a bucket).
+std::string SessionKey(const SessionMeta& m, std::string_view prefix = "");
+/// The key of the manifest beside SessionKey(m): the same with .json.
+std::string SessionManifestKey(const SessionMeta& m);
+
+/// index/date=YYYY-MM-DD/node=<node>/<id>.json, under `prefix`.
+std::string IndexKey(const SessionMeta& m, std::string_view prefix = "");
+/// "index/": the prefix of every index entry.
+std::string IndexPrefix();
+/// The prefix of the index entries of sessions that started on the (UTC) day of `ns`.
+std::string IndexDayPrefix(int64_t ns);
+/// True for a key under IndexPrefix() that names an index entry (ends in .json).
+bool IsIndexEntryKey(std::string_view key);
+
+/// The key of live chunk `seq` of session `id`: live/<id>/<seq, 8 digits>.part. A chunk holds
+/// whole asciicast lines; chunk 0 starts with the header line as it was at the start, and the
+/// chunks in the order of their keys are the .cast as recorded so far.
+std::string LiveChunkKey(std::string_view id, uint64_t seq);
+/// live/<id>/: the prefix under which every live chunk of `id` sits.
+std::string LiveChunkPrefix(std::string_view id);
+
+/// identity/<id>.json
+std::string IdentityKey(std::string_view id);
+/// "identity/": the prefix of every identity.
+std::string IdentityPrefix();
+/// The session id an identity key names, or nullopt for a key that is not one.
+std::optional<std::string> SessionIdOfIdentityKey(std::string_view key);
+
+}  // namespace ttyaudit
