@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps test unit integration demo bench install uninstall clean format
+.PHONY: all deps test check unit integration demo bench install uninstall clean format
 
 all: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -23,7 +23,13 @@ unit: all
 integration: all
 	BUILD=$(BUILD) bash tests/run.sh $(TESTS)
 
-test: unit integration
+# The layer order of docs/ARCHITECTURE.md and the formatting rules (.clang-format), before any test.
+check:
+	python3 tests/check_layers.py
+	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
+	@echo "format: every source file as .clang-format says"
+
+test: check unit integration
 
 demo: all
 	BUILD=$(BUILD) bash scripts/demo.sh
