@@ -21,7 +21,9 @@ unit: all
 integration: all
 	BUILD=$(BUILD) bash tests/run.sh $(TESTS)
 
-test: unit integration
+# The unit tests, then the integration tests, with the total of both at the end.
+test: all
+	BUILD=$(BUILD) bash tests/run.sh --unit $(TESTS)
 
 demo: all
 	BUILD=$(BUILD) bash scripts/demo.sh

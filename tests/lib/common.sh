@@ -3,7 +3,9 @@
 # processes it started (track_pid), never the machine's own daemons.
 set -euo pipefail
 BIN="${TTYAUDIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}"
-T=$(mktemp -d /tmp/ttyaudit-t.XXXXXX)
+# TTYAUDIT_TEST_ID (set by tests/run.sh) starts the name: the runner finds this test's processes
+# by it.
+T=$(mktemp -d "/tmp/ttyaudit-t.${TTYAUDIT_TEST_ID:-}XXXXXX")
 # ttyaudit's run dir (container metadata, the tracker hub's socket) under $T too: every
 # recorder and tracker a test starts inherits it.
 export TTYAUDIT_RUN_DIR="$T/run"

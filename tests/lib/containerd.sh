@@ -17,7 +17,7 @@ CTR_NS=${CTR_NS:-ttyaudit-test-${T##*.}}
 RUNC_ROOT="$T/runc"
 
 start_containerd() {
-  command -v containerd >/dev/null || skip "containerd not installed (make deps)"
+  command -v containerd >/dev/null || fail "containerd is not installed (make deps)"
   local d="$T/containerd"
   mkdir -p "$d/root" "$d/state" "$d/fifo"
   mkfifo "$T/no-input.fifo"  # ctr_exec_tty's stdin, made once (concurrent execs share it)

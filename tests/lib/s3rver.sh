@@ -11,7 +11,7 @@ S3RVER_PID=
 # and its data under $T/s3data; sets S3_PORT, S3_ENDPOINT, S3RVER_PID. With S3RVER_TLS=1 it
 # serves HTTPS with a certificate for 127.0.0.1 signed by a fresh CA in $T/ca.pem.
 start_s3rver() {
-  [ -x "$S3RVER_BIN" ] || skip "s3rver is not installed (make deps)"
+  [ -x "$S3RVER_BIN" ] || fail "s3rver is not installed (make deps)"
   local port=${1:-0} log="$T/s3rver.$(date +%s%N).log" tls=() scheme=http
   mkdir -p "$T/s3data"
   if [ -n "${S3RVER_TLS:-}" ]; then
