@@ -65,6 +65,13 @@ bucket_keys() {
     --output text | tr '\t' '\n' | grep -v '^None$' | sort || true
 }
 
+# part_requests: "N UPLOAD_ID" for each UploadPart that s3rver answered 200, in order (s3rver
+# logs each response, the start of the line cut: "info: ...KEY?partNumber=N&uploadId=ID 200 ...").
+part_requests() {
+  sed 's/\x1b\[[0-9;]*m//g' "$T"/s3rver.*.log |
+    sed -n 's/.*[?&]partNumber=\([0-9]*\)&uploadId=\([^ &]*\) 200 .*/\1 \2/p'
+}
+
 # write_config FILE SPOOL STORE [LIVE_INTERVAL]: a ttyaudit config for the uploader.
 write_config() {
   cat >"$1" <<JSON
