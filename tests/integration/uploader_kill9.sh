@@ -25,6 +25,7 @@ for _ in $(seq 3000); do
     killed=$(cat "$state")
     break
   fi
+  kill -0 "$up" 2>/dev/null || break  # it ended (or failed) before: no use waiting
   sleep 0.01
 done
 wait "$up" 2>/dev/null || true
