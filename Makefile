@@ -29,7 +29,9 @@ check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
 	@echo "format: every source file as .clang-format says"
 
-test: check unit integration
+# The checks, the unit tests, then the integration tests, with the total of both at the end.
+test: all check
+	BUILD=$(BUILD) bash tests/run.sh --unit $(TESTS)
 
 demo: all
 	BUILD=$(BUILD) bash scripts/demo.sh

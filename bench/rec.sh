@@ -21,6 +21,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/results/rec.json}
 if [ -z "${BENCH_OUT:-}" ]; then export BENCH_README=$ROOT/bench/README.md; else unset BENCH_README; fi
 TTYAUDIT=$BUILD/bin/ttyaudit
 H=$BUILD/bench/ttyaudit_bench_pty
+. "$ROOT/bench/lib/settle.sh"
 
 [ -x "$TTYAUDIT" ] || { echo "rec.sh: $TTYAUDIT not built (make BUILD=...)" >&2; exit 1; }
 
@@ -41,6 +42,21 @@ stop_hub() {
   return 0
 }
 trap 'stop_hub; rm -rf "$W"' EXIT
+# The hub works for ttyaudit's sessions in a process of its own, outside the recorder's tree:
+# its CPU over a run is counted with the recorder's. "PID TICKS" of the running hub, or "- 0".
+CLK_TCK=$(getconf CLK_TCK)
+hub_ticks() {
+  local p
+  p=$(cat "$TTYAUDIT_RUN_DIR/tracker.pid" 2>/dev/null) &&
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ttyaudit-track* ]] &&
+    awk -v p="$p" '{sub(/.*\) /, ""); print p, $12 + $13}' "/proc/$p/stat" 2>/dev/null && return 0
+  echo "- 0"
+}
+hub_hwm_kib() {
+  local p
+  p=$(cat "$TTYAUDIT_RUN_DIR/tracker.pid" 2>/dev/null) || { echo 0; return 0; }
+  awk '/^VmHWM:/ {print $2; f = 1} END {if (!f) print 0}' "/proc/$p/status" 2>/dev/null || echo 0
+}
 mkdir -p "$W/spool" "$W/out"
 printf '{"spool_dir":"%s"}\n' "$W/spool" >"$W/config.json"
 export TTYAUDIT_CONFIG=$W/config.json
@@ -100,23 +116,32 @@ run_tput() {  # NAME ROUND [BYTES]
   recorder_argv "$name" "$H" produce "$bytes"
   rm -rf "$W/out"/* "$W/spool"/* "$BENCH_PRODUCER_RUSAGE"
   # No run pays for an earlier one's files: the kernel writes back what a recorder left dirty
-  # (script, asciinema and tlog-rec never fsync) while the next one runs, unless it is done now.
-  # A recorder's own fsyncs (ttyaudit's, every second) stay in its own time.
-  sync
-  local line
+  # (script, asciinema and tlog-rec never fsync) while the next one runs, unless it is done now;
+  # nor for other work on the machine. A recorder's own fsyncs (ttyaudit's every second and at
+  # the seal) stay in its own time: the clock runs until the recorder has exited.
+  settle
+  local idle=$SETTLE_IDLE_PCT line hub_pid0 hub_t0 hub_pid1 hub_t1
+  read -r hub_pid0 hub_t0 < <(hub_ticks)
   if ! line=$("$H" tput "$name" -- "${ARGV[@]}") || [ -z "$line" ]; then
     echo "rec.sh: $name (round $round) timed out: $line" >&2
     return 0
   fi
+  # The hub's CPU over the run (all of it when the run started the hub).
+  read -r hub_pid1 hub_t1 < <(hub_ticks)
+  [[ $hub_pid1 == "$hub_pid0" ]] || hub_t0=0
+  local hub
+  hub=$(awk -v t="$((hub_t1 - hub_t0))" -v hz="$CLK_TCK" -v m="$(hub_hwm_kib)" \
+    'BEGIN {printf "{\"cpu_s\":%.2f,\"hwm_kib\":%d}", t / hz, m}')
   local prod='null'
   [ -s "$BENCH_PRODUCER_RUSAGE" ] && prod=$(cat "$BENCH_PRODUCER_RUSAGE")
-  printf '{"kind":"tput","round":%d,"bytes":%d,"recorded_bytes":%d,"producer":%s,"run":%s}\n' \
-    "$round" "$bytes" "$(recorded_bytes)" "$prod" "$line" >>"$RAW"
+  printf '{"kind":"tput","round":%d,"bytes":%d,"recorded_bytes":%d,"idle_pct_before":%d,"hub":%s,"producer":%s,"run":%s}\n' \
+    "$round" "$bytes" "$(recorded_bytes)" "$idle" "$hub" "$prod" "$line" >>"$RAW"
   python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
 note = "" if r["ok"] else "  (no end marker: the terminal got only %d bytes)" % r["bytes_seen"]
-print("  %-10s round %s: %6.2f s%s" % (r["name"], sys.argv[2], r["wall_s"] if r["ok"] else r["last_byte_s"], note))
+print("  %-10s round %s: %6.2f s to exit (end marker at %.2f s)%s" % (r["name"], sys.argv[2],
+      r["exit_wall_s"] if r["ok"] else r["last_byte_s"], r["wall_s"], note))
 ' "$line" "$round" >&2
 }
 
@@ -143,6 +168,7 @@ run_lat() {  # KIND ROUND NAME... (all at once, keystrokes alternating between t
   fi
   [ "$kind" = lat ] && [ ${#pin[@]} -eq 0 ] && kind=lat_unpinned
   rm -rf "$W/out"/* "$W/spool"/*
+  settle
   local out
   if ! out=$("${pin[@]}" "$H" lat "$LAT_N" "${args[@]}"); then
     echo "rec.sh: latency run ($kind, round $round) failed" >&2
@@ -204,7 +230,14 @@ def recorder_cpu(r):
     tree = run["tree_user_s"] + run["tree_sys_s"]
     if run["name"] == "bare_pty":
         return 0.0  # no recorder: the producer is the whole tree
-    return max(0.0, tree - prod["user_s"] - prod["sys_s"])
+    # ttyaudit's tracker hub works for the session outside the recorder's tree: counted too.
+    hub = r["hub"]["cpu_s"] if run["name"] == "ttyaudit" else 0.0
+    return max(0.0, tree - prod["user_s"] - prod["sys_s"]) + hub
+
+def run_secs(r):
+    # What the user waits for: until the recorder has exited (for ttyaudit, sealed: the final
+    # fsync and the fdatasync thread joined). A run without the end marker: to its last byte.
+    return r["run"]["exit_wall_s"] if r["run"]["ok"] else r["run"]["last_byte_s"]
 
 # The bytes the terminal sees when nothing is lost (output plus the pty's CR before each LF).
 complete = max([r["run"]["bytes_seen"] for r in rows if r["kind"] == "tput" and r["bytes"] == nbytes
@@ -217,7 +250,7 @@ for name in names:
         continue
     # A run without the end marker lost the tail of the output: timed to its last byte, and
     # counted in lost_output_runs.
-    secs = [r["run"]["wall_s"] if r["run"]["ok"] else r["run"]["last_byte_s"] for r in runs]
+    secs = [run_secs(r) for r in runs]
     tput = [nbytes / MIB / t for t in secs]
     for r, t in zip(runs, tput):
         per_round.setdefault(r["round"], {})[name] = t
@@ -233,12 +266,21 @@ for name in names:
         "peak_rss_kib": max(hwm) if hwm else None,
         "peak_rss_kib_tree": max(r["run"]["tree_maxrss_kib"] for r in runs),
         "recorded_bytes": int(med([r["recorded_bytes"] for r in runs])),
+        "end_marker_s_each": [round(r["run"]["wall_s"], 3) for r in runs],
+        "exit_s_each": [round(r["run"]["exit_wall_s"], 3) for r in runs],
+        "idle_pct_before_each": [r["idle_pct_before"] for r in runs],
         "runs": len(runs),
         "lost_output_runs": len(lost),
         "lost_output_bytes_each": lost,
         "throughput_mib_s_each": [round(t, 1) for t in tput],
         "cpu_s_per_gib_each": [round(c, 2) for c in cpu],
     }
+    if name == "ttyaudit":
+        # Included in cpu_s_per_gib above; its memory is the node's one hub's, shared by every
+        # session, so it is shown apart from the recorder's peak RSS.
+        recorders[name]["hub_cpu_s_per_gib"] = rnd(med([r["hub"]["cpu_s"] / (nbytes / GIB)
+                                                        for r in runs]))
+        recorders[name]["hub_peak_rss_kib"] = max(r["hub"]["hwm_kib"] for r in runs)
 
 def ratio(a, b):
     if a not in recorders or b not in recorders:
@@ -384,6 +426,11 @@ for title, lt in [("one CPU", latency), ("unpinned", latency_unpinned)]:
     if "added_median" in lt:
         print(f"| added by ttyaudit | {fmt(lt['added_p10'])} | {fmt(lt['added_median'])} | "
               f"{fmt(lt['added_p99'])} | |")
+if "ttyaudit" in recorders:
+    tr = recorders["ttyaudit"]
+    print(f"\nttyaudit's CPU includes its tracker hub's ({fmt(tr['hub_cpu_s_per_gib'], '{:.2f}')} s/GiB); "
+          f"the hub's own peak RSS: {tr['hub_peak_rss_kib']} KiB. Throughput is timed until the "
+          "recorder has exited (ttyaudit: sealed, its last fsync done).")
 print("\nttyaudit against the others, best run against best run: " +
       ", ".join(f"{k.split('_vs_')[1]} {v:.2f}x" for k, v in ratios_best.items() if v is not None) +
       "; recorder CPU of the others over ttyaudit's: " +

@@ -5,19 +5,20 @@
 #    that puts a second pty in the same place as ttyaudit-runtime and only copies bytes through it,
 #  - the added cost of a pass-through call (`ttyaudit-runtime state` vs `runc state`),
 #  - the added time to the first byte of a terminal exec (`ctr task exec -t ID echo x`).
-# Writes bench/results/runtime.json. Usage: BUILD=build bash bench/runtime.sh
+# Writes bench/results/runtime.json (or BENCH_OUT). Usage: BUILD=build bash bench/runtime.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export TTYAUDIT_BIN="${TTYAUDIT_BIN:-$ROOT/${BUILD:-build}/bin}"
 . "$ROOT/tests/lib/common.sh"
 . "$ROOT/tests/lib/rootfs.sh"
 . "$ROOT/tests/lib/containerd.sh"
+. "$ROOT/bench/lib/settle.sh"
 
 BULK_MIB=${BULK_MIB:-128}
 BULK_RUNS=${BULK_RUNS:-5}
 STATE_RUNS=${STATE_RUNS:-300}
 TTFB_RUNS=${TTFB_RUNS:-30}
-OUT="$ROOT/bench/results/runtime.json"
+OUT=${BENCH_OUT:-$ROOT/bench/results/runtime.json}
 RUNC=$(command -v runc) || fail "runc not installed (make deps)"
 RT="$BIN/ttyaudit-runtime"
 # The floor: a measuring tool, built here, not by CMake (like bench/pty_harness.cc).
@@ -41,27 +42,52 @@ ctr_run_bg relay "$T/rootfs" "$T/relay-runtime" -- sleep 100000
 CTR=(ctr --address "$CTR_SOCK" -n "$CTR_NS" task exec --fifo-dir "$T/containerd/fifo")
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
+since() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f\n", b - a}'; }  # START END: seconds
+# recorders_done: every session in the spool is sealed (its manifest written) and its recorder
+# gone (the .cast no longer locked).
+recorders_done() {
+  local c
+  for c in "$SPOOL"/*.cast; do
+    [ -e "$c" ] || continue
+    [ -f "${c%.cast}.json" ] && flock -s -n "$c" true || return 1
+  done
+}
+
 # Bulk: alternate plain, recorded and relayed runs so that all see the same machine state. The
 # client must receive every byte through ttyaudit-runtime, as through plain runc: a path that lost
 # output is no result. The relay has no exit hold (runtime/exit_hold.h), so the shim may stop
 # reading before its last bytes; what it loses is noted, not a failure: a floor of speed only.
+# Each run starts from a synced disk and an idle machine (bench/lib/settle.sh), and the next run
+# only once the recorded run's recorder has sealed its session and exited: its final fsync must
+# not slow the run after it.
 echo "bulk: ${BULK_RUNS} x ${BULK_MIB} MiB through ctr task exec -t" >&2
 want_bytes=
 : >"$T/relay-lost"
+: >"$T/rec-sealed-after.s"
+: >"$T/idle-before"
 for i in $(seq "$BULK_RUNS"); do
   for id in plain rec relay; do
+    settle
+    echo "$SETTLE_IDLE_PCT" >>"$T/idle-before"
     s=$(date +%s.%N)
     got=$(ctr_exec_tty "$id" "bulk-$id-$i" cat /big.txt | wc -c)
-    echo "$(date +%s.%N) - $s" | bc >>"$T/bulk-$id.s"
+    e=$(date +%s.%N)
+    since "$s" "$e" >>"$T/bulk-$id.s"
     : "${want_bytes:=$got}"
     if [ "$id" = relay ]; then
       echo $((want_bytes - got)) >>"$T/relay-lost"
     elif [ "$got" != "$want_bytes" ]; then
       fail "bulk run $i through $id: the client got $got bytes, not $want_bytes"
     fi
+    if [ "$id" = rec ]; then
+      wait_for 120 recorders_done
+      since "$e" "$(date +%s.%N)" >>"$T/rec-sealed-after.s"
+    fi
   done
   rm -f "$SPOOL"/*.cast "$SPOOL"/*.json  # keep the disk from filling: the record is not measured
 done
+rec_sealed_after=$(median <"$T/rec-sealed-after.s")
+min_idle=$(sort -n "$T/idle-before" | head -n 1)
 bulk_plain=$(median <"$T/bulk-plain.s")
 bulk_rec=$(median <"$T/bulk-rec.s")
 bulk_relay=$(median <"$T/bulk-relay.s")
@@ -115,6 +141,7 @@ jq -n \
   --argjson cores "$(nproc)" \
   --argjson mib "$BULK_MIB" --argjson runs "$BULK_RUNS" \
   --argjson bp "$bulk_plain" --argjson br "$bulk_rec" --argjson bl "$bulk_relay" \
+  --argjson sealed "$rec_sealed_after" --argjson idle "$min_idle" \
   --argjson lost "$(jq -s . "$T/relay-lost")" \
   --argjson bytes "$bytes" \
   --argjson sr "$state_runc_ms" --argjson st "$state_rt_ms" --argjson sn "$STATE_RUNS" \
@@ -126,8 +153,8 @@ jq -n \
     date: $date, cpu: $cpu, cores: $cores, loadavg_1m: $load, bin_true_exec_ms: $truems,
     bulk_output: {
       what: "ctr task exec -t ID cat FILE, client output to /dev/null, median of runs",
-      mib: $mib, runs: $runs,
-      plain_runc_s: $bp, ttyaudit_s: $br,
+      mib: $mib, runs: $runs, min_idle_pct_before_a_run: $idle,
+      plain_runc_s: $bp, ttyaudit_s: $br, ttyaudit_sealed_after_client_s: $sealed,
       plain_runc_mib_s: ($mib / $bp), ttyaudit_mib_s: ($mib / $br),
       ratio: ($bp / $br), target_ratio_min: 0.95,
       relay_floor: {

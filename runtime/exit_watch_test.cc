@@ -6,10 +6,8 @@
 
 TEST_CASE("exit watcher: sees the exit status of a process, even one that exited before Watch") {
   auto w = ttyaudit::ExitWatcher::Open();
-  if (!w.ok()) {
-    MESSAGE("proc connector unavailable (needs root): " << w.message());
-    return;
-  }
+  REQUIRE_MESSAGE(
+      w.ok(), "the proc connector is unavailable (run the unit tests as root): " << w.message());
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) _exit(3);
@@ -25,7 +23,8 @@ TEST_CASE("exit watcher: sees the exit status of a process, even one that exited
 
 TEST_CASE("exit watcher: a watched process that has not exited times out empty") {
   auto w = ttyaudit::ExitWatcher::Open();
-  if (!w.ok()) return;
+  REQUIRE_MESSAGE(
+      w.ok(), "the proc connector is unavailable (run the unit tests as root): " << w.message());
   w.value()->Watch(getpid());
   CHECK_FALSE(w.value()->WaitExit(getpid(), 50).has_value());
 }

@@ -128,10 +128,8 @@ for line in sys.stdin:
 }
 
 TEST_CASE("sigv4: botocore signs the same requests with byte-identical Authorization headers") {
-  if (access("/usr/lib/python3/dist-packages/botocore/auth.py", R_OK) != 0) {
-    MESSAGE("skipped: python3-botocore is not installed (make deps)");
-    return;
-  }
+  REQUIRE_MESSAGE(access("/usr/lib/python3/dist-packages/botocore/auth.py", R_OK) == 0,
+                  "python3-botocore is not installed (make deps)");
   AwsCredentials plain{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
   AwsCredentials temp{"ASIAEXAMPLE", "secret/with+chars", "IQoJb3JpZ2luX2Vj//+token="};
   std::vector<BotoCase> cases = {

@@ -116,10 +116,7 @@ S3RetryPolicy Quick() {
 
 TEST_CASE("store: an s3:// bucket with a prefix keeps the store contract") {
   testing::TestS3rver s3("tb");
-  if (!s3.ok()) {
-    MESSAGE("skipped: s3rver is not installed (make deps)");
-    return;
-  }
+  REQUIRE_MESSAGE(s3.ok(), s3.problem());
   Config cfg;
   cfg.s3.endpoint = s3.endpoint();
   cfg.s3.access_key_id = "S3RVER";
@@ -139,10 +136,7 @@ TEST_CASE("store: an s3:// bucket with a prefix keeps the store contract") {
 
 TEST_CASE("store: a multipart upload resumes from the parts already recorded") {
   testing::TestS3rver s3("tb");
-  if (!s3.ok()) {
-    MESSAGE("skipped: s3rver is not installed (make deps)");
-    return;
-  }
+  REQUIRE_MESSAGE(s3.ok(), s3.problem());
   Config cfg;
   cfg.s3.endpoint = s3.endpoint();
   cfg.s3.access_key_id = "S3RVER";

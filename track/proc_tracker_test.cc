@@ -41,10 +41,12 @@ const ProcessRecord* Find(const std::vector<ProcessRecord>& rs, pid_t pid) {
   return nullptr;
 }
 
-bool CanListen() {
+// The kernel's proc connector, which these tests need (the unit tests run as root, as
+// `make test` does): without it they fail, saying so, rather than pass having checked nothing.
+void RequireProcConnector() {
   auto t = ProcTracker::Open({});
-  if (!t) MESSAGE("proc connector unavailable: " << t.message());
-  return t.ok();
+  REQUIRE_MESSAGE(
+      t.ok(), "the proc connector is unavailable (run the unit tests as root): " << t.message());
 }
 
 // Forks `argv` with the tracker watching: Open before the fork, Start right after.
@@ -342,7 +344,7 @@ TEST_CASE("process records: JSON has the commands shape with offsets, exit code 
 }
 
 TEST_CASE("proc tracker: records a real child's children with argv, cwd and exit codes") {
-  if (!CanListen()) return;
+  RequireProcConnector();
   Tracked t = RunTracked({"/bin/sh", "-c",
                           "cd /tmp && /bin/sh -c 'exit 7'; /bin/sleep 0.2 & "
                           "/bin/kill -TERM $$"});
@@ -374,7 +376,7 @@ TEST_CASE("proc tracker: records a real child's children with argv, cwd and exit
 }
 
 TEST_CASE("proc tracker: a loop of 100 /bin/true yields 100 records") {
-  if (!CanListen()) return;
+  RequireProcConnector();
   Tracked t =
       RunTracked({"/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done"});
   auto rs = t.tracker->Records();
@@ -393,8 +395,8 @@ TEST_CASE("proc tracker: a loop of 100 /bin/true yields 100 records") {
 }
 
 TEST_CASE("proc tracker: a uid change in the tree is an escalation event") {
-  if (!CanListen()) return;
-  if (getuid() != 0) return;
+  RequireProcConnector();
+  REQUIRE_MESSAGE(getuid() == 0, "a uid change needs root (run the unit tests as root)");
   // A child that drops to 1000 and back is impossible; drop from root to nobody instead.
   Tracked t = RunTracked(
       {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/true"});
@@ -408,7 +410,7 @@ TEST_CASE("proc tracker: a uid change in the tree is an escalation event") {
 }
 
 TEST_CASE("proc tracker: through the node's hub, a loop of 100 /bin/true yields 100 records") {
-  if (!CanListen()) return;
+  RequireProcConnector();
   TempRunDir run;
   ProcTrackerOptions opts;
   opts.hub_run_dir = run.path;  // ttyaudit-tracker next to this test binary, started here
@@ -434,7 +436,7 @@ TEST_CASE("proc tracker: through the node's hub, a loop of 100 /bin/true yields 
 }
 
 TEST_CASE("proc tracker: a hub that cannot be started leaves tracking in-process, saying why") {
-  if (!CanListen()) return;
+  RequireProcConnector();
   TempRunDir run;
   ProcTrackerOptions opts;
   opts.hub_run_dir = run.path;

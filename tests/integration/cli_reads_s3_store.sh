@@ -13,7 +13,9 @@ JSON
 TA="$BIN/ttyaudit"
 head -c 200000 /dev/urandom >"$T/random"
 "$TA" rec -q -- sh -c "echo needle-in-output; stty raw -echo; cat '$T/random'" </dev/null >"$T/seen"
-"$TA" rec -q -- sh -c 'echo second session; exit 6' </dev/null >/dev/null || assert_eq $? 6 "rec exit status"
+rc=0
+"$TA" rec -q -- sh -c 'echo second session; exit 6' </dev/null >/dev/null || rc=$?
+assert_eq "$rc" 6 "rec exit status"
 "$TA" cat "$(ls "$T/spool" | sed -n 's/\.cast$//p' | head -n 1)" >"$T/from-spool"
 "$BIN/ttyaudit-uploader" --once
 [[ -z $(ls "$T/spool"/*.cast 2>/dev/null) ]] || fail "the spool still holds sessions after upload"

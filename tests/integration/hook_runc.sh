@@ -43,7 +43,12 @@ assert_eq "$(jq -r .namespace "$meta")" team-a "namespace"
 assert_eq "$(jq -r .pod "$meta")" web-0 "pod"
 assert_eq "$(jq -r .container "$meta")" app "container"
 assert_eq "$(jq -r .image "$meta")" busybox:test "image"
-[[ -n $(jq -r .cgroup "$meta") ]] || fail "no cgroup in $(cat "$meta")"
+# The cgroup is the container's: one of its init process's, named after the container (runc's
+# default for a config.json without cgroupsPath).
+cgroup=$(jq -r .cgroup "$meta")
+cut -d: -f3- "/proc/$init_pid/cgroup" | grep -qxF -- "$cgroup" ||
+  fail "cgroup [$cgroup] is not one of the init process's: $(tr '\n' ' ' <"/proc/$init_pid/cgroup")"
+[[ $cgroup == */"$id" ]] || fail "cgroup [$cgroup] is not named after the container $id"
 [[ -f "$T/existing-create.json" ]] || fail "the createRuntime hook already in config.json did not run"
 assert_eq "$(jq -r .id "$T/existing-create.json")" "$id" "state given to the existing hook"
 ok "createRuntime: metadata saved (pid $init_pid, cgroup $(jq -r .cgroup "$meta")), existing hook ran"

@@ -13,12 +13,11 @@ bundle_cfg=$(find "$T/containerd/state" -path '*/sealc/config.json' | head -n 1)
 [[ -n $bundle_cfg ]] || fail "no bundle config.json for sealc"
 jq -e '.hooks.createRuntime[] | select(.path | endswith("/ttyaudit-hook"))' "$bundle_cfg" >/dev/null ||
   fail "ttyaudit-runtime did not add ttyaudit-hook at create: $(jq -c .hooks "$bundle_cfg")"
+jq -e --arg d "TTYAUDIT_RUN_DIR=$T/run" '.hooks.createRuntime[] | select(.path | endswith("/ttyaudit-hook"))
+  | .env | index($d)' "$bundle_cfg" >/dev/null ||
+  fail "ttyaudit-runtime did not pass its run dir to the hook: $(jq -c .hooks "$bundle_cfg")"
 meta="$T/run/containers/sealc.json"
-if [[ ! -f $meta ]]; then
-  jq -e '.hooks.createRuntime[] | select(.env[]? | startswith("TTYAUDIT_RUN_DIR="))' "$bundle_cfg" >/dev/null ||
-    skip "ttyaudit-runtime does not pass TTYAUDIT_RUN_DIR to the hook yet (metadata went to /run/ttyaudit)"
-  fail "no metadata at $meta; log: $(tail -n 5 "$T/ttyaudit.log" 2>/dev/null)"
-fi
+[[ -f $meta ]] || fail "no metadata at $meta; log: $(tail -n 5 "$T/ttyaudit.log" 2>/dev/null)"
 assert_eq "$(jq -r .id "$meta")" sealc "metadata id"
 [[ $(jq -r .pid "$meta") -gt 0 ]] || fail "no init pid in $(cat "$meta")"
 ok "createRuntime through ttyaudit-runtime: metadata at $meta"
@@ -27,11 +26,14 @@ ctr_exec_tty sealc open sh -c 'echo session-open; sleep 300' >"$T/client.out" 2>
 client=$!
 track_pid "$client"
 wait_for 10 grep -q session-open "$T/client.out"
-registered=0
-for _ in $(seq 50); do compgen -G "$T/run/sessions/sealc/*.pid" >/dev/null && { registered=1; break; }; sleep 0.1; done
-if ((!registered)); then
-  skip "the recorder does not list its session for the hook yet (SessionRegistration)"
-fi
+# The recorder lists itself for the hook: one file naming its pid and start time.
+wait_for 5 compgen -G "$T/run/sessions/sealc/*.pid"
+reg=$(compgen -G "$T/run/sessions/sealc/*.pid")
+assert_eq "$(wc -l <<<"$reg")" 1 "session files of sealc"
+read -r rec_pid rec_start <"$reg"
+[[ $(tr '\0' ' ' <"/proc/$rec_pid/cmdline") == *ttyaudit* ]] ||
+  fail "the listed pid $rec_pid is not a recorder: $(tr '\0' ' ' <"/proc/$rec_pid/cmdline")"
+assert_eq "$rec_start" "$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$rec_pid/stat")" "listed start time"
 cctr task kill -s KILL sealc
 wait_for 10 bash -c "! ctr --address '$CTR_SOCK' -n '$CTR_NS' task ls | grep -q '^sealc .*RUNNING'"
 cctr task delete sealc >/dev/null

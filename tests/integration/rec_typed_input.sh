@@ -15,5 +15,6 @@ inputs=$(tail -n +2 "$SPOOL/$id.cast" | jq -r 'select(.[1]=="i") | .[2]' | tr -d
 assert_contains "$inputs" 'echo typed-$((6*7))' "recorded input"
 assert_eq "$(session_field "$id" state)" exited
 assert_eq "$(session_field "$id" exit_code)" 0
-[[ $(session_field "$id" bytes_in) -ge 20 ]] || fail "bytes_in too small"
+# 'echo typed-$((6*7))' and Enter (20 bytes), 'exit' and Enter (5).
+assert_eq "$(session_field "$id" bytes_in)" 25 "bytes_in"
 ok "typed input echoed and recorded"

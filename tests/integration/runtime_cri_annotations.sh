@@ -36,11 +36,19 @@ assert_eq "$(jq -r .env.API_TOKEN <<<"$m")" "[redacted]" "API_TOKEN redacted"
 assert_eq "$(jq -r .env.DB_PASSWORD <<<"$m")" "[redacted]" "DB_PASSWORD redacted"
 grep -q 's3cr3t-t0ken\|hunter2' "$SPOOL/$id.cast" "$SPOOL/$id.json" && fail "a secret reached the record"
 ok "metadata: namespace payments, pod web-7d9f8-abcde, container nginx, image, secrets redacted"
-# The session files under its pod: the storage key names namespace, pod and container.
-if [[ -x "$BIN/ttyaudit" ]]; then
-  line=$("$BIN/ttyaudit" search --json --namespace payments 2>/dev/null | head -n 1) || true
-  if [[ -n $line ]]; then
-    assert_eq "$(jq -r .pod <<<"$line")" web-7d9f8-abcde "search --namespace payments: pod"
-    ok "ttyaudit search --namespace payments finds it"
-  fi
-fi
+# search --namespace finds it, and only it: no session is in another namespace.
+found=$("$BIN/ttyaudit" search --json --namespace payments) || fail "search --namespace payments failed"
+assert_eq "$(jq -r .id <<<"$found")" "$id" "search --namespace payments"
+assert_eq "$(jq -r .pod <<<"$found")" web-7d9f8-abcde "search --namespace payments: pod"
+other=$("$BIN/ttyaudit" search --json --namespace default) || fail "search --namespace default failed"
+assert_eq "$other" "" "search --namespace default"
+ok "ttyaudit search --namespace payments finds it, --namespace default does not"
+# The session files under its pod: uploaded, its storage key names namespace, pod and container.
+cp "$SPOOL/$id.cast" "$T/orig.cast"
+jq --arg s "file://$T/store" '.store = $s' "$T/config.json" >"$T/upload.json"
+TTYAUDIT_CONFIG="$T/upload.json" "$BIN/ttyaudit-uploader" --once || fail "uploader --once failed"
+day=$(date -u -d "@$(($(jq -r .start_ns <<<"$m") / 1000000000))" +%F)
+key="sessions/date=$day/payments/web-7d9f8-abcde/nginx/$id.cast"
+[[ -f "$T/store/$key" ]] || fail "not stored at $key: $(cd "$T/store" && find . -type f)"
+cmp "$T/store/$key" "$T/orig.cast" || fail "the stored session differs from the recording"
+ok "stored at $key"

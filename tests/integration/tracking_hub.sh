@@ -8,9 +8,7 @@
 . "$(dirname "$0")/../lib/rec.sh"
 
 TRACK="$BIN/ttyaudit-tracker"
-[[ -x "$BIN/ttyaudit-tracker" ]] || fail "no $BIN/ttyaudit-tracker (make)"
-"$TRACK" track --local -- true >/dev/null 2>"$T/probe.err" ||
-  skip "the proc connector is not usable here: $(cat "$T/probe.err")"
+require_tracking --local
 export TTYAUDIT_TRACKER_IDLE_S=2
 hub_stat() { "$BIN/ttyaudit-tracker" --stats --run-dir "$TTYAUDIT_RUN_DIR" | jq -r ".$1"; }
 subscribers_are() { [[ $(hub_stat subscribers 2>/dev/null) == "$1" ]]; }

@@ -5,8 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 TRACK="$BIN/ttyaudit-tracker"
-"$TRACK" track --local -- true >/dev/null 2>"$T/probe.err" ||
-  skip "the proc connector is not usable here: $(cat "$T/probe.err")"
+require_tracking --local
 mkdir -p -m 0700 "$TTYAUDIT_RUN_DIR"
 # A receive buffer of a few events: a burst of forks overflows it between the hub's drains.
 "$BIN/ttyaudit-tracker" --run-dir "$TTYAUDIT_RUN_DIR" --idle-exit-s 0 --rcvbuf-bytes 4096 &

@@ -6,9 +6,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 TRACK="$BIN/ttyaudit-tracker"
-"$TRACK" track --local -- true >/dev/null 2>"$T/probe.err" ||
-  skip "the proc connector is not usable here: $(cat "$T/probe.err")"
-command -v python3 >/dev/null || skip "python3 not installed"
+require_tracking --local
+command -v python3 >/dev/null || fail "python3 is not installed (make deps)"
 mkdir -p -m 0700 "$TTYAUDIT_RUN_DIR"
 "$BIN/ttyaudit-tracker" --run-dir "$TTYAUDIT_RUN_DIR" --idle-exit-s 0 --max-queued-bytes 65536 &
 track_pid $!

@@ -6,11 +6,9 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rootfs.sh"
 
-RUNC=$(command -v runc) || skip "runc not installed (make deps)"
+RUNC=$(command -v runc) || fail "runc is not installed (make deps)"
 TRACK="$BIN/ttyaudit-tracker"
-[[ -x "$TRACK" ]] || fail "no $TRACK (make)"
-"$TRACK" track -- true >/dev/null 2>"$T/probe.err" ||
-  skip "the proc connector is not usable here: $(cat "$T/probe.err")"
+require_tracking
 make_busybox_rootfs "$T/bundle/rootfs"
 # A setuid-root busybox named after an applet (busybox picks the applet by its name).
 mkdir -p "$T/bundle/rootfs/opt/suid"
@@ -25,16 +23,22 @@ on_exit "'$RUNC' --root '$root' delete --force '$id'"
 "$RUNC" --root "$root" run -d --bundle "$T/bundle" "$id" </dev/null >"$T/ctr.out" 2>&1 ||
   { cat "$T/ctr.out" >&2; fail "runc run"; }
 
-# track NAME [runc exec options] -- CMD...: the records of one exec in $T/NAME.json
+# track NAME STATUS [runc exec options] -- CMD...: the records of one exec in $T/NAME.json and
+# what it printed in $T/NAME.out; ttyaudit-tracker track exits with the exec's status, STATUS.
 track() {
-  local name=$1; shift
+  local name=$1 want=$2 rc=0
+  shift 2
   local opts=()
   while [[ $1 != -- ]]; do opts+=("$1"); shift; done
   shift
   "$TRACK" track --pid-file "$T/$name.pid" -- \
     "$RUNC" --root "$root" exec --pid-file "$T/$name.pid" "${opts[@]}" "$id" "$@" \
-    >"$T/$name.json" 2>"$T/$name.err" || true
+    >"$T/$name.all" 2>"$T/$name.err" || rc=$?
+  # The exec's output, then the records on one line.
+  head -n -1 "$T/$name.all" >"$T/$name.out"
+  tail -n 1 "$T/$name.all" >"$T/$name.json"
   jq -e . "$T/$name.json" >/dev/null || { cat "$T/$name.err" >&2; fail "$name: no JSON"; }
+  assert_eq "$rc" "$want" "$name: exit status (stderr: $(cat "$T/$name.err"))"
 }
 
 # busybox ash runs applets such as rm in a fork without exec (NOEXEC) and runs the last command
@@ -42,7 +46,7 @@ track() {
 # The shell's exit hangs up the session: the short sleep before it lets the background job
 # reach its exec first even on a loaded machine (else it dies as a fork of the shell).
 cmd='sleep 1 & echo x > /tmp/f; /bin/rm /tmp/f; (exit 7); r=$?; sleep 0.5; exit $r'
-track story -- sh -c "$cmd"
+track story 7 -- sh -c "$cmd"
 j="$T/story.json"
 exec_pid=$(cat "$T/story.pid")
 assert_eq "$(jq -r '.commands[0].pid' "$j")" "$exec_pid" "the session's root is the exec's process"
@@ -61,7 +65,7 @@ assert_eq "$(jq '[.commands[] | select(.argv[0] == "runc")] | length' "$j")" 0 "
 assert_eq "$(jq '.commands | length' "$j")" 5 "records (sh, sleep, rm, subshell, the last sleep)"
 ok "sh -c 'sleep 1 & ...; rm; (exit 7)': sleep, rm, subshell 7, exit code 7"
 
-track trues -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done'
+track trues 0 -- sh -c 'i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done'
 n=$(jq '[.commands[] | select(.exec and .pid != '"$(cat "$T/trues.pid")"')] | length' "$T/trues.json")
 assert_eq "$n" 100 "processes recorded for 100 /bin/true"
 assert_eq "$(jq -r '.tracking.via' "$T/trues.json")" hub "tracked through the node's hub"
@@ -71,14 +75,18 @@ named=$(jq '[.commands[] | select(.argv[0] == "/bin/true" or .argv[0] == "true")
 ((named >= 75)) || fail "only $named of 100 records named true"
 ok "100 /bin/true in a container: 100 records"
 
-track suid --user 1000:1000 -- /opt/suid/id -u
+track suid 0 --user 1000:1000 -- /opt/suid/id -u
+# busybox drops a setuid root at once for applets that do not need it, as id: the escalation is
+# the exec's (euid 0 then, from the kernel), and what id prints is the real uid again.
+assert_eq "$(cat "$T/suid.out")" 1000 "what the setuid id printed"
 jq -e '.escalated and (.escalations[0].before.euid == 1000) and (.escalations[0].after.euid == 0) and .escalations[0].to_root' \
   "$T/suid.json" >/dev/null || fail "no escalation: $(jq -c .escalations "$T/suid.json")"
 jq -e '.escalations[0].exec_argv[0] == "/opt/suid/id"' "$T/suid.json" >/dev/null ||
   fail "escalation does not name the setuid program: $(jq -c .escalations "$T/suid.json")"
 ok "setuid-root program run by uid 1000: escalation euid 1000 -> 0 by /opt/suid/id"
 
-track plain --user 1000:1000 -- /bin/id -u
+track plain 0 --user 1000:1000 -- /bin/id -u
+assert_eq "$(cat "$T/plain.out")" 1000 "id -u of an exec --user 1000"
 assert_eq "$(jq -c '[.escalated, (.escalations | length)]' "$T/plain.json")" '[false,0]' \
   "runc switching to --user 1000 is not an escalation"
 ok "exec --user 1000 of a plain program: no escalation"

@@ -3,7 +3,9 @@
 # processes it started (track_pid), never the machine's own daemons.
 set -euo pipefail
 BIN="${TTYAUDIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}"
-T=$(mktemp -d /tmp/ttyaudit-t.XXXXXX)
+# TTYAUDIT_TEST_ID (set by tests/run.sh) starts the name: the runner finds this test's processes
+# by it.
+T=$(mktemp -d "/tmp/ttyaudit-t.${TTYAUDIT_TEST_ID:-}XXXXXX")
 # ttyaudit's run dir (container metadata, the tracker hub's socket) under $T too: every
 # recorder and tracker a test starts inherits it.
 export TTYAUDIT_RUN_DIR="$T/run"
@@ -51,8 +53,33 @@ stop_tracker_hub() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Only for what this machine cannot do (never for a missing package: that fails, make deps
+# installs it). tests/run.sh counts a skip as a failure unless the test is listed there as one
+# that may skip for that reason.
 skip() { echo "skipped: $*"; exit 77; }
 ok() { echo "ok: $*"; }
+
+# require_tracking [track options...]: the kernel's proc connector works here (checked without
+# ttyaudit: a netlink socket joining the proc connector's group, which needs root in the host's
+# network namespace), else the test skips; then `ttyaudit-tracker track OPTIONS -- true` must
+# succeed, else the test fails: a crash or error of ttyaudit's own code is never a skip.
+require_tracking() {
+  local err rc=0
+  err=$(python3 - 2>&1 <<'PY'
+import os, socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 11)  # NETLINK_CONNECTOR
+s.bind((0, 1))  # CN_IDX_PROC
+op = struct.pack("I", 1)  # PROC_CN_MCAST_LISTEN
+cn = struct.pack("IIIIHH", 1, 1, 0, 0, len(op), 0) + op  # cb_id {CN_IDX_PROC, CN_VAL_PROC}
+s.send(struct.pack("IHHII", 16 + len(cn), 3, 0, 0, 0) + cn)  # NLMSG_DONE
+PY
+  ) || skip "the kernel's proc connector cannot be used here (root in the host's network namespace is needed): ${err##*$'\n'}"
+  [[ -x "$BIN/ttyaudit-tracker" ]] || fail "no $BIN/ttyaudit-tracker (make)"
+  "$BIN/ttyaudit-tracker" track "$@" -- true >"$T/probe.out" 2>"$T/probe.err" || rc=$?
+  ((rc == 0)) || fail "ttyaudit-tracker track $* -- true exited $rc though the proc connector works: $(cat "$T/probe.err")"
+  jq -e '.commands[0].exit_code == 0' "$T/probe.out" >/dev/null ||
+    fail "ttyaudit-tracker track $* -- true recorded no exit of true: $(head -c 600 "$T/probe.out")"
+}
 
 # wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails the test on timeout.
 wait_for() {

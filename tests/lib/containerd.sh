@@ -17,7 +17,7 @@ CTR_NS=${CTR_NS:-ttyaudit-test-${T##*.}}
 RUNC_ROOT="$T/runc"
 
 start_containerd() {
-  command -v containerd >/dev/null || skip "containerd not installed (make deps)"
+  command -v containerd >/dev/null || fail "containerd is not installed (make deps)"
   local d="$T/containerd"
   mkdir -p "$d/root" "$d/state" "$d/fifo"
   mkfifo "$T/no-input.fifo"  # ctr_exec_tty's stdin, made once (concurrent execs share it)
@@ -181,8 +181,12 @@ check_tty_script_record() {
   assert_eq "$(jq -r .container_id <<<"$m")" "$cid" "container id"
   assert_eq "$(jq -r .source <<<"$m")" runtime "source"
   assert_eq "$(jq -c .argv <<<"$m")" '["sh"]' "argv"
-  [[ -n $(jq -r .bundle <<<"$m") ]] || fail "no bundle"
-  [[ -n $(jq -r .machine_id <<<"$m") ]] || fail "no machine id"
+  # The bundle is the container's own (named after it, holding its config.json); the machine
+  # id is this machine's.
+  local bundle
+  bundle=$(jq -r .bundle <<<"$m")
+  [[ $bundle == /*/"$cid" && -f $bundle/config.json ]] || fail "bundle [$bundle] is not $cid's"
+  assert_eq "$(jq -r .machine_id <<<"$m")" "$(cat /etc/machine-id)" "machine id"
   ok "metadata: exited 3, container, argv, bundle, machine id"
   out=$(session_output "$id")
   for want in typed-42 "40 120" after-2-ctrl-c "exit 3"; do assert_contains "$out" "$want" "recorded output"; done

@@ -7,8 +7,8 @@
 #   docker_import_rootfs DIR IMAGE         a rootfs directory as an image
 
 start_dockerd() {
-  command -v dockerd >/dev/null || skip "dockerd not installed (make deps installs docker.io)"
-  command -v docker >/dev/null || skip "docker CLI not installed"
+  command -v dockerd >/dev/null || fail "dockerd is not installed (make deps installs docker.io)"
+  command -v docker >/dev/null || fail "the docker CLI is not installed (make deps installs docker.io)"
   local d="$T/docker"
   mkdir -p "$d/data" "$d/exec"
   DOCKER_SOCK="$d/docker.sock"

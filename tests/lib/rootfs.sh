@@ -4,8 +4,8 @@
 make_busybox_rootfs() {
   local dir=$1
   local bb
-  bb=$(command -v busybox) || skip "busybox not installed (make deps installs busybox-static)"
-  file -L "$bb" 2>/dev/null | grep -q 'dynamically linked' && skip "$bb is not static (install busybox-static)"
+  bb=$(command -v busybox) || fail "busybox is not installed (make deps installs busybox-static)"
+  file -L "$bb" 2>/dev/null | grep -q 'dynamically linked' && fail "$bb is not static (make deps installs busybox-static)"
   mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,var/tmp,run}
   cp "$bb" "$dir/bin/busybox"
   local a

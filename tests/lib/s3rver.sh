@@ -11,7 +11,7 @@ S3RVER_PID=
 # and its data under $T/s3data; sets S3_PORT, S3_ENDPOINT, S3RVER_PID. With S3RVER_TLS=1 it
 # serves HTTPS with a certificate for 127.0.0.1 signed by a fresh CA in $T/ca.pem.
 start_s3rver() {
-  [ -x "$S3RVER_BIN" ] || skip "s3rver is not installed (make deps)"
+  [ -x "$S3RVER_BIN" ] || fail "s3rver is not installed (make deps)"
   local port=${1:-0} log="$T/s3rver.$(date +%s%N).log" tls=() scheme=http
   mkdir -p "$T/s3data"
   if [ -n "${S3RVER_TLS:-}" ]; then
@@ -63,6 +63,13 @@ awss3api() {
 bucket_keys() {
   awss3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "${1:-}" --query 'Contents[].Key' \
     --output text | tr '\t' '\n' | grep -v '^None$' | sort || true
+}
+
+# part_requests: "N UPLOAD_ID" for each UploadPart that s3rver answered 200, in order (s3rver
+# logs each response, the start of the line cut: "info: ...KEY?partNumber=N&uploadId=ID 200 ...").
+part_requests() {
+  sed 's/\x1b\[[0-9;]*m//g' "$T"/s3rver.*.log |
+    sed -n 's/.*[?&]partNumber=\([0-9]*\)&uploadId=\([^ &]*\) 200 .*/\1 \2/p'
 }
 
 # write_config FILE SPOOL STORE [LIVE_INTERVAL]: a ttyaudit config for the uploader.

@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,16 +19,22 @@ namespace ttyaudit::testing {
 
 /// Starts node_modules/.bin/s3rver on 127.0.0.1 with a free port and one bucket, state in a
 /// fresh temp dir; stops exactly that process on destruction. ok() is false when s3rver is not
-/// installed (make deps) or did not start.
+/// installed (make deps) or did not start, and problem() says which.
 class TestS3rver {
  public:
   explicit TestS3rver(const std::string& bucket) {
     std::string root = __FILE__;
     root = root.substr(0, root.rfind("/tests/unit/"));
     std::string bin = root + "/node_modules/.bin/s3rver";
-    if (access(bin.c_str(), X_OK) != 0) return;
+    if (access(bin.c_str(), X_OK) != 0) {
+      problem_ = "s3rver is not installed (make deps): no " + bin;
+      return;
+    }
     char tmpl[] = "/tmp/ttyaudit-s3rver-XXXXXX";
-    if (!mkdtemp(tmpl)) return;
+    if (!mkdtemp(tmpl)) {
+      problem_ = std::string("mkdtemp: ") + strerror(errno);
+      return;
+    }
     dir_ = tmpl;
     std::string log = dir_ + "/s3rver.log";
     pid_ = fork();
@@ -51,6 +58,14 @@ class TestS3rver {
       }
       if (f) fclose(f);
     }
+    if (port_ == 0) {
+      problem_ = "s3rver did not start within 15 s; its log:\n";
+      FILE* f = fopen(log.c_str(), "r");
+      char buf[2048];
+      size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+      if (f) fclose(f);
+      problem_.append(buf, n);
+    }
   }
   ~TestS3rver() {
     if (pid_ > 0) {
@@ -60,6 +75,7 @@ class TestS3rver {
     if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
   }
   bool ok() const { return port_ > 0; }
+  const std::string& problem() const { return problem_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const { return dir_; }
 
@@ -67,6 +83,7 @@ class TestS3rver {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string dir_;
+  std::string problem_;
 };
 
 /// A stand-in S3 on loopback, for what s3rver cannot be made to do (throttle, fail, answer
