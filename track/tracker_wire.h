@@ -1,4 +1,4 @@
-// The tracker hub's protocol (tracker/ serves it, ProcTracker speaks it): one message per
+// The tracker hub's protocol (tracker/ serves it, HubSource speaks it): one message per
 // SOCK_SEQPACKET packet on $TTYAUDIT_RUN_DIR/tracker.sock, in host byte order (both ends are
 // on the same machine). The first byte is the message type.
 //
@@ -24,9 +24,10 @@
 #include <string_view>
 #include <vector>
 
-#include "track/proc_events.h"
-#include "track/proc_tracker.h"
 #include "base/result.h"
+#include "track/proc_event_source.h"
+#include "track/proc_events.h"
+#include "track/proc_snapshot.h"
 
 namespace ttyaudit {
 namespace tracker_wire {
@@ -52,13 +53,6 @@ enum class Type : uint8_t {
 
 struct WireEvent {
   ProcEvent event;
-  bool has_snapshot = false;
-  ProcSnapshot snapshot;
-};
-
-struct ResyncProc {
-  pid_t pid = 0;
-  pid_t ppid = 0;
   bool has_snapshot = false;
   ProcSnapshot snapshot;
 };

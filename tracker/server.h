@@ -1,6 +1,6 @@
-// ttyaudit-tracker: the node's one reader of the proc connector. Recorders subscribe over
-// $RUN_DIR/tracker.sock (root only) and get their own sessions' events; see
-// track/proc_tracker.h for why, and for the cost model.
+// ttyaudit-tracker: the node's one reader of the kernel's process events. Recorders subscribe
+// over $RUN_DIR/tracker.sock (root only) and get their own sessions' events; see
+// tracker/README.md for why, and for the cost model.
 #pragma once
 
 #include <cstddef>

@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "base/ids.h"
-#include "track/proc_tracker.h"
 #include "base/run_dir.h"
+#include "track/proc_tracker.h"
 
 namespace ttyaudit {
 
@@ -57,7 +57,8 @@ int RunTrack(const TrackArgs& args) {
     return 125;
   }
   if (!(*tracker)->problem().empty())
-    std::fprintf(stderr, "ttyaudit-tracker track: process tracking: %s\n", (*tracker)->problem().c_str());
+    std::fprintf(stderr, "ttyaudit-tracker track: process tracking: %s\n",
+                 (*tracker)->problem().c_str());
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0) return 125;
   pid_t child = fork();

@@ -1,0 +1,30 @@
+// What a tracker knows of a process at one of its events: the leaf type that the process
+// table, the event sources, the hub's wire format and the hub share.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ttyaudit {
+
+/// What the tracker reads about a process when it sees its exec (a fork: its cwd only).
+struct ProcSnapshot {
+  std::vector<std::string> argv;
+  bool argv_from_comm = false;
+  std::string cwd;
+  int64_t uid = -1, euid = -1;
+  bool exe_setuid = false;  // the program file has the set-user-ID bit...
+  int64_t exe_owner = -1;   // ... and this owner
+};
+
+/// Reads a process's snapshot; replaceable in tests.
+using ProcReader = std::function<ProcSnapshot(pid_t)>;
+
+/// Reads /proc/PID/{cmdline,comm,cwd,status,exe}; fields it cannot read stay empty / -1.
+ProcSnapshot ReadProcSnapshot(pid_t pid);
+
+}  // namespace ttyaudit
