@@ -10,9 +10,10 @@
 namespace ttyaudit {
 
 Result<std::unique_ptr<HubSource>> HubSource::Open(const TrackerHubOptions& opts, pid_t spawner) {
-  auto fd = SubscribeToTrackerHub(opts, spawner);
+  std::string reads;
+  auto fd = SubscribeToTrackerHub(opts, spawner, &reads);
   if (!fd) return fd.error();
-  return std::unique_ptr<HubSource>(new HubSource(std::move(fd.value())));
+  return std::unique_ptr<HubSource>(new HubSource(std::move(fd.value()), std::move(reads)));
 }
 
 int HubSource::Prepare(std::vector<pollfd>& fds, const ProcEventSink& sink) {

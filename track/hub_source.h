@@ -22,6 +22,7 @@ class HubSource : public ProcEventSource {
   static Result<std::unique_ptr<HubSource>> Open(const TrackerHubOptions& opts, pid_t spawner);
 
   std::string name() const override { return "hub"; }
+  std::string reads() const override { return reads_; }
   int Prepare(std::vector<pollfd>& fds, const ProcEventSink& sink) override;
   /// Applies what the hub sent so far; false once the connection has ended.
   bool Read(ProcEventSink& sink) override;
@@ -32,9 +33,10 @@ class HubSource : public ProcEventSource {
   uint64_t events_read() const override { return read_.load(std::memory_order_relaxed); }
 
  private:
-  explicit HubSource(UniqueFd fd) : fd_(std::move(fd)) {}
+  HubSource(UniqueFd fd, std::string reads) : fd_(std::move(fd)), reads_(std::move(reads)) {}
 
   UniqueFd fd_;
+  std::string reads_;
   std::string buf_;  // one packet
   std::string end_;
   std::atomic<uint64_t> read_ = 0;

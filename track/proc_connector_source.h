@@ -29,6 +29,7 @@ class ProcConnectorSource : public ProcEventSource {
   static Result<std::unique_ptr<ProcConnectorSource>> Open(int rcvbuf_bytes, bool realtime);
 
   std::string name() const override { return "local"; }
+  std::string reads() const override { return "proc_connector"; }
   void OnReaderThread() override;
   int Prepare(std::vector<pollfd>& fds, const ProcEventSink& sink) override;
   bool Read(ProcEventSink& sink) override;

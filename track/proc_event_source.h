@@ -52,8 +52,11 @@ class ProcEventSink {
 class ProcEventSource {
  public:
   virtual ~ProcEventSource() = default;
-  /// What the manifest's tracking.via and source say: "local", "hub", ...
+  /// How the tracker gets its events, for the manifest's tracking.via: "local", "hub".
   virtual std::string name() const = 0;
+  /// What reads the kernel's events, for the manifest's tracking.source: "proc_connector",
+  /// "ebpf" (through the hub: what the hub reads with).
+  virtual std::string reads() const = 0;
   /// Called once on the thread that will read, before the first Prepare.
   virtual void OnReaderThread() {}
   /// Appends the fds to wait on (POLLIN) and returns the longest wait before the next Read

@@ -19,6 +19,14 @@ struct ProcSnapshot {
   int64_t uid = -1, euid = -1;
   bool exe_setuid = false;  // the program file has the set-user-ID bit...
   int64_t exe_owner = -1;   // ... and this owner
+  // Read only by a source that reads in the kernel at the exec (eBPF); unknown otherwise.
+  bool read_at_exec = false;    // read at the exec itself, not later from /proc
+  bool argv_truncated = false;  // the argument list was longer than the source reads
+  int64_t gid = -1, egid = -1;
+  bool exe_setgid = false;  // the program file has the set-group-ID bit...
+  int64_t exe_group = -1;   // ... and this group
+  uint64_t exe_inode = 0;
+  uint64_t cgroup_id = 0;
 };
 
 /// Reads a process's snapshot; replaceable in tests.

@@ -51,6 +51,7 @@ Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions&
     if (hub) {
       t->source_ = std::move(hub.value());
       t->via_ = t->source_->name();
+      t->reads_ = t->source_->reads();
       return t;
     }
     t->problem_ = hub.message() + "; tracking in-process instead";
@@ -62,6 +63,7 @@ Result<std::unique_ptr<ProcTracker>> ProcTracker::Open(const ProcTrackerOptions&
   }
   t->source_ = std::move(local.value());
   t->via_ = t->source_->name();
+  t->reads_ = t->source_->reads();
   return t;
 }
 
@@ -150,6 +152,7 @@ bool ProcTracker::FallBackToLocal() {
     }
     source_ = std::move(local.value());
     via_ = was + ", then " + source_->name();
+    if (reads_ != source_->reads()) reads_ += ", then " + source_->reads();
   }
   // What started while nobody listened.
   std::vector<ResyncProc> procs;
@@ -266,6 +269,11 @@ std::string ProcTracker::via() const {
   return via_;
 }
 
+std::string ProcTracker::source() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reads_;
+}
+
 std::string ProcTracker::problem() const {
   std::lock_guard<std::mutex> lock(mu_);
   return problem_;
@@ -273,7 +281,7 @@ std::string ProcTracker::problem() const {
 
 std::string ProcTracker::ManifestMembers() const {
   std::lock_guard<std::mutex> lock(mu_);
-  TrackingInfo info{via_, problem_};
+  TrackingInfo info{via_, reads_, problem_};
   return ProcessManifestMembers(table_.records(), table_.escalations(), opts_.session_start_mono_ns,
                                 lost_, &names_, &info);
 }

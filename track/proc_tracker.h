@@ -20,11 +20,12 @@
 // reads every event as it comes. Events carry their own time (CLOCK_MONOTONIC), so batching
 // does not blur start and end.
 //
-// Limits: argv is read from /proc when the exec is seen; a process that exits first is still
-// recorded from its fork/exec/exit events, with argv [comm] (argv_from_comm) if it is a
-// zombie, or an empty argv once reaped. A program that runs as a fork without exec (busybox
-// ash runs rm, cp, ... that way) shows its shell's argv with exec false. Lost events (a
-// receive buffer overrun) are counted in lost_events and the tracked processes re-found by
+// Limits of the proc connector (the hub's eBPF source reads argv in the kernel at the exec:
+// tracker/README.md): argv is read from /proc when the exec is seen; a process that exits
+// first is still recorded from its fork/exec/exit events, with argv [comm] (argv_from_comm)
+// if it is a zombie, or an empty argv once reaped. A program that runs as a fork without exec
+// (busybox ash runs rm, cp, ... that way) shows its shell's argv with exec false. Lost events
+// (a receive buffer overrun) are counted in lost_events and the tracked processes re-found by
 // scanning /proc (by the hub, for each subscriber: a RESYNC message).
 #pragma once
 
@@ -109,6 +110,9 @@ class ProcTracker : private ProcEventSink {
   /// "hub", "local", or "hub, then local" once the hub's connection was lost ("hub, then
   /// none" if in-process tracking could not take over).
   std::string via() const;
+  /// What read the kernel's events: "proc_connector", "ebpf" (the hub's), or "ebpf, then
+  /// proc_connector" after a fallback.
+  std::string source() const;
   /// Why tracking is not through the hub, or may be incomplete; empty when all is well. A
   /// recorder logs it (the manifest's "tracking" member carries it too).
   std::string problem() const;
@@ -148,6 +152,7 @@ class ProcTracker : private ProcEventSink {
   UserNames names_;  // of the session root's mount namespace, read at Start and Reroot
   std::unordered_map<pid_t, ProcSnapshot> given_;  // what the source read, for the event at hand
   std::string via_;
+  std::string reads_;  // the manifest's tracking.source
   std::string problem_;
   std::vector<CommandEvent> pending_commands_;
   uint64_t lost_ = 0;

@@ -75,6 +75,10 @@ void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t start
   if (signaled && WCOREDUMP(r.wait_status)) w.Key("core_dumped").Bool(true);
   w.Key("exec").Bool(r.execed);
   if (r.argv_from_comm) w.Key("argv_from_comm").Bool(true);
+  if (r.argv_truncated) w.Key("argv_truncated").Bool(true);
+  if (r.replaced_by_exec) w.Key("replaced_by_exec").Bool(true);
+  if (r.gid >= 0) w.Key("gid").Int(r.gid);
+  if (r.egid >= 0) w.Key("egid").Int(r.egid);
   w.Key("top_level").Bool(r.top_level);
   w.EndObject();
 }
@@ -112,7 +116,10 @@ std::string ProcessManifestMembers(const std::vector<ProcessRecord>& records,
   for (const Escalation& e : escalations) WriteEscalationJson(w, e, start, names);
   w.EndArray();
   w.Key("escalated").Bool(!escalations.empty());
-  w.Key("tracking").BeginObject().Key("source").String("proc_connector");
+  w.Key("tracking")
+      .BeginObject()
+      .Key("source")
+      .String(info && !info->source.empty() ? info->source : "proc_connector");
   if (info && !info->via.empty()) w.Key("via").String(info->via);
   w.Key("lost_events").Uint(lost_events);
   if (info && !info->problem.empty()) w.Key("problem").String(info->problem);

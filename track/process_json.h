@@ -34,6 +34,7 @@ void WriteEscalationJson(JsonWriter& w, const Escalation& e, int64_t session_sta
 /// How the session was tracked, for the manifest's "tracking" member.
 struct TrackingInfo {
   std::string via;      // "hub", "local", "hub, then local" or "hub, then none"
+  std::string source;   // "proc_connector", "ebpf", "ebpf, then proc_connector"; empty: the first
   std::string problem;  // why tracking may be incomplete; empty when it is not
 };
 /// The manifest members for records and escalations (no tracker needed):

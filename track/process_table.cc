@@ -11,6 +11,17 @@ ProcessRecord* ProcessTable::Live(pid_t pid) {
   return it == live_.end() ? nullptr : &records_[it->second];
 }
 
+ProcessRecord* ProcessTable::ChainRecord(pid_t pid, int64_t t) {
+  const size_t old = live_.at(pid);
+  ProcessRecord next = records_[old];  // its parent, ids, cwd and place in the tree
+  records_[old].end_mono_ns = t;
+  records_[old].replaced_by_exec = true;
+  next.start_mono_ns = t;
+  live_[pid] = records_.size();
+  records_.push_back(std::move(next));
+  return &records_.back();
+}
+
 void ProcessTable::AddRecord(ProcessRecord r) {
   if (auto old = live_.find(r.pid); old != live_.end()) {
     // Its exit was lost and the pid reused: end the old one now, status unknown.
@@ -110,6 +121,8 @@ void ProcessTable::OnFork(pid_t parent_tgid, pid_t child_pid, pid_t child_tgid, 
   if (std::string cwd = read_(child_tgid).cwd; !cwd.empty()) r.cwd = std::move(cwd);
   r.uid = parent.uid;
   r.euid = parent.euid;
+  r.gid = parent.gid;
+  r.egid = parent.egid;
   r.start_mono_ns = t;
   r.parent_record = static_cast<int>(it->second);
   r.top_level = IsTopLevelParent(r.parent_record);
@@ -120,11 +133,16 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
   ProcessRecord* r = Live(pid);
   if (r == nullptr) return;
   ProcSnapshot s = read_(pid);
+  const bool chained = s.read_at_exec && r->exec_mono_ns != 0;
+  if (chained) r = ChainRecord(pid, t);
   const bool first_exec_of_root = pid == root_ && !r->execed;
   r->execed = true;
   r->exec_mono_ns = t;
   r->argv = std::move(s.argv);  // empty when it was gone before we looked: unknown
   r->argv_from_comm = s.argv_from_comm;
+  r->argv_truncated = s.argv_truncated;
+  if (s.gid >= 0) r->gid = s.gid;
+  if (s.egid >= 0) r->egid = s.egid;
   if (!s.cwd.empty()) r->cwd = std::move(s.cwd);
   // Ids change only through commit_creds(), which sends a UID event: /proc, read later than
   // the exec, may already show a change still queued behind it.
@@ -153,7 +171,7 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
           }
     }
   }
-  if (r->top_level) commands_.push_back(CommandEvent{t, pid, r->argv});
+  if (r->top_level && !chained) commands_.push_back(CommandEvent{t, pid, r->argv});
 }
 
 std::vector<pid_t> ProcessTable::LivePids() const {

@@ -22,16 +22,20 @@ struct ProcessRecord {
   std::vector<std::string> argv;  // after its last exec; a fork's copy of its parent's before
   bool execed = false;            // false for a fork that never exec'd (a subshell)
   bool argv_from_comm = false;    // exited before /proc/PID/cmdline could be read
+  bool argv_truncated = false;    // longer than the source reads (eBPF: 4 KiB, 64 arguments)
   std::string cwd;
   int64_t uid = -1;  // ruid and euid at exec (or inherited at fork)
   int64_t euid = -1;
+  int64_t gid = -1;  // rgid and egid at exec, where the source reads them (eBPF)
+  int64_t egid = -1;
   int64_t start_mono_ns = 0;
   int64_t exec_mono_ns = 0;  // its last exec
   int64_t end_mono_ns = 0;   // 0 while running
   bool exited = false;
-  int wait_status = 0;     // raw, as waitpid would give
-  bool top_level = false;  // started by the session's first process (a typed command)
-  int parent_record = -1;  // index of the parent's record in the table, -1 for the root
+  bool replaced_by_exec = false;  // ended by the process's next exec (an exec chain)
+  int wait_status = 0;            // raw, as waitpid would give
+  bool top_level = false;         // started by the session's first process (a typed command)
+  int parent_record = -1;         // index of the parent's record in the table, -1 for the root
 };
 
 /// A change of real or effective uid of a tracked process.
@@ -81,6 +85,10 @@ class ProcessTable {
   void Reroot(pid_t pid, int64_t now_mono_ns);
 
   void OnFork(pid_t parent_tgid, pid_t child_pid, pid_t child_tgid, int64_t t);
+  /// An exec whose argv was read at the exec itself (ProcSnapshot::read_at_exec) by a process
+  /// whose previous exec was seen starts a record of its own: each program of an exec chain
+  /// (env, nohup, a script's `exec`) keeps its argv. Read later from /proc, the first
+  /// program's argv is unknown, so the record is updated instead.
   void OnExec(pid_t pid, int64_t t);
   void OnUid(pid_t pid, uint32_t ruid, uint32_t euid, int64_t t);
   void OnExit(pid_t pid, pid_t tgid, uint32_t wait_status, int64_t t);
@@ -108,6 +116,7 @@ class ProcessTable {
 
  private:
   ProcessRecord* Live(pid_t pid);
+  ProcessRecord* ChainRecord(pid_t pid, int64_t t);
   bool IsTopLevelParent(int parent_index) const;
   void AddRecord(ProcessRecord r);
 

@@ -229,4 +229,42 @@ TEST_CASE("process table: a resync older than a process does not end it") {
   CHECK(t.records()[0].end_mono_ns == 6000);
 }
 
+TEST_CASE("process table: each program of an exec chain read at the exec keeps its record") {
+  FakeProc fp;
+  fp.procs[100] = Snap({"/bin/sh"});
+  ProcessTable t(fp.reader());
+  t.AddRoot(100, 1000);
+  t.OnFork(100, 101, 101, 2000);
+  ProcSnapshot env = Snap({"env", "/bin/true", "x"});
+  env.read_at_exec = true;
+  fp.procs[101] = env;
+  t.OnExec(101, 2100);
+  ProcSnapshot tru = Snap({"/bin/true", "x"});
+  tru.read_at_exec = true;
+  fp.procs[101] = tru;
+  t.OnExec(101, 2200);
+  t.OnExit(101, 101, 0, 2300);
+  REQUIRE(t.records().size() == 3);
+  const ProcessRecord& first = t.records()[1];
+  const ProcessRecord& second = t.records()[2];
+  CHECK(first.argv == std::vector<std::string>{"env", "/bin/true", "x"});
+  CHECK(first.replaced_by_exec);
+  CHECK_FALSE(first.exited);
+  CHECK(first.end_mono_ns == 2200);
+  CHECK(second.pid == 101);
+  CHECK(second.argv == std::vector<std::string>{"/bin/true", "x"});
+  CHECK(second.parent_record == first.parent_record);
+  CHECK(second.start_mono_ns == 2200);
+  CHECK(second.exited);
+  CHECK(t.TakeCommands().size() == 1);  // one typed command
+  // Read later from /proc, the first program's argv is not known: one record, updated.
+  ProcessTable late(fp.reader());
+  fp.procs[101] = Snap({"/bin/true", "x"});
+  late.AddRoot(100, 1000);
+  late.OnFork(100, 101, 101, 2000);
+  late.OnExec(101, 2100);
+  late.OnExec(101, 2200);
+  CHECK(late.records().size() == 2);
+}
+
 }  // namespace ttyaudit

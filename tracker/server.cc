@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/ids.h"
+#include "track/ebpf/ebpf_source.h"
 #include "track/proc_connector_source.h"
 #include "track/proc_events.h"
 #include "track/tracker_client.h"
@@ -109,10 +110,18 @@ Status Hub::Setup() {
   signal(SIGPIPE, SIG_IGN);
   sig_.reset(signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sig_) return SysError("signalfd", "tracker hub", errno);
-  // The hub's own priority (below) covers its one thread.
-  auto source = ProcConnectorSource::Open(opts_.rcvbuf_bytes, false);
-  if (!source) return source.error();
-  source_ = std::move(source.value());
+  if (opts_.ebpf) {
+    if (auto ebpf = OpenEbpfSource(); ebpf.ok())
+      source_ = std::move(ebpf.value());
+    else
+      log_.Info(ebpf.message() + ": reading the proc connector instead");
+  }
+  if (!source_) {
+    // The hub's own priority (below) covers its one thread.
+    auto source = ProcConnectorSource::Open(opts_.rcvbuf_bytes, false);
+    if (!source) return source.error();
+    source_ = std::move(source.value());
+  }
   Retrack();
 
   sock_path_ = opts_.run_dir + "/" + tracker_wire::kSocketName;
@@ -193,7 +202,7 @@ bool Hub::HandleClient(Conn& c) {
         c.id = router_.Add(m->pid, MonotonicNanos());
         ++n_.subscribed_total;
         Retrack();  // its forks must wake us at once
-        reply = tracker_wire::EncodeAck(getpid(), MonotonicNanos());
+        reply = tracker_wire::EncodeAck(getpid(), MonotonicNanos(), source_->reads());
         break;
       case tracker_wire::Type::kReroot:
         if (c.id == 0) return false;
@@ -258,7 +267,10 @@ bool Hub::Flush(Conn& c) {
 }
 
 void Hub::Close(Conn& c) {
-  if (c.id != 0) router_.Remove(c.id);
+  if (c.id != 0) {
+    router_.Remove(c.id);
+    Retrack();  // a filter in the kernel forgets its processes
+  }
   c.fd.reset();
 }
 
@@ -270,12 +282,13 @@ std::string Hub::StatsJson() const {
   char buf[768];
   snprintf(
       buf, sizeof buf,
-      "{\"pid\":%d,\"uptime_s\":%.3f,\"cpu_s\":%.4f,\"events_read\":%llu,"
+      "{\"pid\":%d,\"source\":\"%s\",\"uptime_s\":%.3f,\"cpu_s\":%.4f,\"events_read\":%llu,"
       "\"events_routed\":%llu,\"lost_events\":%llu,\"resyncs\":%llu,"
       "\"max_routed_lag_ms\":%.3f,\"max_batch_lag_ms\":%.3f,\"subscribers\":%zu,"
       "\"tracked\":%zu,\"subscribed_total\":%llu,\"dropped_subscribers\":%llu,"
       "\"refused_connections\":%llu}",
-      static_cast<int>(getpid()), static_cast<double>(MonotonicNanos() - started_ns_) / 1e9, cpu,
+      static_cast<int>(getpid()), source_ ? source_->reads().c_str() : "",
+      static_cast<double>(MonotonicNanos() - started_ns_) / 1e9, cpu,
       static_cast<unsigned long long>(source_ ? source_->events_read() : 0),
       static_cast<unsigned long long>(n_.events_routed), static_cast<unsigned long long>(n_.lost),
       static_cast<unsigned long long>(n_.resyncs), static_cast<double>(n_.max_routed_lag_ns) / 1e6,
@@ -292,7 +305,8 @@ int Hub::Run() {
     log_.Error("cannot start: " + st.message());
     return 1;
   }
-  log_.Info("serving " + sock_path_ + " (pid " + std::to_string(getpid()) + ")");
+  log_.Info("serving " + sock_path_ + " (pid " + std::to_string(getpid()) + ", reading " +
+            source_->reads() + ")");
   if (opts_.ready_fd >= 0) {
     [[maybe_unused]] ssize_t w = write(opts_.ready_fd, "1", 1);
     close(opts_.ready_fd);
