@@ -75,8 +75,15 @@ Status EbpfSource::Load() {
   std::string why;
   libbpf_message = &why;
   libbpf_set_print(LibbpfPrint);
-  skel_.reset(ttyaudit_exec__open_and_load());
+  skel_.reset(ttyaudit_exec__open());
   int err = errno;
+  // The rename tracepoint only sharpens uid changes: a kernel without it still loads the rest.
+  if (skel_ && libbpf_find_vmlinux_btf_id("task_rename", BPF_TRACE_RAW_TP) < 0)
+    bpf_program__set_autoload(skel_->progs.on_rename, false);
+  if (skel_ && ttyaudit_exec__load(skel_.get()) != 0) {
+    err = errno;
+    skel_.reset();
+  }
   if (skel_ && ttyaudit_exec__attach(skel_.get()) != 0) {
     err = errno;
     skel_.reset();
@@ -197,6 +204,9 @@ void EbpfSource::Deliver(const ttya_event& r, const char* argv, size_t argv_len)
       sink_->OnEvent(e, &s);
       break;
     }
+    case TTYA_EV_IDS:
+      NoteIds(r.tgid, r, e.time_ns);
+      return;
     case TTYA_EV_EXIT:
       e.kind = ProcEvent::kExit;
       e.exit_code = r.exit_code;

@@ -8,8 +8,10 @@
 //    roots, a tracked fork adds its child before the child runs, an exit removes it), so an
 //    idle node costs a hash lookup per fork, exec and exit and no wake-up.
 //  - uid changes are derived from the ids every record carries (a fork's child, an exec, an
-//    exit): a change shows at the process's next fork, exec or exit, stamped with that time.
-//    Exact commit_creds tracing needs fentry or kprobes, which this source does not require.
+//    exit, and the rename an exec does before it installs the program's ids): a change shows
+//    at the process's next such record, stamped with that time; a setuid() just before a
+//    setuid program's exec shows apart from the program's own change. Exact commit_creds
+//    tracing needs fentry or kprobes, which this source does not require.
 //  - cwd is not read in the kernel: the reader reads /proc/PID/cwd when the record arrives
 //    (empty when the process is gone by then).
 //  - Records that did not fit the ring buffer (8 MiB), and children that did not fit the

@@ -122,6 +122,23 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
   return 0;
 }
 
+// An exec renames the process before it commits the program's ids: the ids here are those
+// before the exec (a runtime's or su's setuid() just before it shows apart from a setuid
+// program's own change). prctl(PR_SET_NAME) lands here too: one more look at the ids.
+SEC("tp_btf/task_rename")
+int BPF_PROG(on_rename, struct task_struct* t, const char* comm) {
+  __s32 tgid = BPF_CORE_READ(t, tgid);
+  if (!is_tracked(tgid)) return 0;
+  struct ttya_event e = {};
+  e.kind = TTYA_EV_IDS;
+  e.pid = tgid;
+  e.tgid = tgid;
+  e.time_ns = bpf_ktime_get_ns();
+  fill_ids(&e, t);
+  emit(&e, sizeof e);
+  return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct* p) {
   __s32 pid = BPF_CORE_READ(p, pid);

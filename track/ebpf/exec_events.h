@@ -11,6 +11,9 @@
 #define TTYA_EV_FORK 1
 #define TTYA_EV_EXEC 2
 #define TTYA_EV_EXIT 4
+/* The ids of a process at a rename, which an exec does before it installs its new ids: what a
+ * setuid() just before the exec changed. Not a ProcEvent: the reader derives uid changes. */
+#define TTYA_EV_IDS 100
 
 /* argv is read at the exec: at most this many bytes of the argument area. */
 #define TTYA_ARGV_BYTES 4096
