@@ -55,7 +55,7 @@ enum class Attempt { kDone, kNoHub, kClosed };
 // One connect + subscribe + ack; kNoHub when nothing listens, kClosed when the hub closed
 // before acknowledging (it was exiting).
 Attempt TrySubscribe(const std::string& run_dir, pid_t pid, int timeout_ms, UniqueFd& out,
-                     std::string& why, int& connect_errno) {
+                     std::string& why, int& connect_errno, std::string* hub_source) {
   auto conn = ConnectTrackerHub(run_dir);
   if (!conn) {
     connect_errno = errno;
@@ -90,6 +90,7 @@ Attempt TrySubscribe(const std::string& run_dir, pid_t pid, int timeout_ms, Uniq
           std::to_string(tracker_wire::kVersion);
     return Attempt::kClosed;
   }
+  if (hub_source) *hub_source = m->text;
   out = std::move(conn.value());
   return Attempt::kDone;
 }
@@ -194,7 +195,8 @@ bool WaitReady(int fd, int64_t deadline_ms) {
 
 }  // namespace
 
-Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid) {
+Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid,
+                                       std::string* hub_source) {
   if (geteuid() != 0) return Error{"tracker hub: serves root only"};
   const int64_t deadline = MonotonicMillis() + opts.timeout_ms;
   std::string why;
@@ -203,7 +205,7 @@ Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid)
     UniqueFd fd;
     int err = 0;
     int left = static_cast<int>(std::max<int64_t>(deadline - MonotonicMillis(), 1));
-    switch (TrySubscribe(opts.run_dir, pid, left, fd, why, err)) {
+    switch (TrySubscribe(opts.run_dir, pid, left, fd, why, err, hub_source)) {
       case Attempt::kDone:
         return fd;
       case Attempt::kNoHub:

@@ -27,8 +27,10 @@ struct TrackerHubOptions {
 /// instance by flock on tracker.lock), subscribes `pid` and what it starts from then on, and
 /// returns the connection once the hub has acknowledged. Root only (the hub refuses others): every
 /// fork `pid` makes from now on reaches the hub with its parent already tracked. Errors say why
-/// ("tracker hub: ...").
-Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid);
+/// ("tracker hub: ..."). `hub_source`, when given, is set to what the hub reads the kernel's
+/// events with ("proc_connector", "ebpf").
+Result<UniqueFd> SubscribeToTrackerHub(const TrackerHubOptions& opts, pid_t pid,
+                                       std::string* hub_source = nullptr);
 
 /// Connects to a running hub without starting one; on failure errno is connect's.
 Result<UniqueFd> ConnectTrackerHub(const std::string& run_dir);

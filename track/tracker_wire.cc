@@ -31,16 +31,22 @@ void PutEvent(std::string& out, const ProcEvent& e, const ProcSnapshot* snap) {
 }
 
 size_t SnapshotSize(const ProcSnapshot& s) {
-  size_t n = 1 + 8 * 3 + 4 + s.cwd.size() + 4;
+  size_t n = 1 + 8 * 8 + 4 + s.cwd.size() + 4;
   for (const std::string& a : s.argv) n += 4 + a.size();
   return n;
 }
 
 void PutSnapshot(std::string& out, const ProcSnapshot& s) {
-  Put<uint8_t>(out, (s.argv_from_comm ? 1 : 0) | (s.exe_setuid ? 2 : 0));
+  Put<uint8_t>(out, (s.argv_from_comm ? 1 : 0) | (s.exe_setuid ? 2 : 0) | (s.exe_setgid ? 4 : 0) |
+                        (s.argv_truncated ? 8 : 0) | (s.read_at_exec ? 16 : 0));
   Put<int64_t>(out, s.uid);
   Put<int64_t>(out, s.euid);
   Put<int64_t>(out, s.exe_owner);
+  Put<int64_t>(out, s.gid);
+  Put<int64_t>(out, s.egid);
+  Put<int64_t>(out, s.exe_group);
+  Put<uint64_t>(out, s.exe_inode);
+  Put<uint64_t>(out, s.cgroup_id);
   PutString(out, s.cwd);
   Put<uint32_t>(out, static_cast<uint32_t>(s.argv.size()));
   for (const std::string& a : s.argv) PutString(out, a);
@@ -81,12 +87,16 @@ class Reader {
   bool GetSnapshot(ProcSnapshot& s) {
     uint8_t flags = 0;
     uint32_t argc = 0;
-    if (!Get(flags) || !Get(s.uid) || !Get(s.euid) || !Get(s.exe_owner) || !GetString(s.cwd) ||
-        !Get(argc))
+    if (!Get(flags) || !Get(s.uid) || !Get(s.euid) || !Get(s.exe_owner) || !Get(s.gid) ||
+        !Get(s.egid) || !Get(s.exe_group) || !Get(s.exe_inode) || !Get(s.cgroup_id) ||
+        !GetString(s.cwd) || !Get(argc))
       return false;
     if (argc > data_.size() / 4) return false;  // each argument takes at least 4 bytes
     s.argv_from_comm = (flags & 1) != 0;
     s.exe_setuid = (flags & 2) != 0;
+    s.exe_setgid = (flags & 4) != 0;
+    s.argv_truncated = (flags & 8) != 0;
+    s.read_at_exec = (flags & 16) != 0;
     s.argv.resize(argc);
     for (std::string& a : s.argv)
       if (!GetString(a)) return false;
@@ -121,11 +131,12 @@ std::string EncodeReroot(pid_t pid) {
 
 std::string EncodeStatsRequest() { return Header(Type::kStats); }
 
-std::string EncodeAck(pid_t hub_pid, int64_t time_ns) {
+std::string EncodeAck(pid_t hub_pid, int64_t time_ns, std::string_view source) {
   std::string out = Header(Type::kAck);
   Put<uint32_t>(out, kVersion);
   Put<int32_t>(out, hub_pid);
   Put<int64_t>(out, time_ns);
+  PutString(out, source);
   return out;
 }
 
@@ -194,7 +205,8 @@ Result<Message> Decode(std::string_view packet) {
     case Type::kStats:
       break;
     case Type::kAck:
-      if (!r.Get(m.version) || !r.Get(pid) || !r.Get(m.time_ns)) return Malformed("ACK");
+      if (!r.Get(m.version) || !r.Get(pid) || !r.Get(m.time_ns) || !r.GetString(m.text))
+        return Malformed("ACK");
       m.pid = pid;
       break;
     case Type::kEvents: {

@@ -1,11 +1,13 @@
-// The tracker hub's protocol (tracker/ serves it, ProcTracker speaks it): one message per
+// The tracker hub's protocol (tracker/ serves it, HubSource speaks it): one message per
 // SOCK_SEQPACKET packet on $TTYAUDIT_RUN_DIR/tracker.sock, in host byte order (both ends are
 // on the same machine). The first byte is the message type.
 //
 //   client -> hub   SUBSCRIBE version pid   track `pid` and what it starts from now on
 //                   REROOT pid              narrow the session to `pid` and its descendants
 //                   STATS                   ask for the hub's counters (diagnostics, bench)
-//   hub -> client   ACK version hub_pid t   subscribed at CLOCK_MONOTONIC time t
+//   hub -> client   ACK version hub_pid t source
+//                                           subscribed at CLOCK_MONOTONIC time t; the hub
+//                                           reads the kernel's events with `source`
 //                   EVENTS n (event [snapshot])...
 //                                           the subscriber's events in kernel order; an exec
 //                                           carries the /proc snapshot read at once, a fork
@@ -24,14 +26,15 @@
 #include <string_view>
 #include <vector>
 
-#include "track/proc_events.h"
-#include "track/proc_tracker.h"
 #include "base/result.h"
+#include "track/proc_event_source.h"
+#include "track/proc_events.h"
+#include "track/proc_snapshot.h"
 
 namespace ttyaudit {
 namespace tracker_wire {
 
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: snapshots carry gids, exe group and inode, cgroup
 /// The largest packet either side sends; an EVENTS batch is closed before it would grow past.
 constexpr size_t kMaxPacket = 60 * 1024;
 /// The socket's name in the run directory, and the lock and pid files of the one hub.
@@ -56,13 +59,6 @@ struct WireEvent {
   ProcSnapshot snapshot;
 };
 
-struct ResyncProc {
-  pid_t pid = 0;
-  pid_t ppid = 0;
-  bool has_snapshot = false;
-  ProcSnapshot snapshot;
-};
-
 /// A decoded message: `type` says which fields are set.
 struct Message {
   Type type = Type::kSubscribe;
@@ -72,13 +68,13 @@ struct Message {
   uint64_t lost = 0;              // RESYNC
   std::vector<WireEvent> events;  // EVENTS
   std::vector<ResyncProc> procs;  // RESYNC
-  std::string text;               // STATS reply (JSON), CLOSING reason
+  std::string text;               // STATS reply (JSON), CLOSING reason, ACK: the hub's source
 };
 
 std::string EncodeSubscribe(pid_t pid);
 std::string EncodeReroot(pid_t pid);
 std::string EncodeStatsRequest();
-std::string EncodeAck(pid_t hub_pid, int64_t time_ns);
+std::string EncodeAck(pid_t hub_pid, int64_t time_ns, std::string_view source);
 std::string EncodeStatsReply(std::string_view json);
 std::string EncodeClosing(std::string_view reason);
 std::string EncodeResync(uint64_t lost, int64_t time_ns, const std::vector<ResyncProc>& procs);

@@ -26,7 +26,7 @@ TEST_CASE("tracker wire: requests and the ack round-trip") {
   REQUIRE(r.ok());
   CHECK(r->type == Type::kReroot);
   CHECK(r->pid == 77);
-  auto a = Decode(EncodeAck(10, 123456789012345));
+  auto a = Decode(EncodeAck(10, 123456789012345, "ebpf"));
   REQUIRE(a.ok());
   CHECK(a->type == Type::kAck);
   CHECK(a->pid == 10);
@@ -138,9 +138,10 @@ TEST_CASE("tracker wire: truncated, padded or unknown packets are errors, never 
   lying[1] = '\xff';
   lying[2] = '\xff';
   CHECK_FALSE(Decode(lying).ok());
-  // An argv count far beyond what the packet holds (after type, count, event, flags, ids, cwd).
+  // An argv count far beyond what the packet holds (after type, count, event, flags, 8 ids,
+  // cwd).
   std::string huge_argc = good;
-  const size_t argc_at = 1 + 4 + EventBatch::EncodedSize(Exec(7, 1), nullptr) + 1 + 24 + 4;
+  const size_t argc_at = 1 + 4 + EventBatch::EncodedSize(Exec(7, 1), nullptr) + 1 + 64 + 4;
   const uint32_t argc = 0x40000000;
   huge_argc.replace(argc_at, 4, reinterpret_cast<const char*>(&argc), 4);
   CHECK(Decode(good).ok());

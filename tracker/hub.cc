@@ -122,8 +122,8 @@ ProcSnapshot HubRouter::Read(const ProcEvent& e) {
 
 void HubRouter::Prefetch(const ProcEvent& e) {
   if ((e.kind != ProcEvent::kExec && e.kind != ProcEvent::kFork) || e.is_thread()) return;
-  bool tracked = index_.count(e.subject()) != 0 ||
-                 (e.kind == ProcEvent::kExec && early_.count(e.tgid) != 0);
+  bool tracked =
+      index_.count(e.subject()) != 0 || (e.kind == ProcEvent::kExec && early_.count(e.tgid) != 0);
   if (!tracked) return;
   // Bounded: entries whose event never reaches OnEvent (lost in an overrun) must not pile up.
   if (prefetched_.size() >= 4096) prefetched_.clear();
@@ -132,7 +132,7 @@ void HubRouter::Prefetch(const ProcEvent& e) {
   if (e.kind == ProcEvent::kFork && early_.emplace(e.tgid, e.time_ns).second) ++version_;
 }
 
-bool HubRouter::OnEvent(const ProcEvent& e) {
+bool HubRouter::OnEvent(const ProcEvent& e, const ProcSnapshot* given) {
   if (e.kind == ProcEvent::kNone || e.is_thread()) return false;
   if (e.kind == ProcEvent::kFork) early_.erase(e.tgid);  // tracked below, or not at all
   auto it = index_.find(e.subject());
@@ -145,7 +145,7 @@ bool HubRouter::OnEvent(const ProcEvent& e) {
   auto read_once = [&] {
     if (have_snap) return;
     have_snap = true;
-    snap = Read(e);
+    snap = given ? *given : Read(e);
     to_send = Fitting(&snap, trimmed);
   };
   for (Id id : ids) {
@@ -196,10 +196,10 @@ void HubRouter::Resync(const std::vector<std::pair<pid_t, pid_t>>& procs, uint64
         changed = true;
       }
     }
-    std::vector<tracker_wire::ResyncProc> list;
+    std::vector<ResyncProc> list;
     size_t bytes = 0;
     for (const auto& [pid, parent] : s.live) {
-      tracker_wire::ResyncProc p;
+      ResyncProc p;
       p.pid = pid;
       p.ppid = ppid_of[pid];
       // Snapshots while they fit one packet; past that the client reads /proc itself.

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "track/proc_events.h"
-#include "track/proc_tracker.h"
+#include "track/proc_snapshot.h"
 #include "track/tracker_wire.h"
 
 namespace ttyaudit {
@@ -47,7 +47,8 @@ class HubRouter {
   void Reroot(Id id, pid_t pid);
 
   /// Routes one event to the subscribers that track its subject; returns true if any did.
-  bool OnEvent(const ProcEvent& e);
+  /// `given`: what the source read of the process at the event (else the readers are asked).
+  bool OnEvent(const ProcEvent& e, const ProcSnapshot* given = nullptr);
   /// Reads now what OnEvent will need for `e` (an exec's snapshot, a fork's cwd) if some
   /// subscriber tracks its subject: the wake-up socket delivers a tracked event at once, while
   /// the record socket holds it behind the host's backlog. OnEvent uses (and forgets) it.

@@ -19,14 +19,15 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: ttyaudit-tracker [--run-dir DIR] [--idle-exit-s N] [--max-queued-bytes N]\n"
-    "                        [--rcvbuf-bytes N] [--no-realtime]\n"
+    "                        [--rcvbuf-bytes N] [--no-realtime] [--no-ebpf]\n"
     "       ttyaudit-tracker --stats [--run-dir DIR]\n"
     "       ttyaudit-tracker --version\n"
     "       ttyaudit-tracker track [--stats] [--grace-ms N] [--pid-file F] [--local] -- CMD "
     "ARGS...\n"
     "\n"
-    "The node's tracker hub: reads the kernel's process events (proc connector) once and sends\n"
-    "each recorded session the events of its own processes, over DIR/tracker.sock (root only).\n"
+    "The node's tracker hub: reads the kernel's process events once (eBPF where it loads, else\n"
+    "the proc connector) and sends each recorded session the events of its own processes, over\n"
+    "DIR/tracker.sock (root only).\n"
     "Recorders start it on demand; run it as a service to keep one for good.\n"
     "\n"
     "  --run-dir DIR           socket, lock, pid file and log (default: $TTYAUDIT_RUN_DIR,\n"
@@ -36,6 +37,8 @@ constexpr const char* kUsage =
     "  --rcvbuf-bytes N        the netlink sockets' receive buffer (default 8 MiB)\n"
     "  --no-realtime           do not run at SCHED_FIFO 1 (argv of short-lived processes may\n"
     "                          be missed on a busy node)\n"
+    "  --no-ebpf               read the proc connector even where eBPF loads (also\n"
+    "                          TTYAUDIT_TRACKER_EBPF=0 in the environment of whoever starts it)\n"
     "  --stats                 print the running hub's counters as JSON and exit\n"
     "  track                   run CMD with its processes tracked as a recorded session's are\n"
     "                          (through the hub; --local: in-process) and print the records\n";
@@ -71,11 +74,14 @@ int main(int argc, char** argv) {
                                     {"stats", no_argument, nullptr, 's'},
                                     {"ready-fd", required_argument, nullptr, 'f'},
                                     {"rcvbuf-bytes", required_argument, nullptr, 'b'},
+                                    {"no-ebpf", no_argument, nullptr, 'e'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
   HubOptions opts;
   opts.run_dir = DefaultRunDir();
+  if (const char* e = std::getenv("TTYAUDIT_TRACKER_EBPF"); e && std::string(e) == "0")
+    opts.ebpf = false;
   bool stats = false;
   int c;
   while ((c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
@@ -100,6 +106,9 @@ int main(int argc, char** argv) {
         break;
       case 'b':
         opts.rcvbuf_bytes = static_cast<int>(Number("rcvbuf-bytes", optarg));
+        break;
+      case 'e':
+        opts.ebpf = false;
         break;
       case 'h':
         std::fputs(kUsage, stdout);

@@ -21,6 +21,8 @@
 
 #include "base/files.h"
 #include "base/ids.h"
+#include "track/ebpf/ebpf_source.h"
+#include "track/proc_connector_source.h"
 #include "track/proc_events.h"
 #include "track/tracker_client.h"
 #include "track/tracker_wire.h"
@@ -29,9 +31,6 @@
 namespace ttyaudit {
 namespace {
 
-// The record socket is drained on every wake-up and at least this often.
-constexpr int kDrainMs = 50;
-
 struct Conn {
   UniqueFd fd;
   pid_t peer = 0;
@@ -39,7 +38,6 @@ struct Conn {
 };
 
 struct Counters {
-  uint64_t events_read = 0;
   uint64_t events_routed = 0;
   uint64_t lost = 0;
   uint64_t resyncs = 0;
@@ -50,7 +48,7 @@ struct Counters {
   int64_t max_batch_lag_ns = 0;
 };
 
-class Hub {
+class Hub : private ProcEventSink {
  public:
   Hub(const HubOptions& o, const Logger& log) : opts_(o), log_(log) {}
   int Run();
@@ -59,21 +57,28 @@ class Hub {
   Status Setup();
   void Accept();
   bool HandleClient(Conn& c);  // false: close it
-  void DrainWake();
-  void DrainRecord();
-  void UpdateFilter();
+  void Retrack();
   bool Flush(Conn& c);  // false: dropped
   void Close(Conn& c);
   std::string StatsJson() const;
 
+  // ProcEventSink: the source's events are routed to the subscribers.
+  void OnEvent(const ProcEvent& e, const ProcSnapshot* snapshot) override;
+  void OnEarly(const ProcEvent& e) override { router_.Prefetch(e); }
+  void OnLost(uint64_t lost, int64_t time_ns, std::vector<ResyncProc>& procs) override;
+  uint64_t TrackedVersion() const override { return router_.tracked_version(); }
+  std::vector<pid_t> TrackedPids() const override { return router_.TrackedPids(); }
+  // The hub sleeps on tracked events and reads the host's in batches.
+  bool WantsPromptEvents() const override { return false; }
+
   const HubOptions& opts_;
   const Logger& log_;
   std::string sock_path_, pid_path_;
-  UniqueFd lock_, sig_, listen_, record_, wake_;
+  UniqueFd lock_, sig_, listen_;
+  std::unique_ptr<ProcEventSource> source_;
   HubRouter router_;
   std::list<Conn> conns_;
   Counters n_;
-  uint64_t filter_version_ = ~0ULL;
   int64_t started_ns_ = 0;
 };
 
@@ -97,13 +102,19 @@ Status Hub::Setup() {
   signal(SIGPIPE, SIG_IGN);
   sig_.reset(signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sig_) return SysError("signalfd", "tracker hub", errno);
-  auto rec = OpenProcSocket(opts_.rcvbuf_bytes);
-  if (!rec) return rec.error();
-  record_ = std::move(rec.value());
-  auto wake = OpenProcSocket(64 << 10);  // only wake-ups: overflowing it loses nothing
-  if (!wake) return wake.error();
-  wake_ = std::move(wake.value());
-  UpdateFilter();
+  if (opts_.ebpf) {
+    if (auto ebpf = OpenEbpfSource(); ebpf.ok())
+      source_ = std::move(ebpf.value());
+    else
+      log_.Info(ebpf.message() + ": reading the proc connector instead");
+  }
+  if (!source_) {
+    // The hub's own priority (below) covers its one thread.
+    auto source = ProcConnectorSource::Open(opts_.rcvbuf_bytes, false);
+    if (!source) return source.error();
+    source_ = std::move(source.value());
+  }
+  Retrack();
 
   sock_path_ = opts_.run_dir + "/" + tracker_wire::kSocketName;
   sockaddr_un addr{};
@@ -131,11 +142,7 @@ Status Hub::Setup() {
   return {};
 }
 
-void Hub::UpdateFilter() {
-  std::vector<pid_t> pids = router_.TrackedPids();
-  filter_version_ = router_.tracked_version();
-  if (!SetProcFilter(wake_.get(), &pids).ok()) (void)SetProcFilter(wake_.get(), nullptr);
-}
+void Hub::Retrack() { source_->Retrack(router_.tracked_version(), router_.TrackedPids()); }
 
 void Hub::Accept() {
   for (;;) {
@@ -182,13 +189,13 @@ bool Hub::HandleClient(Conn& c) {
         // ACK is queued on the record socket after this point, so it meets a tracked parent.
         c.id = router_.Add(m->pid, MonotonicNanos());
         ++n_.subscribed_total;
-        UpdateFilter();  // its forks must wake us at once
-        reply = tracker_wire::EncodeAck(getpid(), MonotonicNanos());
+        Retrack();  // its forks must wake us at once
+        reply = tracker_wire::EncodeAck(getpid(), MonotonicNanos(), source_->reads());
         break;
       case tracker_wire::Type::kReroot:
         if (c.id == 0) return false;
         router_.Reroot(c.id, m->pid);
-        if (router_.tracked_version() != filter_version_) UpdateFilter();
+        Retrack();
         break;
       case tracker_wire::Type::kStats:
         reply = tracker_wire::EncodeStatsReply(StatsJson());
@@ -202,57 +209,22 @@ bool Hub::HandleClient(Conn& c) {
   }
 }
 
-void Hub::DrainWake() {
-  // A tracked process's event: read its /proc entries now, before the record socket's backlog
-  // (up to kDrainMs of the host's events) is worked through to reach the same event.
-  bool overrun = false;
-  std::vector<ProcEvent> events;
-  while (ReadProcEvents(wake_.get(), events, overrun) > 0) {
-    for (const ProcEvent& e : events) router_.Prefetch(e);
-    events.clear();
-    // A tracked process forked: its child's exec must wake us too, from now on.
-    if (router_.tracked_version() != filter_version_) UpdateFilter();
-  }
+void Hub::OnEvent(const ProcEvent& e, const ProcSnapshot* snapshot) {
+  const int64_t now = MonotonicNanos();
+  n_.max_batch_lag_ns = std::max(n_.max_batch_lag_ns, now - e.time_ns);
+  if (!router_.OnEvent(e, snapshot)) return;
+  ++n_.events_routed;
+  n_.max_routed_lag_ns = std::max(n_.max_routed_lag_ns, now - e.time_ns);
 }
 
-void Hub::DrainRecord() {
-  bool overrun = false;
-  std::vector<ProcEvent> events;
-  events.reserve(64);
-  for (;;) {
-    // A tracked event that came while the backlog is worked through: read its /proc entries
-    // now, not when the backlog reaches it.
-    DrainWake();
-    events.clear();
-    int n = ReadProcEvents(record_.get(), events, overrun);
-    const int64_t now = MonotonicNanos();
-    bool filter_changed = false;
-    for (const ProcEvent& e : events) {
-      if (router_.OnEvent(e)) {
-        ++n_.events_routed;
-        n_.max_routed_lag_ns = std::max(n_.max_routed_lag_ns, now - e.time_ns);
-      }
-      // A new child's exec may follow in microseconds: the wake-up filter must know it now.
-      if (router_.tracked_version() != filter_version_) {
-        UpdateFilter();
-        filter_changed = true;
-      }
-    }
-    if (!events.empty())
-      n_.max_batch_lag_ns = std::max(n_.max_batch_lag_ns, now - events.front().time_ns);
-    n_.events_read += static_cast<uint64_t>(n);
-    // After a filter change, read once more: an event the old filter kept from the wake-up
-    // socket was queued here before the change, so this read finds it; one after the change
-    // wakes us. Nothing of a tracked process waits for the next periodic drain.
-    if (n < 64 && !filter_changed) break;
-  }
-  if (overrun) {
-    ++n_.lost;
-    ++n_.resyncs;
-    log_.Warning("proc connector overrun (ENOBUFS): events lost, subscribers resynced from /proc");
-    router_.Resync(ScanProcesses(), 1, MonotonicNanos());
-    UpdateFilter();
-  }
+void Hub::OnLost(uint64_t lost, int64_t time_ns, std::vector<ResyncProc>& procs) {
+  n_.lost += lost;
+  ++n_.resyncs;
+  log_.Warning(source_->name() + " source: events lost, subscribers resynced from /proc");
+  std::vector<std::pair<pid_t, pid_t>> pairs;
+  pairs.reserve(procs.size());
+  for (const ResyncProc& p : procs) pairs.emplace_back(p.pid, p.ppid);
+  router_.Resync(pairs, lost, time_ns);
 }
 
 bool Hub::Flush(Conn& c) {
@@ -283,7 +255,10 @@ bool Hub::Flush(Conn& c) {
 }
 
 void Hub::Close(Conn& c) {
-  if (c.id != 0) router_.Remove(c.id);
+  if (c.id != 0) {
+    router_.Remove(c.id);
+    Retrack();  // a filter in the kernel forgets its processes
+  }
   c.fd.reset();
 }
 
@@ -295,13 +270,14 @@ std::string Hub::StatsJson() const {
   char buf[768];
   snprintf(
       buf, sizeof buf,
-      "{\"pid\":%d,\"uptime_s\":%.3f,\"cpu_s\":%.4f,\"events_read\":%llu,"
+      "{\"pid\":%d,\"source\":\"%s\",\"uptime_s\":%.3f,\"cpu_s\":%.4f,\"events_read\":%llu,"
       "\"events_routed\":%llu,\"lost_events\":%llu,\"resyncs\":%llu,"
       "\"max_routed_lag_ms\":%.3f,\"max_batch_lag_ms\":%.3f,\"subscribers\":%zu,"
       "\"tracked\":%zu,\"subscribed_total\":%llu,\"dropped_subscribers\":%llu,"
       "\"refused_connections\":%llu}",
-      static_cast<int>(getpid()), static_cast<double>(MonotonicNanos() - started_ns_) / 1e9, cpu,
-      static_cast<unsigned long long>(n_.events_read),
+      static_cast<int>(getpid()), source_ ? source_->reads().c_str() : "",
+      static_cast<double>(MonotonicNanos() - started_ns_) / 1e9, cpu,
+      static_cast<unsigned long long>(source_ ? source_->events_read() : 0),
       static_cast<unsigned long long>(n_.events_routed), static_cast<unsigned long long>(n_.lost),
       static_cast<unsigned long long>(n_.resyncs), static_cast<double>(n_.max_routed_lag_ns) / 1e6,
       static_cast<double>(n_.max_batch_lag_ns) / 1e6, router_.subscriber_count(),
@@ -317,21 +293,23 @@ int Hub::Run() {
     log_.Error("cannot start: " + st.message());
     return 1;
   }
-  log_.Info("serving " + sock_path_ + " (pid " + std::to_string(getpid()) + ")");
+  log_.Info("serving " + sock_path_ + " (pid " + std::to_string(getpid()) + ", reading " +
+            source_->reads() + ")");
   if (opts_.ready_fd >= 0) {
     [[maybe_unused]] ssize_t w = write(opts_.ready_fd, "1", 1);
     close(opts_.ready_fd);
   }
   int64_t last_client_ns = MonotonicNanos();
   for (;;) {
-    std::vector<pollfd> fds = {
-        {sig_.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}, {-1, 0, 0}};
+    std::vector<pollfd> fds = {{sig_.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}};
+    const int timeout = source_->Prepare(fds, *this);
+    const size_t first_conn = fds.size();
     for (const Conn& c : conns_) {
       short ev = POLLIN;
       if (c.id != 0 && !router_.Outbox(c.id).empty()) ev |= POLLOUT;
       fds.push_back({c.fd.get(), ev, 0});
     }
-    int n = poll(fds.data(), fds.size(), kDrainMs);
+    int n = poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) {
       log_.Error(std::string("poll: ") + strerror(errno));
       break;
@@ -342,7 +320,7 @@ int Hub::Run() {
     }
     // Client messages first: a subscription must be in place before the events that follow
     // it are routed (the ones before it are filtered by time).
-    size_t i = 4;
+    size_t i = first_conn;
     for (auto it = conns_.begin(); it != conns_.end(); ++i) {
       bool keep = true;
       if (n > 0 && fds[i].revents & (POLLIN | POLLHUP | POLLERR)) keep = HandleClient(*it);
@@ -354,7 +332,10 @@ int Hub::Run() {
       }
     }
     if (fds[1].revents) Accept();
-    DrainRecord();
+    if (!source_->Read(*this)) {
+      log_.Error(source_->name() + " source ended: " + source_->ended());
+      break;
+    }
     for (auto it = conns_.begin(); it != conns_.end();) {
       if (!Flush(*it)) {
         Close(*it);

@@ -1,6 +1,6 @@
-// ttyaudit-tracker: the node's one reader of the proc connector. Recorders subscribe over
-// $RUN_DIR/tracker.sock (root only) and get their own sessions' events; see
-// track/proc_tracker.h for why, and for the cost model.
+// ttyaudit-tracker: the node's one reader of the kernel's process events. Recorders subscribe
+// over $RUN_DIR/tracker.sock (root only) and get their own sessions' events; see
+// tracker/README.md for why, and for the cost model.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +21,9 @@ struct HubOptions {
   size_t max_queued_bytes = 4 << 20;
   /// Read at SCHED_FIFO 1 (else nice -10): argv must be read before short processes exit.
   bool realtime = true;
+  /// Read the kernel's events with eBPF (track/ebpf/ebpf_source.h) where it loads; false, or
+  /// where it does not: the proc connector.
+  bool ebpf = true;
   /// How long to wait for the lock that a hub that is exiting still holds.
   int lock_wait_ms = 2000;
   /// Written one byte once the hub listens, then closed (the starter waits on it); -1: none.

@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "base/ids.h"
-#include "track/proc_tracker.h"
 #include "base/run_dir.h"
+#include "track/proc_tracker.h"
 
 namespace ttyaudit {
 
@@ -57,7 +57,8 @@ int RunTrack(const TrackArgs& args) {
     return 125;
   }
   if (!(*tracker)->problem().empty())
-    std::fprintf(stderr, "ttyaudit-tracker track: process tracking: %s\n", (*tracker)->problem().c_str());
+    std::fprintf(stderr, "ttyaudit-tracker track: process tracking: %s\n",
+                 (*tracker)->problem().c_str());
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0) return 125;
   pid_t child = fork();
@@ -95,9 +96,9 @@ int RunTrack(const TrackArgs& args) {
                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     double wall = static_cast<double>(MonotonicNanos() - opts.session_start_mono_ns) / 1e9;
     std::fprintf(stderr,
-                 "{\"via\":\"%s\",\"events_read\":%llu,\"lost_events\":%llu,"
+                 "{\"via\":\"%s\",\"source\":\"%s\",\"events_read\":%llu,\"lost_events\":%llu,"
                  "\"max_lag_ms\":%.3f,\"cpu_s\":%.4f,\"wall_s\":%.3f}\n",
-                 (*tracker)->via().c_str(),
+                 (*tracker)->via().c_str(), (*tracker)->source().c_str(),
                  static_cast<unsigned long long>((*tracker)->events_read()),
                  static_cast<unsigned long long>((*tracker)->lost_events()),
                  static_cast<double>((*tracker)->max_lag_ns()) / 1e6, cpu, wall);

@@ -13,7 +13,8 @@ struct TrackArgs {
   /// After the command ends, narrow the session to the pid in this file (`runc exec
   /// --pid-file F`), as the recorder does with the exec's pid.
   std::string reroot_pid_file;
-  /// Print {"via","events_read","lost_events","max_lag_ms","cpu_s","wall_s"} to stderr at the end.
+  /// Print {"via","source","events_read","lost_events","max_lag_ms","cpu_s","wall_s"} to stderr
+  /// at the end.
   bool stats = false;
   /// Track in-process instead of through the node's tracker hub (the old design, to compare).
   bool local = false;

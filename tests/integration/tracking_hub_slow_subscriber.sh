@@ -20,7 +20,7 @@ cat >"$T/slow.py" <<'PY'
 import os, socket, struct, subprocess, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
-s.send(b"\x01" + struct.pack("=Ii", 1, os.getpid()))
+s.send(b"\x01" + struct.pack("=Ii", 2, os.getpid()))  # SUBSCRIBE, protocol version 2
 ack = s.recv(65536)
 assert ack[0] == 16, ack
 for _ in range(4000):
