@@ -11,7 +11,8 @@ printf 'visible-start\r\n\033[6n\033[5n\033[c\033[>c\033P$qm\033\\\033]52;c;%s\a
 printf '\033]0;owned-title\a\033]2;owned-title\033\\\033]8;;http://evil.example/\033\\link\033]8;;\033\\' >>"$T/hostile"
 printf '\033[6n visible-end\r\n' >>"$T/hostile"
 # The command's own argv carries an ESC too, as a hostile image's process name could.
-"$TA" rec -q -- sh -c $': \e[31mred\e]0;argv-title\a; cat "$0"' "$T/hostile" </dev/null >/dev/null
+"$TA" rec -q -- sh -c $'# \e[31mred\e]0;argv-title\a\nstty raw -echo; cat "$0"' "$T/hostile" \
+  </dev/null >/dev/null
 id=$(only_session_id)
 "$TA" cat --raw "$id" | cmp - "$T/hostile" || fail "the recording does not hold the hostile bytes"
 
@@ -58,6 +59,6 @@ if grep -qx 'typed-raw-after' <<<"$screen"; then fail "--raw: the terminal's ans
 # The search table shows control characters from recorded data, never sends them.
 table=$("$TA" search)
 echo "$table"
-assert_contains "$table" ': ^[[31mred^[]0;argv-title^G;' "argv in the table, in caret notation"
+assert_contains "$table" '# ^[[31mred^[]0;argv-title^G^Jstty' "argv in the table, in caret notation"
 if grep -q $'\e' <<<"$table"; then fail "the search table holds a raw ESC"; fi
 ok "cat and play left the pane's input, buffer and title alone; the table shows ^["
