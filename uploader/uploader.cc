@@ -19,6 +19,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/json_read.h"
+#include "base/printable.h"
 #include "base/unique_fd.h"
 #include "record/session_meta.h"
 #include "record/spool_writer.h"
@@ -473,7 +474,7 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
     w.BeginObject().Key("id").String(e.id).Key("state").String(state);
     w.Key("bytes").Uint(e.cast_size).Key("live_bytes_sent").Uint(live);
     w.Key("phase").String(phase).EndObject();
-    text += "  " + e.id + "  " + state + "  " + std::to_string(e.cast_size) + " bytes, " +
+    text += "  " + EscapeControlChars(e.id) + "  " + state + "  " + std::to_string(e.cast_size) + " bytes, " +
             std::to_string(live) + " sent live, phase " + phase + "\n";
   }
   w.EndArray();

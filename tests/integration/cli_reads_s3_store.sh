@@ -43,7 +43,8 @@ ok "search, cat and export read the bucket"
 slow=$("$TA" search --command slow-start --json | jq -r .id)
 [[ -n $slow ]] || fail "the slow session is not in the bucket"
 mkdir "$T/tmp"
-TMPDIR="$T/tmp" "$TA" play -i 0 "$slow" >"$T/slow.out" &
+# A background job of a script starts with SIGINT ignored; Ctrl-C's signal must reach play.
+TMPDIR="$T/tmp" env --default-signal=INT "$TA" play -i 0 "$slow" >"$T/slow.out" &
 player=$!
 wait_for 20 grep -q slow-start "$T/slow.out"
 ls -l "/proc/$player/fd" | grep -q "$T/tmp/.*(deleted)" || fail "play holds no fetched copy"
