@@ -16,7 +16,7 @@ printf '\033[6n visible-end\r\n' >>"$T/hostile"
 id=$(only_session_id)
 "$TA" cat --raw "$id" | cmp - "$T/hostile" || fail "the recording does not hold the hostile bytes"
 
-tmx new-session -d -s audit -x 120 -y 40 \
+tmx new-session -d -s audit -c "$T" -x 120 -y 40 \
   "env PS1='AUDIT> ' TTYAUDIT_CONFIG=$TTYAUDIT_CONFIG TERM=screen sh"
 tmx set-option -s set-clipboard on  # an OSC 52 from the pane would land in tmux's buffer
 tmx_wait_text audit 'AUDIT>'
