@@ -7,6 +7,7 @@
 
 #include "base/ids.h"
 #include "base/unique_fd.h"
+#include "base/printable.h"
 
 namespace ttyaudit {
 namespace {
@@ -46,6 +47,15 @@ JournalSend LoadJournalSend() {
   return fn;
 }
 
+// Messages carry recorded data (session ids from file names, bucket keys, argv): one line,
+// with no control character that could drive the terminal of whoever reads the log.
+std::string OneSafeLine(std::string_view message) {
+  std::string flat(message);
+  for (char& c : flat)
+    if (c == '\n' || c == '\r') c = ' ';
+  return EscapeControlChars(flat);
+}
+
 }  // namespace
 
 Logger::Logger(std::string ident, std::string log_file)
@@ -61,14 +71,14 @@ std::string FormatLogLine(std::string_view ident, int pid, LogLevel level,
   line += '[' + std::to_string(pid) + "]: ";
   line += LevelName(level);
   line += ": ";
-  for (char c : message) line.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  line += OneSafeLine(message);
   line += '\n';
   return line;
 }
 
 void Logger::Log(LogLevel level, std::string_view message) const {
   if (use_journal_) {
-    std::string msg(message);
+    std::string msg = OneSafeLine(message);
     std::string id = "SYSLOG_IDENTIFIER=" + ident_;
     JournalSend send = LoadJournalSend();
     if (send && send("MESSAGE=%s", msg.c_str(), "PRIORITY=%d", SyslogPriority(level), id.c_str(),

@@ -10,9 +10,10 @@
 #include <memory>
 #include <unordered_map>
 
+#include "base/ids.h"
+#include "base/printable.h"
 #include "cli/sessions.h"
 #include "config/config.h"
-#include "base/ids.h"
 
 namespace ttyaudit {
 namespace {
@@ -365,17 +366,11 @@ bool ParseSessionLine(od::parser& parser, const std::string& line, SessionMeta& 
   return !m.id.empty();
 }
 
-struct CorrelateArgs {
-  std::string audit_log;
-  std::string sessions_file;
-  CorrelateOptions opts;
-  bool json = false;
-};
+}  // namespace
 
-int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
+int RunCorrelate(const CorrelateArgs& a, const std::string& store, const Config& cfg) {
   std::vector<SessionMeta> sessions;
   std::vector<SessionRecord> records;  // where each session is, to record its identity there
-  Config cfg;
   if (!a.sessions_file.empty()) {
     FILE* f = a.sessions_file == "-" ? stdin : fopen(a.sessions_file.c_str(), "re");
     if (f == nullptr) {
@@ -394,16 +389,11 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
     free(line);
     if (f != stdin) fclose(f);
   } else {
-    auto loaded = LoadConfig();
-    if (!loaded) {
-      std::fprintf(stderr, "ttyaudit: %s\n", loaded.message().c_str());
-      return 2;
-    }
-    cfg = std::move(loaded.value());
     std::vector<std::string> warnings;
     records = ListSessions(cfg, store, warnings);
     for (const SessionRecord& r : records) sessions.push_back(r.meta);
-    for (const std::string& w : warnings) std::fprintf(stderr, "ttyaudit: %s\n", w.c_str());
+    for (const std::string& w : warnings)
+      std::fprintf(stderr, "ttyaudit: %s\n", EscapeControlChars(w).c_str());
   }
   AuditScanStats stats;
   auto reqs = ReadK8sExecRequests(a.audit_log, &stats);
@@ -412,15 +402,20 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
     return 1;
   }
   std::vector<CorrelationMatch> matches = CorrelateSessions(sessions, *reqs, a.opts);
+  size_t recorded = 0, record_failures = 0;
   for (const CorrelationMatch& m : matches) {
     const SessionMeta& s = sessions[m.session];
     const K8sExecRequest& r = (*reqs)[m.request];
-    if (m.session < records.size()) {
+    if (a.record && m.session < records.size()) {
       JsonWriter identity;
       WriteK8sIdentityJson(identity, r, m.delay_s);
-      if (Status st = RecordK8sIdentity(cfg, store, records[m.session], identity.str()); !st)
-        std::fprintf(stderr, "ttyaudit: correlate: session %s: %s\n", s.id.c_str(),
-                     st.message().c_str());
+      if (Status st = RecordK8sIdentity(cfg, store, records[m.session], identity.str()); !st) {
+        std::fprintf(stderr, "ttyaudit: correlate: session %s: %s\n",
+                     EscapeControlChars(s.id).c_str(), EscapeControlChars(st.message()).c_str());
+        ++record_failures;
+      } else {
+        ++recorded;
+      }
     }
     if (a.json) {
       JsonWriter w;
@@ -435,9 +430,9 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
       for (const std::string& g : r.groups) groups += (groups.empty() ? "" : ",") + g;
       std::string ips;
       for (const std::string& ip : r.source_ips) ips += (ips.empty() ? "" : ",") + ip;
-      std::printf("%s  %s/%s/%s  user=%s groups=%s from=%s  +%.3fs\n", s.id.c_str(),
-                  s.k8s_namespace.c_str(), s.pod.c_str(), s.container.c_str(), r.user.c_str(),
-                  groups.c_str(), ips.c_str(), m.delay_s);
+      std::string line = s.id + "  " + s.k8s_namespace + "/" + s.pod + "/" + s.container +
+                         "  user=" + r.user + " groups=" + groups + " from=" + ips;
+      std::printf("%s  +%.3fs\n", EscapeControlChars(line).c_str(), m.delay_s);
     }
   }
   std::fprintf(stderr,
@@ -447,28 +442,12 @@ int RunCorrelate(const CorrelateArgs& a, const std::string& store) {
                static_cast<unsigned long long>(stats.lines),
                static_cast<unsigned long long>(stats.parsed),
                static_cast<unsigned long long>(stats.malformed));
-  return 0;
-}
-
-}  // namespace
-
-void RegisterCorrelate(CLI::App& app, const std::string& store) {
-  auto args = std::make_shared<CorrelateArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "correlate",
-      "Match recorded exec sessions to the pods/exec requests of a kube-apiserver audit log "
-      "(who opened them: user, groups, source IPs) and record that identity with each session, "
-      "so that search --user finds Kubernetes users");
-  sub->add_option("--k8s-audit-log", args->audit_log, "Audit log file (JSON lines), or -")
-      ->required();
-  sub->add_option("--sessions", args->sessions_file,
-                  "Sessions as `search --json` lines (file or -) instead of the spool and store");
-  sub->add_option("--window", args->opts.window_s,
-                  "Seconds a session may start after its request (default 30)");
-  sub->add_option("--skew", args->opts.skew_s,
-                  "Seconds a session may start before its request: clock skew (default 2)");
-  sub->add_flag("--json", args->json, "One JSON object per matched session and line");
-  sub->callback([args, &store] { throw CLI::RuntimeError(RunCorrelate(*args, store)); });
+  if (a.record)
+    std::fprintf(stderr, "ttyaudit: correlate: %zu identities recorded, %zu failed\n", recorded,
+                 record_failures);
+  else if (!matches.empty())
+    std::fprintf(stderr, "ttyaudit: correlate: nothing recorded (--record records the matches)\n");
+  return record_failures ? 1 : 0;
 }
 
 }  // namespace ttyaudit

@@ -9,7 +9,6 @@
 // one session and each session comes from at most one request (closest in time wins).
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -18,6 +17,7 @@
 
 #include "base/json.h"
 #include "base/result.h"
+#include "config/config.h"
 #include "record/session_meta.h"
 
 namespace ttyaudit {
@@ -79,10 +79,18 @@ void WriteK8sIdentityJson(JsonWriter& w, const K8sExecRequest& r, double delay_s
 /// Splits the query of a requestURI into decoded (name, value) pairs ('+' is a space).
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view uri);
 
-/// Adds `correlate --k8s-audit-log FILE [--sessions FILE|-] [--window S] [--json]` to `app`.
-/// Sessions come from the spool and store (`store` is the main --store option), or from
-/// `search --json` lines given with --sessions. It prints one line per matched session and
-/// ends the program through CLI::RuntimeError(exit status) when it runs.
-void RegisterCorrelate(CLI::App& app, const std::string& store);
+/// What `correlate` is asked to do.
+struct CorrelateArgs {
+  std::string audit_log;      // the audit log file, or "-" for stdin
+  std::string sessions_file;  // `search --json` lines (file or "-"); empty: the spool and store
+  CorrelateOptions opts;
+  bool json = false;
+  bool record = false;  // also record each matched identity with its session, in its store
+};
+
+/// Runs `correlate`: prints one line per matched session (and a summary on stderr). Only with
+/// `record` does it write, one identity/<id>.json per match in the session's store (sessions
+/// still in the spool: `store_url`, else the configured store). Returns the exit status.
+int RunCorrelate(const CorrelateArgs& args, const std::string& store_url, const Config& cfg);
 
 }  // namespace ttyaudit

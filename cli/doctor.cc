@@ -289,33 +289,22 @@ int DoctorExitCode(const std::vector<DoctorCheck>& checks) {
   return 0;
 }
 
-void RegisterDoctor(CLI::App& app) {
-  auto opts = std::make_shared<DoctorOptions>();
-  auto json = std::make_shared<bool>(false);
-  auto* sub = app.add_subcommand(
-      "doctor",
-      "Check this node: runc, containerd and Docker, spool, tracker, uploader, store; "
-      "exits 1 when something must be fixed");
-  sub->add_flag("--json", *json, "One JSON object: {\"ok\", \"checks\": [...]}");
-  sub->add_option("--containerd-config", opts->containerd_config, "containerd's config file");
-  sub->add_option("--docker-config", opts->docker_config, "Docker's daemon.json");
-  sub->callback([opts, json] {
-    opts->runtime = RuntimeBesideSelf();
-    opts->run_dir = DefaultRunDir();
-    std::vector<DoctorCheck> checks;
-    auto cfg = LoadConfig();
-    if (cfg.ok()) {
-      checks = RunDoctor(*cfg, *opts);
-    } else {
-      checks.push_back(Fail("config", cfg.message(), "fix the config file"));
-      checks.push_back(CheckRunc(opts->runtime));
-      checks.push_back(CheckContainerd(opts->containerd_config));
-      checks.push_back(CheckDocker(opts->docker_config));
-    }
-    std::fputs(DoctorReport(checks, *json).c_str(), stdout);
-    std::fflush(stdout);
-    throw CLI::RuntimeError(DoctorExitCode(checks));
-  });
+int RunDoctorCommand(DoctorOptions opts, bool json) {
+  if (opts.runtime.empty()) opts.runtime = RuntimeBesideSelf();
+  if (opts.run_dir.empty()) opts.run_dir = DefaultRunDir();
+  std::vector<DoctorCheck> checks;
+  auto cfg = LoadConfig();
+  if (cfg.ok()) {
+    checks = RunDoctor(*cfg, opts);
+  } else {
+    checks.push_back(Fail("config", cfg.message(), "fix the config file"));
+    checks.push_back(CheckRunc(opts.runtime));
+    checks.push_back(CheckContainerd(opts.containerd_config));
+    checks.push_back(CheckDocker(opts.docker_config));
+  }
+  std::fputs(DoctorReport(checks, json).c_str(), stdout);
+  std::fflush(stdout);
+  return DoctorExitCode(checks);
 }
 
 }  // namespace ttyaudit

@@ -1,7 +1,6 @@
 // `ttyaudit doctor`: whether this node records, keeps and ships sessions, and what to fix.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
@@ -50,9 +49,10 @@ std::string DoctorReport(const std::vector<DoctorCheck>& checks, bool json);
 /// 0 when no check failed, else 1.
 int DoctorExitCode(const std::vector<DoctorCheck>& checks);
 
-/// Adds `doctor [--json] [--containerd-config F] [--docker-config F]` to `app`. When it runs it
-/// prints the report and ends the program through CLI::RuntimeError(exit status): 1 when a
-/// check failed (a config that cannot be read is one).
-void RegisterDoctor(CLI::App& app);
+/// `ttyaudit doctor`: loads the config itself (one that cannot be read is a failed check, and
+/// the checks that need no config still run), prints the report and returns the exit status:
+/// 1 when a check failed. `opts.runtime` and `opts.run_dir` empty: beside this program, and
+/// the default run dir.
+int RunDoctorCommand(DoctorOptions opts, bool json);
 
 }  // namespace ttyaudit

@@ -6,13 +6,20 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <thread>
+#include <utility>
 
+#include "base/printable.h"
+#include "base/unique_fd.h"
+#include "base/utf8.h"
+#include "cli/terminal_filter.h"
 #include "record/asciicast.h"
 #include "record/cast_reader.h"
 #include "record/spool.h"
 #include "base/utf8.h"
 #include "base/unique_fd.h"
+#include "record/spool_writer.h"
 
 namespace ttyaudit {
 namespace {
@@ -30,29 +37,65 @@ bool WriteOut(std::string_view data) {
   return true;
 }
 
+// Recorded output on its way to stdout: through a TerminalFilter when stdout is a terminal.
+class Output {
+ public:
+  explicit Output(const ReplayOptions& opts) {
+    if (!opts.raw && isatty(1)) filter_.emplace();
+  }
+  bool Write(std::string_view data) {
+    if (!filter_) return WriteOut(data);
+    safe_.clear();
+    filter_->Feed(data, safe_);
+    return WriteOut(safe_);
+  }
+  bool Finish() {
+    if (!filter_) return true;
+    safe_.clear();
+    filter_->Finish(safe_);
+    return WriteOut(safe_);
+  }
+
+ private:
+  std::optional<TerminalFilter> filter_;
+  std::string safe_;
+};
+
 int Fail(const std::string& verb, const std::string& msg) {
-  std::fprintf(stderr, "ttyaudit %s: %s\n", verb.c_str(), msg.c_str());
+  std::fprintf(stderr, "ttyaudit %s: %s\n", verb.c_str(), EscapeControlChars(msg).c_str());
   return 1;
 }
 
+// A line of a session that watch skips, as CastReader reports one.
+void Warn(const std::string& path, uint64_t line, const std::string& why) {
+  std::fprintf(stderr, "ttyaudit watch: warning: %s: line %llu: %s; skipped\n",
+               EscapeControlChars(path).c_str(), static_cast<unsigned long long>(line),
+               EscapeControlChars(why).c_str());
+}
+
+constexpr size_t kMaxLine = 64 << 20;
+
 }  // namespace
 
-int CatSession(const SessionRecord& s) {
+int CatSession(const SessionRecord& s, const ReplayOptions& opts) {
   auto reader = CastReader::Open(s.path);
   if (!reader.ok()) return Fail("cat", reader.message());
+  Output out(opts);
   CastEvent ev;
   for (;;) {
     auto more = reader->Next(ev);
     if (!more.ok()) return Fail("cat", more.message());
     if (!*more) break;
-    if (ev.code == "o" && !WriteOut(ev.data)) return Fail("cat", std::string("write: ") + std::strerror(errno));
+    if (ev.code == "o" && !out.Write(ev.data))
+      return Fail("cat", std::string("write: ") + std::strerror(errno));
   }
-  return 0;
+  return out.Finish() ? 0 : 1;
 }
 
-int PlaySession(const SessionRecord& s, const PlayOptions& opts) {
+int PlaySession(const SessionRecord& s, const ReplayOptions& opts) {
   auto reader = CastReader::Open(s.path);
   if (!reader.ok()) return Fail("play", reader.message());
+  Output out(opts);
   CastEvent ev;
   double last = 0;
   for (;;) {
@@ -64,9 +107,9 @@ int PlaySession(const SessionRecord& s, const PlayOptions& opts) {
     last = ev.time;
     if (opts.max_idle_s > 0 && gap > opts.max_idle_s) gap = opts.max_idle_s;
     if (gap > 0) std::this_thread::sleep_for(std::chrono::duration<double>(gap / opts.speed));
-    if (!WriteOut(ev.data)) return 1;
+    if (!out.Write(ev.data)) return 1;
   }
-  return 0;
+  return out.Finish() ? 0 : 1;
 }
 
 int ExportSession(const SessionRecord& s) {
@@ -87,14 +130,16 @@ int ExportSession(const SessionRecord& s) {
   return WriteOut(out) ? 0 : 1;
 }
 
-int WatchSession(const SessionRecord& s) {
+int WatchSession(const SessionRecord& s, const ReplayOptions& opts) {
   UniqueFd fd(open(s.path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return Fail("watch", std::string("open `") + s.path + "`: " + std::strerror(errno));
   EventLineParser parser;
-  std::string pending;
-  bool header_done = false;
+  std::string pending;  // the line so far
+  bool too_long = false;
+  uint64_t line_number = 0;
   char buf[65536];
   CastEvent ev;
+  Output out(opts);
   for (;;) {
     ssize_t n = read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
@@ -109,22 +154,37 @@ int WatchSession(const SessionRecord& s) {
         continue;
       }
     }
-    pending.append(buf, static_cast<size_t>(n));
-    size_t start = 0, nl;
-    while ((nl = pending.find('\n', start)) != std::string::npos) {
-      std::string line = pending.substr(start, nl - start);
-      start = nl + 1;
-      if (!header_done) {
-        header_done = true;
-        continue;
+    std::string_view chunk(buf, static_cast<size_t>(n));
+    for (size_t nl; !chunk.empty(); chunk.remove_prefix(nl + 1)) {
+      nl = chunk.find('\n');
+      std::string_view part = chunk.substr(0, nl);
+      // A line is held up to the reader's limit; past it, read through and skipped.
+      if (!too_long && pending.size() + part.size() > kMaxLine) {
+        too_long = true;
+        std::string().swap(pending);
       }
-      auto got = parser.Parse(line, ev, s.path);
-      if (!got.ok()) return Fail("watch", got.message());
-      if (*got && ev.code == "o" && !WriteOut(ev.data)) return 1;
+      if (!too_long) pending.append(part);
+      if (nl == std::string_view::npos) break;
+      ++line_number;
+      if (std::exchange(too_long, false)) {
+        Warn(s.path, line_number, "longer than 64 MiB");
+      } else if (line_number > 1) {  // line 1 is the header
+        auto got = parser.Parse(pending, ev, s.path);
+        if (!got.ok())
+          Warn(s.path, line_number, got.message());
+        else if (*got && ev.code == "o" && !out.Write(ev.data))
+          return 1;
+      }
+      pending.clear();
     }
-    pending.erase(0, start);
   }
-  return 0;
+  if (!pending.empty() || too_long)
+    std::fprintf(stderr,
+                 "ttyaudit watch: warning: %s: ends in the middle of line %llu: the session is "
+                 "truncated there\n",
+                 EscapeControlChars(s.path).c_str(),
+                 static_cast<unsigned long long>(line_number + 1));
+  return out.Finish() ? 0 : 1;
 }
 
 }  // namespace ttyaudit

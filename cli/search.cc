@@ -7,6 +7,8 @@
 
 #include "record/cast_reader.h"
 #include "base/ids.h"
+#include "base/printable.h"
+#include "record/asciicast.h"
 
 namespace ttyaudit {
 namespace {
@@ -52,9 +54,13 @@ void PrintTable(const std::vector<const SessionRecord*>& rows) {
                        : m.state == "signaled" ? "sig" + std::to_string(m.signal) : "-";
     std::string start = FormatRfc3339(m.start_ns).substr(0, 19);
     start[10] = ' ';
-    std::printf("%-36s  %-20s  %-8s  %-11s  %-4s  %-10s  %-30s  %s\n", m.id.c_str(), start.c_str(),
-                Duration(m).c_str(), m.state.c_str(), exit.c_str(), m.user.c_str(),
-                where.substr(0, 30).c_str(), JoinArgv(m.argv).substr(0, 60).c_str());
+    // Every field but the times is recorded data: a container's argv, a user name from its
+    // /etc/passwd, names from annotations. Shown, never sent to the terminal as controls.
+    std::printf("%-36s  %-20s  %-8s  %-11s  %-4s  %-10s  %-30s  %s\n",
+                EscapeControlChars(m.id).c_str(), start.c_str(), Duration(m).c_str(),
+                EscapeControlChars(m.state).c_str(), exit.c_str(),
+                EscapeControlChars(m.user).c_str(), EscapeControlChars(where.substr(0, 30)).c_str(),
+                EscapeControlChars(JoinArgv(m.argv).substr(0, 60)).c_str());
   }
 }
 
@@ -138,7 +144,8 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
   }
   std::vector<std::string> warnings;
   auto sessions = ListSessions(cfg, q.store_url, warnings, since, until);
-  for (const auto& w : warnings) std::fprintf(stderr, "ttyaudit search: warning: %s\n", w.c_str());
+  for (const auto& w : warnings)
+    std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
   std::vector<const SessionRecord*> hits;
   for (auto& s : sessions) {
     const SessionMeta& m = s.meta;
@@ -158,12 +165,13 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     if (!q.text_re.empty()) {
       auto path = LocalCastPath(s);
       if (!path.ok()) {
-        std::fprintf(stderr, "ttyaudit search: %s\n", path.message().c_str());
+        std::fprintf(stderr, "ttyaudit search: %s\n", EscapeControlChars(path.message()).c_str());
         continue;
       }
       auto hit = ScreenTextMatches(*path, q.text_re);
+      DropLocalCopy(s);  // one fetched copy at a time
       if (!hit.ok()) {
-        std::fprintf(stderr, "ttyaudit search: %s\n", hit.message().c_str());
+        std::fprintf(stderr, "ttyaudit search: %s\n", EscapeControlChars(hit.message()).c_str());
         if (hit.message().rfind("--text", 0) == 0) return 2;
         continue;
       }

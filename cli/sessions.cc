@@ -215,27 +215,32 @@ Status RecordK8sIdentity(const Config& cfg, const std::string& store_url, const 
 Result<std::string> LocalCastPath(SessionRecord& s) {
   if (!s.path.empty()) return s.path;
   if (!s.store) return Error{"session " + s.meta.id + ": no file and no store"};
-  static std::vector<std::string> temps;  // removed at exit
-  static bool registered = false;
-  if (!registered) {
-    registered = true;
-    std::atexit([] {
-      for (const auto& t : temps) unlink(t.c_str());
-    });
+  const char* env_tmp = std::getenv("TMPDIR");
+  std::string dir = env_tmp && *env_tmp ? env_tmp : "/tmp";
+  UniqueFd fd(open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!fd && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    std::string tmpl = dir + "/ttyaudit-fetch.XXXXXX";
+    fd.reset(mkostemp(tmpl.data(), O_CLOEXEC));
+    if (fd) unlink(tmpl.c_str());
   }
-  char tmpl[] = "/tmp/ttyaudit-fetch.XXXXXX";
-  UniqueFd fd(mkostemp(tmpl, O_CLOEXEC));
-  if (!fd) return SysError("mkstemp", tmpl, errno);
-  temps.push_back(tmpl);
+  if (!fd) return SysError("create a temporary file in", dir, errno);
   constexpr uint64_t kChunk = 8ULL << 20;
   for (uint64_t off = 0;; off += kChunk) {
     auto part = s.store->Get(s.key, off, kChunk);
     if (!part.ok()) return Error{s.store->Url() + "/" + s.key + ": " + part.message()};
-    if (Status st = WriteAll(fd.get(), *part, tmpl); !st) return Error{st.message()};
+    if (Status st = WriteAll(fd.get(), *part, "a temporary copy of " + s.key); !st)
+      return Error{st.message()};
     if (part->size() < kChunk) break;
   }
-  s.path = tmpl;
+  s.path = "/proc/self/fd/" + std::to_string(fd.get());
+  s.copy = std::make_shared<const UniqueFd>(std::move(fd));
   return s.path;
+}
+
+void DropLocalCopy(SessionRecord& s) {
+  if (!s.copy) return;
+  s.copy.reset();
+  s.path.clear();
 }
 
 Result<SessionRecord> FindSession(const Config& cfg, const std::string& store_url,

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
 #include "base/result.h"
+#include "base/unique_fd.h"
+#include "config/config.h"
 #include "record/session_meta.h"
 #include "store/store.h"
 
@@ -23,11 +24,17 @@ struct SessionRecord {
   std::string where;          // "spool", "file", or the store URL it came from
   std::string key;            // the .cast's key in `store`, for sessions from a store
   std::shared_ptr<Store> store;
+  std::shared_ptr<const UniqueFd> copy;  // a fetched copy, which `path` names while it is held
 };
 
 /// A local file with the session's recording: `path` itself, or the object fetched from its
-/// store into a temporary file (removed when the process exits).
+/// remote store into a temporary file that has no name (O_TMPFILE, else unlinked at once), held
+/// open by `s.copy` and named by a /proc/self/fd path. The copy goes when the last holder of
+/// `s.copy` lets go or the process ends, however it ends (Ctrl-C too): nothing is left behind.
 Result<std::string> LocalCastPath(SessionRecord& s);
+
+/// Lets go of the fetched copy of a remote session (LocalCastPath), if there is one.
+void DropLocalCopy(SessionRecord& s);
 
 /// Records the Kubernetes identity (a JSON object) of a session at identity/<id>.json in the
 /// session's store, or in the configured store (`store_url`, else the config's) for a session

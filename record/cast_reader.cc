@@ -3,24 +3,45 @@
 #include <simdjson.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <cstdio>
+#include <string_view>
 #include <utility>
 
 #include "base/ids.h"
+#include "base/printable.h"
+#include "record/asciicast.h"
 
 namespace ttyaudit {
 
 namespace od = simdjson::ondemand;
+
+namespace {
+
+constexpr size_t kMaxLine = 64 << 20;
+constexpr size_t kReadAhead = 64 << 10;
+constexpr uint64_t kMaxWarnings = 10;  // per file; then one count at its end
+
+// A line skipped by CastReader (the reader reports on stderr: it is read by the CLI, for a
+// person). `nth` counts the file's bad lines from 1.
+void WarnSkipped(const std::string& name, uint64_t line, uint64_t nth, std::string_view why) {
+  if (nth > kMaxWarnings) return;
+  std::fprintf(stderr, "ttyaudit: warning: %s: line %llu: %s; skipped\n",
+               EscapeControlChars(name).c_str(), static_cast<unsigned long long>(line),
+               EscapeControlChars(why).c_str());
+}
+
+}  // namespace
 
 CastReader::CastReader(CastReader&& o) noexcept { *this = std::move(o); }
 
 CastReader& CastReader::operator=(CastReader&& o) noexcept {
   if (this != &o) {
     if (f_) std::fclose(f_);
-    std::free(buf_);
     f_ = std::exchange(o.f_, nullptr);
-    buf_ = std::exchange(o.buf_, nullptr);
-    cap_ = std::exchange(o.cap_, 0);
+    buf_ = std::move(o.buf_);
+    buf_pos_ = std::exchange(o.buf_pos_, 0);
+    line_number_ = o.line_number_;
+    bad_lines_ = o.bad_lines_;
     name_ = std::move(o.name_);
     header_ = std::move(o.header_);
     line_ = std::move(o.line_);
@@ -32,7 +53,6 @@ CastReader& CastReader::operator=(CastReader&& o) noexcept {
 
 CastReader::~CastReader() {
   if (f_) std::fclose(f_);
-  std::free(buf_);
 }
 
 Result<CastReader> CastReader::Open(const std::string& path) {
@@ -47,25 +67,51 @@ Result<CastReader> CastReader::FromFile(FILE* f, const std::string& name) {
   r.name_ = name;
   auto got = r.ReadLine();
   if (!got.ok()) return got.error();
-  if (!*got || r.truncated_) return Error{name + ": no asciicast header line"};
+  if (!*got || r.truncated_ || r.line_number_ != 1)
+    return Error{name + ": no asciicast header line"};
   size_t end = r.line_.find_last_not_of(' ');
   r.header_ = r.line_.substr(0, end == std::string::npos ? 0 : end + 1);
   return r;
 }
 
+// Reads the next line into line_ (without its newline), holding at most kMaxLine bytes of it:
+// a longer line is read through and skipped. False at the end, and for a last line that has no
+// newline (truncated_).
 Result<bool> CastReader::ReadLine() {
-  ssize_t n = getline(&buf_, &cap_, f_);
-  if (n < 0) {
-    if (std::ferror(f_)) return SysError("read", name_, errno);
-    return false;
+  line_.clear();
+  bool too_long = false;
+  for (;;) {
+    if (buf_pos_ == buf_.size()) {
+      buf_.resize(kReadAhead);
+      size_t n = std::fread(buf_.data(), 1, buf_.size(), f_);
+      buf_.resize(n);
+      buf_pos_ = 0;
+      if (n == 0) {
+        if (std::ferror(f_)) return SysError("read", name_, errno);
+        if (!line_.empty() || too_long) {  // the writer always ends a line: this one was cut
+          ++line_number_;
+          truncated_ = true;
+          line_.clear();
+        }
+        return false;
+      }
+    }
+    std::string_view ahead(buf_.data() + buf_pos_, buf_.size() - buf_pos_);
+    size_t nl = ahead.find('\n');
+    std::string_view part = ahead.substr(0, nl);
+    if (!too_long && line_.size() + part.size() > kMaxLine) {
+      too_long = true;
+      std::string().swap(line_);
+    }
+    if (!too_long) line_.append(part);
+    buf_pos_ += part.size();
+    if (nl == std::string_view::npos) continue;
+    ++buf_pos_;
+    ++line_number_;
+    if (!too_long) return true;
+    WarnSkipped(name_, line_number_, ++bad_lines_, "longer than 64 MiB");
+    too_long = false;
   }
-  if (n > (64 << 20)) return Error{name_ + ": line longer than 64 MiB"};
-  if (buf_[n - 1] != '\n') {  // the writer always ends a line; this one was cut short
-    truncated_ = true;
-    return false;
-  }
-  line_.assign(buf_, static_cast<size_t>(n - 1));
-  return true;
 }
 
 Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std::string& origin) {
@@ -74,7 +120,10 @@ Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std:
   line.reserve(line.size() + simdjson::SIMDJSON_PADDING);
   od::document doc;
   od::array arr;
-  auto bad = [&] { return Error{origin + ": malformed event line: " + line.substr(0, 80)}; };
+  auto bad = [&] {
+    have_raw_ = false;  // the raw bytes belonged to this line's event
+    return Error{origin + ": malformed event line: " + EscapeControlChars(line.substr(0, 80))};
+  };
   if (parser.iterate(line.data(), line.size(), line.capacity()).get(doc) ||
       doc.get_array().get(arr))
     return bad();
@@ -93,7 +142,10 @@ Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std:
   if (dv.get_string().get(data)) return bad();
   if (code == "b") {
     auto bytes = Base64Decode(data);
-    if (!bytes.ok()) return Error{origin + ": " + bytes.message()};
+    if (!bytes.ok()) {
+      have_raw_ = false;
+      return Error{origin + ": " + bytes.message()};
+    }
     raw_ = std::move(bytes.value());
     have_raw_ = true;
     return false;
@@ -107,12 +159,30 @@ Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std:
 }
 
 Result<bool> CastReader::Next(CastEvent& ev) {
-  for (;;) {
+  while (f_) {
     auto got = ReadLine();
-    if (!got.ok() || !*got) return got;
+    if (!got.ok()) return got;
+    if (!*got) break;
     auto parsed = parser_.Parse(line_, ev, name_);
-    if (!parsed.ok() || *parsed) return parsed;
+    if (parsed.ok() && *parsed) return true;
+    if (!parsed.ok()) {
+      std::string why = parsed.message();
+      if (why.rfind(name_ + ": ", 0) == 0) why.erase(0, name_.size() + 2);
+      WarnSkipped(name_, line_number_, ++bad_lines_, why);
+    }
   }
+  if (!f_) return false;
+  // The end, reported once.
+  std::fclose(std::exchange(f_, nullptr));
+  if (bad_lines_ > kMaxWarnings)
+    std::fprintf(stderr, "ttyaudit: warning: %s: %llu lines skipped in all\n",
+                 EscapeControlChars(name_).c_str(), static_cast<unsigned long long>(bad_lines_));
+  if (truncated_)
+    std::fprintf(stderr,
+                 "ttyaudit: warning: %s: ends in the middle of line %llu: the session is "
+                 "truncated there (cut short, or still being written)\n",
+                 EscapeControlChars(name_).c_str(), static_cast<unsigned long long>(line_number_));
+  return false;
 }
 
 }  // namespace ttyaudit

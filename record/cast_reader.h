@@ -2,6 +2,7 @@
 // the writer so that the recorder, which only writes, does not link simdjson.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -27,8 +28,10 @@ class EventLineParser {
   bool have_raw_ = false;
 };
 
-/// Reads an asciicast v2 file: the header line, then events. Memory stays bounded by the
-/// longest line (lines over 64 MiB are an error).
+/// Reads an asciicast v2 file: the header line, then events. Memory stays bounded: a line is
+/// never held past 64 MiB. A line that is too long or not an event is skipped with a warning on
+/// stderr that names its line number; a file that ends in the middle of a line is reported
+/// there too.
 class CastReader {
  public:
   CastReader() = default;
@@ -46,9 +49,12 @@ class CastReader {
   const std::string& header() const { return header_; }
 
   /// Reads the next event into `ev`: true, or false at the end. A last line cut short (the
-  /// recorder was killed mid-write) ends the stream and sets truncated().
+  /// recorder was killed mid-write) ends the stream and sets truncated(). An error only when
+  /// the file cannot be read.
   Result<bool> Next(CastEvent& ev);
   bool truncated() const { return truncated_; }
+  /// Lines skipped so far because they were too long or not events.
+  uint64_t bad_lines() const { return bad_lines_; }
 
  private:
   Result<bool> ReadLine();
@@ -57,8 +63,10 @@ class CastReader {
   std::string header_;
   std::string line_;
   EventLineParser parser_;
-  char* buf_ = nullptr;
-  size_t cap_ = 0;
+  std::string buf_;  // read ahead of line_
+  size_t buf_pos_ = 0;
+  uint64_t line_number_ = 0;  // of line_; the header is line 1
+  uint64_t bad_lines_ = 0;
   bool truncated_ = false;
 };
 

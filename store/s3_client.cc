@@ -320,6 +320,7 @@ Result<S3Client::Response> S3Client::Send(
       double cap =
           std::min(policy_.max_delay_s, policy_.base_delay_s * (1 << std::min(attempt, 20)));
       double wait = std::uniform_real_distribution<double>(cap / 2, cap)(rng);
+      if (policy_.on_retry) policy_.on_retry(attempt + 1, wait, last);
       auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
       while (std::chrono::steady_clock::now() < until) {
         if (policy_.stop && policy_.stop->load()) return Error{last + " (gave up: stopping)"};

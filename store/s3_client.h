@@ -43,6 +43,9 @@ struct S3RetryPolicy {
   int write_timeout_s = 60;
   /// When set and true, waits between attempts end early and the call gives up.
   const std::atomic<bool>* stop = nullptr;
+  /// When set, called before each wait between attempts: the attempt about to be made (from
+  /// 2), the wait in seconds, and the error of the attempt before.
+  std::function<void(int attempt, double wait_s, const std::string& error)> on_retry;
 };
 
 /// What to put on a sealed object besides its bytes.

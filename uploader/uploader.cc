@@ -9,16 +9,22 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <thread>
+#include <utility>
 
 #include "base/files.h"
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/json_read.h"
+#include "base/printable.h"
 #include "base/unique_fd.h"
 #include "record/asciicast.h"
 #include "record/session_meta_read.h"
+#include "record/spool_writer.h"
 #include "store/keys.h"
 
 namespace ttyaudit {
@@ -31,6 +37,7 @@ constexpr uint64_t kMaxLiveChunk = 32ULL << 20;
 constexpr double kTick = 0.2;           // seconds between spool scans
 constexpr double kStatusEvery = 2.0;    // seconds between status file writes
 constexpr double kCapWarnEvery = 60.0;  // seconds between spool cap warnings
+constexpr double kRetryLogEvery = 5.0;  // seconds between lines about retries
 
 double MonoSeconds() { return MonotonicNanos() / 1e9; }
 
@@ -109,6 +116,37 @@ Result<std::string> IndexEntry(const std::string& manifest, const std::string& c
   return m;
 }
 
+// Through an outage every request retries with backoff: one line per backoff step, with its
+// error, at most one every kRetryLogEvery seconds (with a count of the steps not shown).
+std::function<void(int, double, const std::string&)> RetryLogger(LogSink log, int max_attempts) {
+  struct Limit {
+    std::mutex mu;
+    double last = -1e9;
+    uint64_t unshown = 0;
+  };
+  auto limit = std::make_shared<Limit>();
+  return [log = std::move(log), max_attempts, limit](int attempt, double wait_s,
+                                                     const std::string& error) {
+    uint64_t unshown;
+    {
+      std::lock_guard<std::mutex> lock(limit->mu);
+      double now = MonoSeconds();
+      if (now - limit->last < kRetryLogEvery) {
+        ++limit->unshown;
+        return;
+      }
+      limit->last = now;
+      unshown = std::exchange(limit->unshown, 0);
+    }
+    char wait[32];
+    std::snprintf(wait, sizeof wait, "%.1f", wait_s);
+    log(LogLevel::kWarning,
+        "store unreachable or failing, retrying in " + std::string(wait) + " s (attempt " +
+            std::to_string(attempt) + " of " + std::to_string(max_attempts) + "): " + error +
+            (unshown ? " (" + std::to_string(unshown) + " more retries since the last line)" : ""));
+  };
+}
+
 }  // namespace
 
 Uploader::Uploader(UploaderOptions opts, LogSink log)
@@ -133,9 +171,11 @@ PutOptions Uploader::SealedPutOptions(const std::string& content_type) const {
 
 Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>& on_ready) {
   const std::string url = opts_.store_url.empty() ? opts_.config.StoreUrl() : opts_.store_url;
+  S3RetryPolicy retry = opts_.retry;
+  if (!retry.on_retry) retry.on_retry = RetryLogger(log_, retry.max_attempts);
   std::vector<std::unique_ptr<Store>> stores;
   for (int i = 0; i < std::max(1, opts_.jobs); ++i) {
-    auto s = OpenStore(opts_.config, url, opts_.retry);
+    auto s = OpenStore(opts_.config, url, retry);
     if (!s.ok()) return s.status();
     stores.push_back(std::move(s.value()));
   }
@@ -432,7 +472,7 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
     w.BeginObject().Key("id").String(e.id).Key("state").String(state);
     w.Key("bytes").Uint(e.cast_size).Key("live_bytes_sent").Uint(live);
     w.Key("phase").String(phase).EndObject();
-    text += "  " + e.id + "  " + state + "  " + std::to_string(e.cast_size) + " bytes, " +
+    text += "  " + EscapeControlChars(e.id) + "  " + state + "  " + std::to_string(e.cast_size) + " bytes, " +
             std::to_string(live) + " sent live, phase " + phase + "\n";
   }
   w.EndArray();

@@ -37,3 +37,22 @@ assert_eq "$(head -n 1 "$T/exported.cast" | jq -r .version)" 2 "exported asciica
 if grep -q '"b",' "$T/exported.cast"; then fail "export kept ttyaudit's raw-byte events"; fi
 assert_eq "$("$TA" search --command 'exit 6' --json | jq -r .exit_code)" 6 "search --command"
 ok "search, cat and export read the bucket"
+
+# play of a bucket's session, stopped with Ctrl-C, leaves no copy behind: the fetched copy
+# never has a name, only the open file of the process that plays it.
+"$TA" rec -q -- sh -c 'echo slow-start; sleep 2; echo slow-end' </dev/null >/dev/null
+"$BIN/ttyaudit-uploader" --once
+slow=$("$TA" search --command slow-start --json | jq -r .id)
+[[ -n $slow ]] || fail "the slow session is not in the bucket"
+mkdir "$T/tmp"
+# A background job of a script starts with SIGINT ignored; Ctrl-C's signal must reach play.
+TMPDIR="$T/tmp" env --default-signal=INT "$TA" play -i 0 "$slow" >"$T/slow.out" &
+player=$!
+wait_for 20 grep -q slow-start "$T/slow.out"
+ls -l "/proc/$player/fd" | grep -q "$T/tmp/.*(deleted)" || fail "play holds no fetched copy"
+assert_eq "$(ls -A "$T/tmp")" "" "named files in TMPDIR while play runs"
+kill -INT "$player"
+wait "$player" && fail "play was not interrupted"
+assert_eq "$(ls -A "$T/tmp")" "" "files left in TMPDIR after Ctrl-C"
+if grep -q slow-end "$T/slow.out"; then fail "play ran to the end despite Ctrl-C"; fi
+ok "play of a bucket's session, interrupted, left no temporary copy"

@@ -3,7 +3,7 @@
 # the annotations containerd's CRI sets, and a kube-apiserver audit log holding the pods/exec
 # request that opened it (written at the session's start, in the audit.k8s.io/v1 shape) among
 # a request for another pod and one refused: correlate, reading the spool itself, names the
-# Kubernetes user, groups and source IP of the session.
+# Kubernetes user, groups and source IP of the session, and records them only with --record.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rootfs.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
@@ -46,7 +46,13 @@ assert_eq "$(jq -r .k8s.user <<<"$out")" alice@example.com "user"
 assert_eq "$(jq -c .k8s.groups <<<"$out")" '["system:authenticated","payments-oncall"]' "groups"
 assert_eq "$(jq -c .k8s.source_ips <<<"$out")" '["198.51.100.23"]' "source IPs"
 assert_eq "$(jq -r .k8s.audit_id <<<"$out")" opened "audit id"
-# The identity is recorded with the session: search finds it by its Kubernetes user.
+# Without --record, correlate only prints: nothing is written into the store.
+assert_eq "$("$BIN/ttyaudit" search --user alice@example.com --json | wc -l)" 0 \
+  "search --user before correlate --record"
+# With --record the identity is recorded with the session: search finds its Kubernetes user.
+"$BIN/ttyaudit" correlate --k8s-audit-log "$T/audit.log" --record >/dev/null 2>"$T/err" ||
+  fail "correlate --record: $(cat "$T/err")"
+assert_contains "$(cat "$T/err")" "1 identities recorded, 0 failed" "correlate --record's summary"
 found=$("$BIN/ttyaudit" search --user alice@example.com --json)
 assert_eq "$(jq -r .id <<<"$found")" "$id" "search --user finds the Kubernetes user"
 assert_eq "$(jq -r .k8s.source_ips[0] <<<"$found")" 198.51.100.23 "identity in search --json"
