@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config
   libseccomp-dev libcap-dev libsystemd-dev libcpp-httplib-dev libsimdjson-dev
-  doctest-dev libssl-dev libcli11-dev)
+  doctest-dev libssl-dev libcli11-dev libsqlite3-dev)
 test_pkgs=(containerd runc docker.io busybox-static tmux awscli asciinema tlog
   python3-botocore util-linux procps iproute2 psmisc chromium jq)
 # node and npm: the machine's own (a newer Node.js than Debian's) when present, else Debian's.
