@@ -5,6 +5,7 @@
 
 #include "cli/correlate.h"
 #include "cli/rec.h"
+#include "cli/reindex.h"
 #include "cli/replay.h"
 #include "cli/search.h"
 #include "cli/sessions.h"
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
 
   SearchQuery q;
   auto* search = app.add_subcommand("search", "List recorded sessions that match every filter given");
-  search->add_option("--since", q.since, "Sessions still running at or after T (RFC 3339, date, Unix seconds, or -2h/30m/7d)");
+  search->add_option("--since", q.since, "Sessions still running at or after T (RFC 3339, date, Unix seconds, or an age: 2h, 30m, 7d ago)");
   search->add_option("--until", q.until, "Sessions started at or before T");
   search->add_option("--user", q.user, "User name or uid, or the Kubernetes user `correlate` recorded");
   search->add_option("--command", q.command_re, "Regular expression over the session's argv and its commands");
@@ -44,6 +45,12 @@ int main(int argc, char** argv) {
   search->add_option("--image", q.image, "Image (substring)");
   search->add_flag("--escalated", q.escalated,
                    "Only sessions in which a process changed its uid or euid (su, sudo, setuid)");
+  search->add_option("--exit-code", q.exit_code, "Sessions that exited with this code");
+  search->add_option("--state", q.state, "recording, exited, signaled, ended or interrupted");
+  search->add_option("--uid", q.uid, "Sessions of this numeric uid");
+  search->add_flag("--live", q.live, "Only sessions still recording");
+  search->add_option("--limit", q.limit, "At most N sessions, the newest (sessions come newest first)");
+  search->add_flag("--scan", q.scan, "Read every per-session index entry, not the catalog (slow)");
   search->add_flag("--json", q.json, "One JSON object per session and line");
 
   std::string id;
@@ -59,6 +66,7 @@ int main(int argc, char** argv) {
   auto* watch = app.add_subcommand("watch", "Show a session's output so far, then follow it live until it ends");
   watch->add_option("ID", id, "Session id, or a .cast file")->required();
   RegisterCorrelate(app, store);  // runs from its own callback and ends the program
+  RegisterReindex(app, store);    // likewise
 
   // `rec [-o DIR] -- CMD ARGS...`: what follows `--` is the command, never ttyaudit's options.
   std::vector<std::string> command_after_dashes;

@@ -31,33 +31,7 @@ void ReadManifestSummary(const simdjson::dom::element& doc, SessionRecord& r) {
   r.escalated = !doc["escalated"].get_bool().get(escalated) && escalated;
 }
 
-// The identity object's API user ("user" member), or empty.
-std::string IdentityUser(const std::string& json) {
-  simdjson::dom::parser parser;
-  std::string_view user;
-  if (parser.parse(json)["user"].get_string().get(user)) return "";
-  return std::string(user);
-}
-
-void SetIdentity(SessionRecord& r, std::string json) {
-  r.k8s_user = IdentityUser(json);
-  r.k8s_json = std::move(json);
-}
-
 std::string IdentityKey(const std::string& id) { return "identity/" + SanitizeKeyComponent(id) + ".json"; }
-
-// Identities recorded by `correlate` in a store, by session id.
-std::map<std::string, std::string> LoadIdentities(Store& store) {
-  std::map<std::string, std::string> out;
-  auto keys = store.List("identity/");
-  if (!keys.ok()) return out;
-  for (const auto& e : *keys) {
-    if (e.key.size() <= 14 || e.key.compare(e.key.size() - 5, 5, ".json") != 0) continue;
-    auto body = store.Get(e.key);
-    if (body.ok()) out[e.key.substr(9, e.key.size() - 9 - 5)] = std::move(body.value());
-  }
-  return out;
-}
 
 void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
 
@@ -89,6 +63,32 @@ void Walk(const std::string& dir, int depth, std::vector<std::string>& out) {
 }
 
 }  // namespace
+
+// The identity object's API user ("user" member), or empty.
+std::string IdentityUser(const std::string& json) {
+  simdjson::dom::parser parser;
+  std::string_view user;
+  if (parser.parse(json)["user"].get_string().get(user)) return "";
+  return std::string(user);
+}
+
+void SetIdentity(SessionRecord& r, std::string json) {
+  r.k8s_user = IdentityUser(json);
+  r.k8s_json = std::move(json);
+}
+
+// Identities recorded by `correlate` in a store, by session id.
+std::map<std::string, std::string> LoadIdentities(Store& store) {
+  std::map<std::string, std::string> out;
+  auto keys = store.List("identity/");
+  if (!keys.ok()) return out;
+  for (const auto& e : *keys) {
+    if (e.key.size() <= 14 || e.key.compare(e.key.size() - 5, 5, ".json") != 0) continue;
+    auto body = store.Get(e.key);
+    if (body.ok()) out[e.key.substr(9, e.key.size() - 9 - 5)] = std::move(body.value());
+  }
+  return out;
+}
 
 Result<SessionRecord> ReadLocalSession(const std::string& cast_path, const std::string& where) {
   auto reader = CastReader::Open(cast_path);
