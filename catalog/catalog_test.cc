@@ -127,7 +127,9 @@ struct Archive {
   // Every segment's lines, sorted: what the segments say, whatever their names.
   std::vector<std::string> SegmentLines() {
     std::vector<std::string> lines;
-    for (const auto& e : store->List(std::string(kSegmentPrefix)).value()) {
+    auto keys = store->List(std::string(kSegmentPrefix));
+    REQUIRE(keys.ok());
+    for (const auto& e : *keys) {
       std::string body = store->Get(e.key).value();
       for (size_t at = 0, nl; (nl = body.find('\n', at)) != std::string::npos; at = nl + 1)
         lines.push_back(body.substr(at, nl - at));
