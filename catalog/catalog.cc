@@ -24,6 +24,9 @@ namespace {
 // Bump when the tables change: an older cache is then emptied and filled again.
 constexpr const char* kSchemaVersion = "1";
 constexpr int kSegmentsPerTransaction = 20;
+// A segment holds at most a few thousand lines (SegmentJournal, RebuildSegments); one far
+// larger is not read into memory but skipped, as a line that is not a session is.
+constexpr uint64_t kMaxSegmentBytes = 256ULL << 20;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -217,6 +220,10 @@ Result<SyncProgress> Catalog::Sync(Store& store, const ProgressFn& progress) {
     seen.Reset();
     if (known) {
       watermark = std::max(watermark, *ms);
+      continue;
+    }
+    if (k.size > kMaxSegmentBytes) {
+      ++p.bad_lines;
       continue;
     }
     auto body = store.Get(k.key);

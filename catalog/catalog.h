@@ -27,7 +27,8 @@ struct SyncProgress {
   uint64_t keys_listed = 0;
   uint64_t segments_read = 0;
   uint64_t sessions_indexed = 0;
-  uint64_t bad_lines = 0;  // lines skipped: not a session line of a known version
+  uint64_t bad_lines = 0;  // lines skipped (not a session line of a known version), and
+                           // segments too large to be ours (over 256 MiB)
   bool done = false;
 };
 using ProgressFn = std::function<void(const SyncProgress&)>;

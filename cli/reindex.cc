@@ -1,5 +1,6 @@
 #include "cli/reindex.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,6 +34,9 @@ int RunReindex(const ReindexArgs& a, const std::string& store_url) {
     return std::fprintf(stderr, "ttyaudit reindex: %s\n", opened.message().c_str()), 1;
   std::unique_ptr<Store> store = std::move(opened.value());
   const std::string url = store->Url();
+  struct stat st;
+  if (!store->Remote() && (stat(url.substr(7).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
+    return std::fprintf(stderr, "ttyaudit reindex: store %s: not a directory\n", url.c_str()), 1;
   const bool tty = isatty(STDERR_FILENO);
   if (!a.cache_only) {
     std::vector<std::string> warnings;
