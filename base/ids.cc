@@ -104,7 +104,10 @@ Result<int64_t> ParseTime(std::string_view s, int64_t now_nanos) {
   if (digits > 0 && digits <= 12 && i + digits + 1 == str.size() &&
       std::strchr("smhd", str.back())) {
     long long n = std::atoll(str.c_str() + i);
-    long long unit = str.back() == 's' ? 1 : str.back() == 'm' ? 60 : str.back() == 'h' ? 3600 : 86400;
+    long long unit = str.back() == 's'   ? 1
+                     : str.back() == 'm' ? 60
+                     : str.back() == 'h' ? 3600
+                                         : 86400;
     return now_nanos - n * unit * 1000000000LL;
   }
   if (i == 0 && digits == str.size() && digits <= 12)

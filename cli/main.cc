@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
 
   SearchQuery q;
   auto* search = app.add_subcommand("search", "List recorded sessions that match every filter given");
-  search->add_option("--since", q.since, "Sessions still running at or after T (RFC 3339, date, Unix seconds, or an age: 2h, 30m, 7d ago)");
+  search->add_option("--since", q.since,
+                     "Sessions still running at or after T (RFC 3339, date, Unix seconds, or an "
+                     "age: 2h, 30m, 7d ago)");
   search->add_option("--until", q.until, "Sessions started at or before T");
   search->add_option("--user", q.user, "User name or uid, or the Kubernetes user `correlate` recorded");
   search->add_option("--command", q.command_re, "Regular expression over the session's argv and its commands");
@@ -49,7 +51,8 @@ int main(int argc, char** argv) {
   search->add_option("--state", q.state, "recording, exited, signaled, ended or interrupted");
   search->add_option("--uid", q.uid, "Sessions of this numeric uid");
   search->add_flag("--live", q.live, "Only sessions still recording");
-  search->add_option("--limit", q.limit, "At most N sessions, the newest (sessions come newest first)");
+  search->add_option("--limit", q.limit,
+                     "At most N sessions, the newest (sessions come newest first)");
   search->add_flag("--scan", q.scan, "Read every per-session index entry, not the catalog (slow)");
   search->add_flag("--json", q.json, "One JSON object per session and line");
 

@@ -271,7 +271,8 @@ std::string StorePrefix(const SearchQuery& q, const Config& cfg) {
 
 int RunSearch(const SearchQuery& q, const Config& cfg) {
   auto filter = FilterOf(q);
-  auto matcher = filter.ok() ? FilterMatcher::Create(*filter) : Result<FilterMatcher>(filter.error());
+  auto matcher =
+      filter.ok() ? FilterMatcher::Create(*filter) : Result<FilterMatcher>(filter.error());
   if (!matcher.ok())
     return std::fprintf(stderr, "ttyaudit search: %s\n", matcher.message().c_str()), 2;
   if (!q.text_re.empty()) {

@@ -371,7 +371,8 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     if (Status s = store.Put(index_key, *index, SealedPutOptions("application/json")); !s) return s;
     auto added = segments_->Add(*index);
     if (!added.ok()) return added.status();
-    if (!*added) Log(LogLevel::kWarning, "session " + e.id + ": not a catalog line; not in segments");
+    if (!*added)
+      Log(LogLevel::kWarning, "session " + e.id + ": not a catalog line; not in segments");
     state.phase = UploadState::kCleanup;
     if (Status s = save(); !s) return s;
   }
