@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 namespace ttyaudit {
@@ -69,47 +71,82 @@ std::string FormatRfc3339(int64_t unix_nanos) {
 
 std::string FormatDate(int64_t unix_nanos) { return FormatRfc3339(unix_nanos).substr(0, 10); }
 
+namespace {
+// Exactly `n` decimal digits at s[at...], as a number; -1 otherwise.
+int Digits(const std::string& s, size_t at, size_t n) {
+  if (at + n > s.size()) return -1;
+  int v = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+int DaysInMonth(int y, int m) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+}  // namespace
+
 Result<int64_t> ParseTime(std::string_view s, int64_t now_nanos) {
   std::string str(s);
-  auto bad = [&] {
-    return Error{"bad time `" + str +
-                 "`: want RFC 3339 (2026-11-25T12:00:00Z), a date, Unix seconds, or -2h/30m/7d"};
+  auto bad = [&](const std::string& why) {
+    return Error{"bad time `" + str + "`: " + why +
+                 "; want RFC 3339 (2026-11-25T12:00:00Z), a date (2026-11-25), Unix seconds, "
+                 "or an age: 90s, 30m, 2h, 7d (or -2h), meaning that long ago"};
   };
-  if (str.empty()) return bad();
-  // Relative: [-]N{s,m,h,d}
-  {
-    size_t i = str[0] == '-' ? 1 : 0;
-    char* end = nullptr;
-    long long n = std::strtoll(str.c_str() + i, &end, 10);
-    if (end != str.c_str() + i && end[0] && !end[1] && n >= 0) {
-      long long unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
-                     : end[0] == 'd' ? 86400 : 0;
-      if (unit) return now_nanos - n * unit * 1000000000LL;
-    }
-    if (end && !*end && end != str.c_str()) return static_cast<int64_t>(n) * 1000000000LL;
+  if (str.empty()) return bad("empty");
+  // An age: [-]N{s,m,h,d}; or Unix seconds: N.
+  size_t i = str[0] == '-' ? 1 : 0;
+  size_t digits = 0;
+  while (i + digits < str.size() && str[i + digits] >= '0' && str[i + digits] <= '9') ++digits;
+  if (digits > 0 && digits <= 12 && i + digits + 1 == str.size() &&
+      std::strchr("smhd", str.back())) {
+    long long n = std::atoll(str.c_str() + i);
+    long long unit = str.back() == 's'   ? 1
+                     : str.back() == 'm' ? 60
+                     : str.back() == 'h' ? 3600
+                                         : 86400;
+    return now_nanos - n * unit * 1000000000LL;
   }
-  int Y, M, D, h = 0, m = 0, sec = 0, consumed = 0;
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &Y, &M, &D, &consumed) != 3) return bad();
-  const char* p = str.c_str() + consumed;
+  if (i == 0 && digits == str.size() && digits <= 12)
+    return static_cast<int64_t>(std::atoll(str.c_str())) * 1000000000LL;
+  int Y = Digits(str, 0, 4), M = Digits(str, 5, 2), D = Digits(str, 8, 2);
+  if (Y < 0 || M < 0 || D < 0 || str[4] != '-' || str[7] != '-') return bad("not a date");
+  if (M < 1 || M > 12) return bad("no month " + std::to_string(M));
+  if (D < 1 || D > DaysInMonth(Y, M))
+    return bad("no day " + std::to_string(D) + " in " + str.substr(0, 7));
+  int h = 0, m = 0, sec = 0;
   int64_t frac_ns = 0, offset_s = 0;
-  if (*p == 'T' || *p == 't' || *p == ' ') {
-    int c2 = 0;
-    if (std::sscanf(p + 1, "%2d:%2d:%2d%n", &h, &m, &sec, &c2) != 3) return bad();
-    p += 1 + c2;
-    if (*p == '.') {
+  size_t p = 10;
+  if (p < str.size()) {
+    if (str[p] != 'T' && str[p] != 't' && str[p] != ' ') return bad("not a date");
+    h = Digits(str, p + 1, 2), m = Digits(str, p + 4, 2), sec = Digits(str, p + 7, 2);
+    if (h < 0 || m < 0 || sec < 0 || str[p + 3] != ':' || str[p + 6] != ':')
+      return bad("want a time HH:MM:SS after the date");
+    if (h > 23 || m > 59 || sec > 59) return bad("no time " + str.substr(p + 1, 8));
+    p += 9;
+    if (p < str.size() && str[p] == '.') {
       int64_t scale = 100000000;
-      for (++p; *p >= '0' && *p <= '9'; ++p, scale /= 10) frac_ns += (*p - '0') * scale;
+      size_t start = ++p;
+      for (; p < str.size() && str[p] >= '0' && str[p] <= '9'; ++p, scale /= 10)
+        frac_ns += (str[p] - '0') * scale;
+      if (p == start) return bad("want digits after the decimal point");
     }
-    if (*p == 'Z' || *p == 'z') {
+    if (p < str.size() && (str[p] == 'Z' || str[p] == 'z')) {
       ++p;
-    } else if (*p == '+' || *p == '-') {
-      int oh, om;
-      if (std::sscanf(p + 1, "%2d:%2d", &oh, &om) != 2) return bad();
-      offset_s = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+    } else if (p < str.size() && (str[p] == '+' || str[p] == '-')) {
+      int oh = Digits(str, p + 1, 2), om = Digits(str, p + 4, 2);
+      if (oh < 0 || om < 0 || p + 3 >= str.size() || str[p + 3] != ':' || oh > 23 || om > 59)
+        return bad("bad UTC offset");
+      offset_s = (oh * 3600 + om * 60) * (str[p] == '+' ? 1 : -1);
       p += 6;
+    } else {
+      return bad("want Z or a UTC offset (+01:00) after the time");
     }
   }
-  if (*p) return bad();
+  if (p != str.size()) return bad("unexpected `" + str.substr(p) + "`");
   tm t{};
   t.tm_year = Y - 1900;
   t.tm_mon = M - 1;

@@ -35,6 +35,21 @@ TEST_CASE("time: RFC 3339, dates, Unix seconds and relative times parse; garbage
   CHECK(*ParseTime("-2h", now) == now - 7200LL * 1000000000LL);
   CHECK(*ParseTime("2026-11-25", now) == 1795564800LL * 1000000000LL);
   CHECK_FALSE(ParseTime("yesterday", now).ok());
+  CHECK(*ParseTime("1h", now) == now - 3600LL * 1000000000LL);  // an age: one hour ago
+  CHECK(*ParseTime("2024-02-29", now) == 1709164800LL * 1000000000LL);
+}
+
+TEST_CASE("time: a date or time that does not exist is an error naming it") {
+  for (const char* bad :
+       {"2026-13-45", "2026-02-30", "2026-12-03T25:00:00Z", "2025-02-29", "2026-12-03T10:60:00Z",
+        "2026-12-03T10:00:00", "2026-12-03T10:00Z", "2026-1-03", "2026-12-03x",
+        "2026-12-03T10:00:00.Z", "-h", "1w", "2026-12-03T10:00:00+25:00", ""}) {
+    auto t = ParseTime(bad, 0);
+    CHECK_MESSAGE(!t.ok(), bad);
+    if (!t.ok()) CHECK(t.message().find(std::string("`") + bad + "`") != std::string::npos);
+  }
+  CHECK(ParseTime("2026-13-45", 0).message().find("no month 13") != std::string::npos);
+  CHECK(ParseTime("2026-02-30", 0).message().find("no day 30 in 2026-02") != std::string::npos);
   CHECK(FormatRfc3339(1795610184LL * 1000000000LL + 123000000) == "2026-11-25T12:36:24.123Z");
 }
 

@@ -43,8 +43,8 @@ int RunRecVerb(CommandLine& cmd, const Config& cfg) {
 void AddSearch(CLI::App& v, CommandLine& cmd) {
   SearchQuery& q = cmd.search;
   v.add_option("--since", q.since,
-               "Sessions still running at or after T (RFC 3339, date, Unix seconds, or "
-               "-2h/30m/7d)");
+               "Sessions still running at or after T (RFC 3339, date, Unix seconds, or an "
+               "age: 2h, 30m, 7d ago)");
   v.add_option("--until", q.until, "Sessions started at or before T");
   v.add_option("--user", q.user,
                "User name or uid, or the Kubernetes user that `correlate --record` recorded");
@@ -58,6 +58,12 @@ void AddSearch(CLI::App& v, CommandLine& cmd) {
   v.add_option("--image", q.image, "Image (substring)");
   v.add_flag("--escalated", q.escalated,
              "Only sessions in which a process changed its uid or euid (su, sudo, setuid)");
+  v.add_option("--exit-code", q.exit_code, "Sessions that exited with this code");
+  v.add_option("--state", q.state, "recording, exited, signaled, ended or interrupted");
+  v.add_option("--uid", q.uid, "Sessions of this numeric uid");
+  v.add_flag("--live", q.live, "Only sessions still recording");
+  v.add_option("--limit", q.limit, "At most N sessions, the newest (sessions come newest first)");
+  v.add_flag("--scan", q.scan, "Read every per-session index entry, not the catalog (slow)");
   v.add_flag("--json", q.json, "One JSON object per session and line (else a table)");
 }
 
@@ -120,6 +126,13 @@ void AddCorrelate(CLI::App& v, CommandLine& cmd) {
       ->excludes(sessions);
 }
 
+void AddReindex(CLI::App& v, CommandLine& cmd) {
+  v.add_option("-j,--jobs", cmd.reindex.jobs, "Index entries read in parallel (default 8)")
+      ->check(CLI::Range(1, 64));
+  v.add_flag("--cache-only", cmd.reindex.cache_only,
+             "Only rebuild this machine's catalog from the segments; write nothing to the store");
+}
+
 void AddDoctor(CLI::App& v, CommandLine& cmd) {
   v.add_flag("--json", cmd.doctor_json, "One JSON object: {\"ok\", \"checks\": [...]}");
   v.add_option("--containerd-config", cmd.doctor.containerd_config, "containerd's config file");
@@ -165,6 +178,11 @@ const Verb kVerbs[] = {
      "identity with each session",
      AddCorrelate,
      [](CommandLine& c, const Config& cfg) { return RunCorrelate(c.correlate, c.store, cfg); }},
+    {"reindex",
+     "Rebuild the store's index segments from its per-session index entries, then this "
+     "machine's catalog from the segments (after a lost spool, or to check them)",
+     AddReindex,
+     [](CommandLine& c, const Config& cfg) { return RunReindex(c.reindex, c.store, cfg); }},
     {"doctor",
      "Check this node: runc, containerd and Docker, spool, tracker, uploader, store; exits 1 "
      "when something must be fixed",

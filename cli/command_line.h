@@ -13,6 +13,7 @@
 #include "cli/correlate.h"
 #include "cli/doctor.h"
 #include "cli/rec.h"
+#include "cli/reindex.h"
 #include "cli/replay.h"
 #include "cli/search.h"
 #include "config/config.h"
@@ -28,6 +29,7 @@ struct CommandLine {
   std::string id;  // cat, play, export, watch: session id, id prefix or .cast file
   ReplayOptions replay;
   CorrelateArgs correlate;
+  ReindexArgs reindex;
   DoctorOptions doctor;
   bool doctor_json = false;
 };

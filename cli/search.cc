@@ -1,35 +1,27 @@
 #include "cli/search.h"
 
-#include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "record/cast_reader.h"
 #include "base/ids.h"
 #include "base/printable.h"
+#include "catalog/catalog.h"
+#include "catalog/filter.h"
 #include "record/asciicast.h"
 
 namespace ttyaudit {
 namespace {
-
-bool CommandMatches(const SessionRecord& s, const std::regex& re) {
-  if (std::regex_search(JoinArgv(s.meta.argv), re)) return true;
-  simdjson::dom::parser parser;
-  simdjson::dom::array commands;
-  if (parser.parse(s.commands_json).get_array().get(commands)) return false;
-  for (auto c : commands) {
-    simdjson::dom::array argv;
-    if (c["argv"].get_array().get(argv)) continue;
-    std::string line;
-    for (auto a : argv) {
-      std::string_view sv;
-      if (!a.get_string().get(sv)) line += (line.empty() ? "" : " ") + std::string(sv);
-    }
-    if (std::regex_search(line, re)) return true;
-  }
-  return false;
-}
 
 std::string Duration(const SessionMeta& m) {
   if (!m.end_ns) return "live";
@@ -119,49 +111,218 @@ Result<bool> ScreenTextMatches(const std::string& cast_path, const std::string& 
   return !line.empty() && std::regex_search(line, re);
 }
 
-int RunSearch(const SearchQuery& q, const Config& cfg) {
+namespace {
+
+// A whole number for an option, or an error naming it.
+Result<int64_t> ParseInteger(const char* option, const std::string& text, int64_t min) {
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || v < min)
+    return Error{std::string(option) + ": `" + text + "` is not " +
+                 (min > 0 ? "a positive whole number" : "a whole number")};
+  return static_cast<int64_t>(v);
+}
+
+Result<SessionFilter> FilterOf(const SearchQuery& q) {
+  SessionFilter f;
   int64_t now = RealtimeNanos();
-  int64_t since = 0, until = 0;
   if (!q.since.empty()) {
     auto t = ParseTime(q.since, now);
-    if (!t.ok()) return std::fprintf(stderr, "ttyaudit search: --since: %s\n", t.message().c_str()), 2;
-    since = *t;
+    if (!t.ok()) return Error{"--since: " + t.message()};
+    f.since_ns = *t;
   }
   if (!q.until.empty()) {
     auto t = ParseTime(q.until, now);
-    if (!t.ok()) return std::fprintf(stderr, "ttyaudit search: --until: %s\n", t.message().c_str()), 2;
-    until = *t;
+    if (!t.ok()) return Error{"--until: " + t.message()};
+    f.until_ns = *t;
   }
-  std::regex command_re;
-  if (!q.command_re.empty()) {
+  if (!q.exit_code.empty()) {
+    auto v = ParseInteger("--exit-code", q.exit_code, INT32_MIN);
+    if (!v.ok()) return v.error();
+    f.exit_code = static_cast<int>(*v);
+  }
+  if (!q.uid.empty()) {
+    auto v = ParseInteger("--uid", q.uid, 0);
+    if (!v.ok()) return v.error();
+    f.uid = *v;
+  }
+  if (!q.limit.empty()) {
+    auto v = ParseInteger("--limit", q.limit, 1);
+    if (!v.ok()) return v.error();
+    f.limit = static_cast<size_t>(*v);
+  }
+  f.user = q.user;
+  f.command_re = q.command_re;
+  f.k8s_namespace = q.k8s_namespace;
+  f.pod = q.pod;
+  f.container = q.container;
+  f.node = q.node;
+  f.image = q.image;
+  f.escalated = q.escalated;
+  f.state = q.state;
+  f.live = q.live;
+  return f;
+}
+
+// "keys listed, segments read, sessions indexed" on one rewritten line of a terminal, at most
+// ten times a second, once the sync reads a segment (a repeated search that finds nothing new
+// shows nothing).
+class SyncProgressLine {
+ public:
+  explicit SyncProgressLine(bool on) : on_(on) {}
+  ~SyncProgressLine() {
+    if (shown_) std::fputs("\n", stderr);
+  }
+  void operator()(const SyncProgress& p) {
+    int64_t now = MonotonicNanos();
+    if (!on_ || p.segments_read == 0 || (!p.done && now - last_ < 100000000)) return;
+    last_ = now;
+    shown_ = true;
+    std::fprintf(stderr, "\rcatalog: %llu keys listed, %llu segments read, %llu sessions indexed",
+                 static_cast<unsigned long long>(p.keys_listed),
+                 static_cast<unsigned long long>(p.segments_read),
+                 static_cast<unsigned long long>(p.sessions_indexed));
+  }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+  int64_t last_ = 0;
+};
+
+SessionRecord RecordOf(CatalogEntry e, const std::shared_ptr<Store>& store) {
+  SessionRecord r;
+  r.meta = std::move(e.meta);
+  r.commands_json = std::move(e.commands_json);
+  r.escalated = e.escalated;
+  r.key = std::move(e.key);
+  r.where = store->Url();
+  if (!store->Remote()) r.path = store->Url().substr(7) + "/" + r.key;
+  r.store = store;
+  return r;
+}
+
+// A store that does not exist or cannot be read is an error, not an empty list; the local
+// archive the config names may not exist yet (nothing was uploaded), which is an empty store.
+Status CheckStore(const Store& store, bool configured) {
+  const std::string url = store.Url();
+  if (url.rfind("file://", 0) != 0) return Status::Ok();
+  std::string dir = url.substr(7);
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT && configured) return Status::Ok();
+    return Error{"store " + url + ": " + std::strerror(errno)};
+  }
+  if (!S_ISDIR(st.st_mode)) return Error{"store " + url + ": not a directory"};
+  if (access(dir.c_str(), R_OK | X_OK) != 0)
+    return Error{"store " + url + ": " + std::strerror(errno)};
+  return Status::Ok();
+}
+
+// The store's sessions that pass the filter: from its catalog, or with --scan from every
+// per-session index entry.
+Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Config& cfg,
+                                                 const FilterMatcher& matcher,
+                                                 std::map<std::string, std::string>& identities,
+                                                 std::vector<std::string>& warnings) {
+  auto opened = OpenStore(cfg, q.store_url);
+  if (!opened.ok()) return opened.error();
+  std::shared_ptr<Store> store(std::move(opened.value()));
+  if (Status s = CheckStore(*store, q.store_url.empty()); !s) return Error{s.message()};
+  struct stat st;
+  if (!store->Remote() && stat(store->Url().substr(7).c_str(), &st) != 0)
+    return std::vector<SessionRecord>{};  // the configured archive, not made yet
+  identities = LoadIdentities(*store);
+  SessionFilter f = matcher.filter();
+  if (!f.user.empty())
+    for (const auto& [id, json] : identities)
+      if (IdentityUser(json) == f.user) f.user_ids.push_back(id);
+  auto m = FilterMatcher::Create(f);
+  if (!m.ok()) return m.error();
+  std::vector<SessionRecord> out;
+  if (q.scan) {
+    auto all = ListStoreSessions(store, f.since_ns, f.until_ns, warnings);
+    if (!all.ok()) return all.error();
+    for (auto& r : *all)
+      if (m->Matches(r.meta, r.commands_json, r.escalated, "")) out.push_back(std::move(r));
+  } else {
+    const std::string url = store->Url();
+    auto catalog = Catalog::Open(DefaultCatalogPath(url), url);
+    if (!catalog.ok()) return catalog.error();
+    SyncProgressLine line(!q.json && isatty(STDERR_FILENO));
+    auto synced = (*catalog)->Sync(*store, std::ref(line));
+    if (!synced.ok()) return synced.error();
+    if (synced->bad_lines)
+      warnings.push_back(url + ": " + std::to_string(synced->bad_lines) +
+                         " index segment line(s) are not sessions; skipped");
+    auto rows = (*catalog)->Query(*m);
+    if (!rows.ok()) return rows.error();
+    for (auto& e : *rows) out.push_back(RecordOf(std::move(e), store));
+  }
+  for (auto& r : out)
+    if (auto it = identities.find(r.meta.id); it != identities.end()) SetIdentity(r, it->second);
+  return out;
+}
+
+std::string StorePrefix(const SearchQuery& q, const Config& cfg) {
+  std::string url = q.store_url.empty() ? cfg.StoreUrl() : q.store_url;
+  if (url.rfind("s3://", 0) != 0) return "";
+  std::string rest = url.substr(5);
+  size_t slash = rest.find('/');
+  return slash == std::string::npos ? "" : rest.substr(slash + 1);
+}
+
+}  // namespace
+
+int RunSearch(const SearchQuery& q, const Config& cfg) {
+  auto filter = FilterOf(q);
+  auto matcher =
+      filter.ok() ? FilterMatcher::Create(*filter) : Result<FilterMatcher>(filter.error());
+  if (!matcher.ok())
+    return std::fprintf(stderr, "ttyaudit search: %s\n", matcher.message().c_str()), 2;
+  if (!q.text_re.empty()) {
     try {
-      command_re = std::regex(q.command_re, std::regex::ECMAScript);
+      std::regex(q.text_re, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      std::fprintf(stderr, "ttyaudit search: --command: bad regular expression `%s`: %s\n",
-                   q.command_re.c_str(), e.what());
+      std::fprintf(stderr, "ttyaudit search: --text: bad regular expression `%s`: %s\n",
+                   q.text_re.c_str(), e.what());
       return 2;
     }
   }
+  // The store is asked for enough rows to fill --limit after the spool's copies of the same
+  // sessions are merged in, or for every row when --text must still look at each.
+  SessionFilter wide = *filter;
   std::vector<std::string> warnings;
-  auto sessions = ListSessions(cfg, q.store_url, warnings, since, until);
-  for (const auto& w : warnings)
-    std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
+  std::vector<SessionRecord> spool;
+  if (q.store_url.empty()) spool = ListLocalSessions(cfg.spool_dir, "spool", warnings);
+  wide.limit = q.text_re.empty() && filter->limit ? filter->limit + spool.size() : 0;
+  auto store_matcher = FilterMatcher::Create(wide);
+  std::map<std::string, std::string> identities;  // correlate's, by session id
+  auto stored = StoreSessions(q, cfg, *store_matcher, identities, warnings);
+  for (const auto& w : warnings) std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
+  if (!stored.ok())
+    return std::fprintf(stderr, "ttyaudit search: %s\n",
+                        EscapeControlChars(stored.message()).c_str()),
+           1;
+
+  // A session still in the spool and already in the store is one session: the stored copy
+  // is the sealed one.
+  std::vector<SessionRecord> all = std::move(stored.value());
+  std::set<std::string> ids;
+  for (const auto& r : all) ids.insert(r.meta.id);
+  for (auto& r : spool) {
+    if (auto it = identities.find(r.meta.id); it != identities.end()) SetIdentity(r, it->second);
+    if (!ids.count(r.meta.id) && matcher->Matches(r.meta, r.commands_json, r.escalated, r.k8s_user))
+      all.push_back(std::move(r));
+  }
+  std::sort(all.begin(), all.end(), [](const SessionRecord& a, const SessionRecord& b) {
+    return a.meta.start_ns != b.meta.start_ns ? a.meta.start_ns > b.meta.start_ns
+                                              : a.meta.id > b.meta.id;
+  });
   std::vector<const SessionRecord*> hits;
-  for (auto& s : sessions) {
-    const SessionMeta& m = s.meta;
-    if (since && m.end_ns && m.end_ns < since) continue;
-    if (until && m.start_ns > until) continue;
-    if (!q.user.empty() && q.user != m.user && q.user != std::to_string(m.uid) &&
-        q.user != s.k8s_user)
-      continue;
-    if (!q.k8s_namespace.empty() && q.k8s_namespace != m.k8s_namespace) continue;
-    if (!q.pod.empty() && q.pod != m.pod) continue;
-    if (!q.container.empty() && q.container != m.container && m.container_id.rfind(q.container, 0) != 0)
-      continue;
-    if (!q.node.empty() && q.node != m.node) continue;
-    if (q.escalated && !s.escalated) continue;
-    if (!q.image.empty() && m.image.find(q.image) == std::string::npos) continue;
-    if (!q.command_re.empty() && !CommandMatches(s, command_re)) continue;
+  for (auto& s : all) {
+    if (filter->limit && hits.size() >= filter->limit) break;
     if (!q.text_re.empty()) {
       auto path = LocalCastPath(s);
       if (!path.ok()) {
@@ -179,14 +340,8 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     }
     hits.push_back(&s);
   }
-  std::string prefix;
-  std::string url = q.store_url.empty() ? cfg.StoreUrl() : q.store_url;
-  if (url.rfind("s3://", 0) == 0) {
-    std::string rest = url.substr(5);
-    size_t slash = rest.find('/');
-    prefix = slash == std::string::npos ? "" : rest.substr(slash + 1);
-  }
   if (q.json) {
+    std::string prefix = StorePrefix(q, cfg);
     for (const auto* s : hits) std::printf("%s\n", SessionJsonLine(*s, prefix).c_str());
   } else {
     PrintTable(hits);

@@ -14,12 +14,18 @@ struct SearchQuery {
   std::string user, command_re, text_re;
   std::string k8s_namespace, pod, container, node, image;
   bool escalated = false;  // only sessions with a uid/euid change in their process tree
+  std::string exit_code, uid, limit;  // integers, checked by RunSearch
+  std::string state;                  // one of catalog/filter.h's kSessionStates
+  bool live = false;                  // only sessions still recording
+  bool scan = false;  // read every per-session index entry instead of the catalog (reference)
   bool json = false;
   std::string store_url;
 };
 
-/// Runs the search and prints the matches to stdout (a table, or one JSON object per line).
-/// Returns the exit status: 0 (even with no match), 2 for a bad query.
+/// Runs the search and prints the matches to stdout, newest first (a table, or one JSON object
+/// per line). The store's sessions come from its catalog (catalog/catalog.h), synced first,
+/// with progress on a terminal unless --json. Returns the exit status: 0 (even with no match),
+/// 1 when the store cannot be read, 2 for a bad query.
 int RunSearch(const SearchQuery& q, const Config& cfg);
 
 /// Whether the screen text of a session (its output, escape sequences removed) matches.

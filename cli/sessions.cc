@@ -32,32 +32,6 @@ void ReadManifestSummary(const simdjson::dom::element& doc, SessionRecord& r) {
   r.escalated = !doc["escalated"].get_bool().get(escalated) && escalated;
 }
 
-// The identity object's API user ("user" member), or empty.
-std::string IdentityUser(const std::string& json) {
-  simdjson::dom::parser parser;
-  std::string_view user;
-  if (parser.parse(json)["user"].get_string().get(user)) return "";
-  return std::string(user);
-}
-
-void SetIdentity(SessionRecord& r, std::string json) {
-  r.k8s_user = IdentityUser(json);
-  r.k8s_json = std::move(json);
-}
-
-// Identities recorded by `correlate` in a store, by session id.
-std::map<std::string, std::string> LoadIdentities(Store& store) {
-  std::map<std::string, std::string> out;
-  auto keys = store.List(IdentityPrefix());
-  if (!keys.ok()) return out;
-  for (const auto& e : *keys) {
-    auto id = SessionIdOfIdentityKey(e.key);
-    if (!id) continue;
-    auto body = store.Get(e.key);
-    if (body.ok()) out[*id] = std::move(body.value());
-  }
-  return out;
-}
 
 void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
   r.commands_json = "[]";
@@ -86,6 +60,33 @@ void Walk(const std::string& dir, int depth, std::vector<std::string>& out) {
 }
 
 }  // namespace
+
+// The identity object's API user ("user" member), or empty.
+std::string IdentityUser(const std::string& json) {
+  simdjson::dom::parser parser;
+  std::string_view user;
+  if (parser.parse(json)["user"].get_string().get(user)) return "";
+  return std::string(user);
+}
+
+void SetIdentity(SessionRecord& r, std::string json) {
+  r.k8s_user = IdentityUser(json);
+  r.k8s_json = std::move(json);
+}
+
+// Identities recorded by `correlate` in a store, by session id.
+std::map<std::string, std::string> LoadIdentities(Store& store) {
+  std::map<std::string, std::string> out;
+  auto keys = store.List(IdentityPrefix());
+  if (!keys.ok()) return out;
+  for (const auto& e : *keys) {
+    auto id = SessionIdOfIdentityKey(e.key);
+    if (!id) continue;
+    auto body = store.Get(e.key);
+    if (body.ok()) out[*id] = std::move(body.value());
+  }
+  return out;
+}
 
 Result<SessionRecord> ReadLocalSession(const std::string& cast_path, const std::string& where) {
   auto reader = CastReader::Open(cast_path);

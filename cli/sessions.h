@@ -1,6 +1,7 @@
 // Finding recorded sessions and reading their metadata, wherever they are.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,13 @@ void DropLocalCopy(SessionRecord& s);
 /// readers join identities to sessions by id.
 Status RecordK8sIdentity(const Config& cfg, const std::string& store_url, const SessionRecord& s,
                          const std::string& identity_json);
+
+/// The Kubernetes identities `correlate` recorded in a store (identity/<id>.json), by session id.
+std::map<std::string, std::string> LoadIdentities(Store& store);
+/// The API user ("user" member) of an identity object, or empty.
+std::string IdentityUser(const std::string& json);
+/// Attaches an identity object to a session (k8s_json and k8s_user).
+void SetIdentity(SessionRecord& r, std::string json);
 
 /// Parses an index entry (the manifest plus "key") into a record of `store`.
 Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<Store> store);

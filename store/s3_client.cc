@@ -456,10 +456,12 @@ Status S3Client::AbortMultipartUpload(const std::string& key, const std::string&
 }
 
 Result<ListPage> S3Client::ListObjectsV2(const std::string& prefix, const std::string& token,
-                                         int max_keys) {
+                                         int max_keys, const std::string& start_after) {
   std::vector<std::pair<std::string, std::string>> q{
       {"list-type", "2"}, {"max-keys", std::to_string(max_keys)}, {"prefix", prefix}};
   if (!token.empty()) q.emplace_back("continuation-token", token);
+  else if (!start_after.empty())
+    q.emplace_back("start-after", start_after);
   auto r = Send("GET", "", q, {}, "");
   if (!r.ok()) return r.error();
   ListPage page;
@@ -479,11 +481,12 @@ Result<ListPage> S3Client::ListObjectsV2(const std::string& prefix, const std::s
   return page;
 }
 
-Result<std::vector<ObjectInfo>> S3Client::ListAll(const std::string& prefix) {
+Result<std::vector<ObjectInfo>> S3Client::ListAll(const std::string& prefix,
+                                                  const std::string& start_after) {
   std::vector<ObjectInfo> all;
   std::string token;
   do {
-    auto page = ListObjectsV2(prefix, token);
+    auto page = ListObjectsV2(prefix, token, 1000, start_after);
     if (!page.ok()) return page.error();
     for (auto& o : page->objects) all.push_back(std::move(o));
     token = page->next_token;

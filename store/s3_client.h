@@ -102,11 +102,14 @@ class S3Client {
                                  const std::string& whole_md5_hex, uint64_t expected_size);
   Status AbortMultipartUpload(const std::string& key, const std::string& upload_id);
 
-  /// One page of ListObjectsV2 under `prefix`.
+  /// One page of ListObjectsV2 under `prefix`; a non-empty `start_after` (first page only)
+  /// lists only keys after it.
   Result<ListPage> ListObjectsV2(const std::string& prefix, const std::string& token,
-                                 int max_keys = 1000);
-  /// Every object under `prefix`, following continuation tokens.
-  Result<std::vector<ObjectInfo>> ListAll(const std::string& prefix);
+                                 int max_keys = 1000, const std::string& start_after = "");
+  /// Every object under `prefix` (after `start_after` when given), following continuation
+  /// tokens.
+  Result<std::vector<ObjectInfo>> ListAll(const std::string& prefix,
+                                          const std::string& start_after = "");
 
   /// The object's bytes; with `length` > 0, only [offset, offset+length) via Range.
   Result<std::string> GetObject(const std::string& key, uint64_t offset = 0, uint64_t length = 0);

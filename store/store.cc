@@ -63,10 +63,15 @@ class FileStore : public Store {
   explicit FileStore(std::string root) : root_(std::move(root)) {}
 
   Result<std::vector<StoreEntry>> List(const std::string& prefix) override {
+    return ListAfter(prefix, "");
+  }
+
+  Result<std::vector<StoreEntry>> ListAfter(const std::string& prefix,
+                                            const std::string& start_after) override {
     std::vector<StoreEntry> out;
     size_t slash = prefix.rfind('/');
     std::string dir = slash == std::string::npos ? "" : prefix.substr(0, slash);
-    if (Status s = Walk(dir, prefix, out); !s) return Error{s.message()};
+    if (Status s = Walk(dir, prefix, start_after, out); !s) return Error{s.message()};
     std::sort(out.begin(), out.end(),
               [](const StoreEntry& a, const StoreEntry& b) { return a.key < b.key; });
     return out;
@@ -135,8 +140,10 @@ class FileStore : public Store {
     return out;
   }
 
-  // Recursively collects files under root_/dir whose key starts with `prefix`.
-  Status Walk(const std::string& dir, const std::string& prefix, std::vector<StoreEntry>& out) {
+  // Recursively collects files under root_/dir whose key starts with `prefix` and sorts after
+  // `after`; directories whose every key sorts at or before `after` are not read.
+  Status Walk(const std::string& dir, const std::string& prefix, const std::string& after,
+              std::vector<StoreEntry>& out) {
     std::string path = dir.empty() ? root_ : root_ + "/" + dir;
     DIR* d = opendir(path.c_str());
     if (!d)
@@ -155,8 +162,10 @@ class FileStore : public Store {
         if (k.compare(0, std::min(k.size(), prefix.size()), prefix, 0,
                       std::min(k.size(), prefix.size())) != 0)
           continue;
-        if (Status s = Walk(key, prefix, out); !s) result = s;
-      } else if (S_ISREG(st.st_mode) && key.compare(0, prefix.size(), prefix) == 0) {
+        if (!after.empty() && k < after && after.compare(0, k.size(), k) != 0) continue;
+        if (Status s = Walk(key, prefix, after, out); !s) result = s;
+      } else if (S_ISREG(st.st_mode) && key.compare(0, prefix.size(), prefix) == 0 &&
+                 (after.empty() || key > after)) {
         out.push_back({key, static_cast<uint64_t>(st.st_size)});
       }
     }
@@ -184,7 +193,12 @@ class S3Store : public Store {
       : client_(std::move(client)), prefix_(std::move(prefix)) {}
 
   Result<std::vector<StoreEntry>> List(const std::string& prefix) override {
-    auto all = client_->ListAll(Full(prefix));
+    return ListAfter(prefix, "");
+  }
+
+  Result<std::vector<StoreEntry>> ListAfter(const std::string& prefix,
+                                            const std::string& start_after) override {
+    auto all = client_->ListAll(Full(prefix), start_after.empty() ? "" : Full(start_after));
     if (!all.ok()) return all.error();
     std::vector<StoreEntry> out;
     size_t cut = prefix_.empty() ? 0 : prefix_.size() + 1;
@@ -289,6 +303,16 @@ Status S3Store::PutFile(const std::string& key, const std::string& path,
 }
 
 }  // namespace
+
+Result<std::vector<StoreEntry>> Store::ListAfter(const std::string& prefix,
+                                                 const std::string& start_after) {
+  auto all = List(prefix);
+  if (!all.ok() || start_after.empty()) return all;
+  std::vector<StoreEntry> out;
+  for (auto& e : *all)
+    if (e.key > start_after) out.push_back(std::move(e));
+  return out;
+}
 
 Result<std::unique_ptr<Store>> OpenStore(const Config& cfg, const std::string& url_in,
                                          S3RetryPolicy policy) {

@@ -50,6 +50,10 @@ class Store {
 
   /// Every key that starts with `prefix` (a key prefix, not only a directory), sorted.
   virtual Result<std::vector<StoreEntry>> List(const std::string& prefix) = 0;
+  /// The keys of List(prefix) that sort after `start_after` (all of them when it is empty),
+  /// reading only those where the store can (S3's start-after, a pruned directory walk).
+  virtual Result<std::vector<StoreEntry>> ListAfter(const std::string& prefix,
+                                                    const std::string& start_after);
   /// The whole object; an error (naming the key) when it does not exist.
   virtual Result<std::string> Get(const std::string& key) = 0;
   /// Bytes [offset, offset+length) of the object (fewer at its end).

@@ -60,6 +60,15 @@ void CheckStoreContract(Store& store, const std::string& scratch) {
   CHECK(month->size() == 2);
   CHECK(store.List("").value().size() == 3);
   CHECK(store.List("nothing/").value().empty());
+  // Listing after a key gives only the keys that sort after it, whatever it names.
+  auto after = store.ListAfter("sessions/", cast);
+  REQUIRE(after.ok());
+  REQUIRE(after->size() == 1);
+  CHECK(after->at(0).key == "sessions/date=2026-11-26/ns/pod/c/0193b.cast");
+  CHECK(store.ListAfter("sessions/", "sessions/date=2026-11-25/").value().size() == 2);
+  CHECK(store.ListAfter("sessions/", "sessions/date=2026-11-25/ns/pod/c/0193").value().size() == 2);
+  CHECK(store.ListAfter("sessions/", "sessions/date=2026-11-27").value().empty());
+  CHECK(store.ListAfter("sessions/", "").value().size() == 2);
 
   std::string big(9 << 20, 'z');
   for (size_t i = 0; i < big.size(); i += 777) big[i] = static_cast<char>('a' + i % 26);

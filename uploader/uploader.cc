@@ -180,6 +180,14 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
     stores.push_back(std::move(s.value()));
   }
   remote_ = stores[0]->Remote();
+  segments_ = std::make_unique<SegmentJournal>(opts_.config.spool_dir);
+  auto segment_store = OpenStore(opts_.config, url, opts_.retry);
+  if (!segment_store.ok()) return segment_store.status();
+  auto flush_segments = [&](bool force) {
+    Status s = segments_->Flush(**segment_store, force);
+    if (!s) Log(LogLevel::kError, "index segment: " + s.message());
+    return s;
+  };
   Log(LogLevel::kInfo, "uploading " + opts_.config.spool_dir + " to " + stores[0]->Url() +
                            " with " + std::to_string(stores.size()) + " workers" +
                            (opts_.once ? " (once)" : ""));
@@ -205,6 +213,7 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
         last_cap_warn = now;
       }
       Schedule(*spool, now, first_pass);
+      (void)flush_segments(false);
       if (now - last_tidy >= 10) {
         CleanOrphanStates(opts_.config.spool_dir);
         last_tidy = now;
@@ -232,12 +241,14 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
   }
   cv_.notify_all();
   for (auto& t : workers) t.join();
+  Status flushed = flush_segments(true);
   uint64_t spool_bytes = 0;
   auto spool = ScanSpool(opts_.config.spool_dir, &spool_bytes);
   WriteStatus(spool_bytes, spool.ok() ? spool->size() : 0);
   if (opts_.once && failed_once_ > 0)
     return Error{std::to_string(failed_once_) +
                  " session(s) could not be uploaded; last: " + stats_.last_error};
+  if (opts_.once && !flushed) return Error{"index segment: " + flushed.message()};
   return Status::Ok();
 }
 
@@ -396,6 +407,10 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     auto index = IndexEntry(*manifest, cast_key, e.cast_path);
     if (!index.ok()) return index.status();
     if (Status s = store.Put(index_key, *index, SealedPutOptions("application/json")); !s) return s;
+    auto added = segments_->Add(*index);
+    if (!added.ok()) return added.status();
+    if (!*added)
+      Log(LogLevel::kWarning, "session " + e.id + ": not a catalog line; not in segments");
     state.phase = UploadState::kCleanup;
     if (Status s = save(); !s) return s;
   }

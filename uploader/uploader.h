@@ -7,8 +7,10 @@
 //                                 SSE when configured
 //   sessions/date=.../<id>.json   the manifest, byte for byte as the recorder wrote it
 //   index/date=.../node=.../<id>.json   the manifest plus "key", "cast_size", "cast_sha256"
-// in that order, each confirmed before the next; then the live chunks are deleted, then the
-// spool files. Progress is saved in <id>.upstate after every step, so a restart resumes.
+// in that order, each confirmed before the next; then the session's catalog line goes into the
+// spool's segment journal (catalog/segment_journal.h: index-segments/...), then the live chunks
+// are deleted, then the spool files. Progress is saved in <id>.upstate after every step, so a
+// restart resumes.
 // With a file:// store there are no live chunks (the spool is already local) and sealed
 // sessions move into the archive under the same keys.
 #pragma once
@@ -22,6 +24,8 @@
 #include <mutex>
 #include <string>
 
+#include "catalog/segment_journal.h"
+#include "config/config.h"
 #include "base/log.h"
 #include "base/result.h"
 #include "config/config.h"
@@ -98,6 +102,7 @@ class Uploader {
   bool stopping_ = false;
   UploaderStats stats_;
   uint64_t failed_once_ = 0;
+  std::unique_ptr<SegmentJournal> segments_;  // sealed sessions' lines for the next segment
 };
 
 /// Text for `ttyaudit-uploader --status`: the backlog in the spool now, and the daemon's

@@ -29,7 +29,8 @@ for s in "${sessions[@]}"; do
   assert_eq "$(jq -r .cast_sha256 "$T/$id.index")" "$(sha256sum <"$T/spool.orig/$id.cast" | cut -d' ' -f1)" "index sha256"
   assert_eq "$(jq -r .session.id "$T/$id.index")" "$id" "index session id"
 done
-assert_eq "$(echo "$keys" | wc -l)" "9" "three objects per session, nothing else"
+assert_eq "$(grep -vc '^evidence/index-segments/' <<<"$keys")" "9" "three objects per session"
+assert_eq "$(grep -c '^evidence/index-segments/date=.*/hour=.*\.jsonl$' <<<"$keys")" "1" "one index segment, nothing else"
 assert_eq "$(bucket_keys evidence/live/)" "" "no live chunks left"
 assert_eq "$(ls "$spool" | grep -v '^uploader.status$' || true)" "" "spool emptied"
 ok "3 sessions at the right keys, byte-identical through aws s3 cp"

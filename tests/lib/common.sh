@@ -9,6 +9,8 @@ T=$(mktemp -d "/tmp/ttyaudit-t.${TTYAUDIT_TEST_ID:-}XXXXXX")
 # ttyaudit's run dir (container metadata, the tracker hub's socket) under $T too: every
 # recorder and tracker a test starts inherits it.
 export TTYAUDIT_RUN_DIR="$T/run"
+# Search's catalog cache (catalog/catalog.h) under $T too, not in root's ~/.cache.
+export TTYAUDIT_CACHE_DIR="$T/cache"
 _pids=()
 _cleanups=()
 

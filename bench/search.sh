@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The search benchmark: `ttyaudit search --command 'rm -rf' --json` over a local archive of
+# LOCAL_SESSIONS sessions (100,000) and an s3rver bucket of S3_SESSIONS (10,000), through the
+# catalog (the first search after the index segments exist, with no cache yet, then a repeat)
+# beside the same query by brute force (`search --scan`: every per-session index entry), and
+# the cost of keeping the catalog per sealed session (uploader and sync) in archives of
+# COST_SMALL and COST_LARGE sessions. Writes bench/results/search.json.
+#
+# Environment: BUILD (default build), LOCAL_SESSIONS (100000), S3_SESSIONS (10000),
+# COST_SMALL (1000), COST_LARGE (100000), COST_BATCH (200), ROUNDS (3), BENCH_OUT.
+# A smoke run: LOCAL_SESSIONS=2000 S3_SESSIONS=500 COST_SMALL=200 COST_LARGE=2000 COST_BATCH=50.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+for b in ttyaudit ttyaudit-uploader; do
+  [ -x "$BUILD/bin/$b" ] || { echo "search.sh: $BUILD/bin/$b not built" >&2; exit 1; }
+done
+[ -x "$ROOT/node_modules/.bin/s3rver" ] || { echo "search.sh: s3rver missing (make deps)" >&2; exit 1; }
+command -v aws >/dev/null || { echo "search.sh: aws CLI missing (make deps)" >&2; exit 1; }
+
+T=$(mktemp -d "${BENCH_TMP:-/tmp}/ttyaudit-bench-search.XXXXXX")
+_pids=()
+track_pid() { _pids+=("$1"); }
+skip() { echo "search.sh: $*" >&2; exit 1; }
+fail() { echo "search.sh: $*" >&2; exit 1; }
+wait_for() {
+  local secs=$1; shift
+  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  fail "timed out waiting for: $*"
+}
+cleanup() {
+  for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+. "$ROOT/tests/lib/s3rver.sh"
+. "$ROOT/tests/lib/catalog.sh"
+
+start_s3rver
+write_config "$T/s3.json" "$T/spool-s3" "s3://$S3_BUCKET/bench"
+python3 "$ROOT/bench/search_bench.py" --bin "$BUILD/bin" --work "$T" \
+  --endpoint "$S3_ENDPOINT" --bucket "$S3_BUCKET" --s3-config "$T/s3.json" \
+  --local "${LOCAL_SESSIONS:-100000}" --s3 "${S3_SESSIONS:-10000}" \
+  --cost-small "${COST_SMALL:-1000}" --cost-large "${COST_LARGE:-100000}" \
+  --cost-batch "${COST_BATCH:-200}" --rounds "${ROUNDS:-3}" \
+  --make-sessions "$ROOT/tests/lib/catalog.sh" \
+  --out "${BENCH_OUT:-$ROOT/bench/results/search.json}"

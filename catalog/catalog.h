@@ -1,0 +1,76 @@
+// The catalog: a local SQLite cache of a store's sessions, filled from its index segments
+// (segment.h) and searched with SQL, so that a search costs what it returns and a repeated
+// search reads only the segments written since the last one. The design: docs/CATALOG.md.
+//
+// The cache is derived data: the per-session index entries are the truth, the segments are
+// built from them (by the uploader, or by RebuildSegments), and the cache from the segments.
+// Deleting the cache file costs one full read of the segments, nothing else.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "catalog/filter.h"
+#include "catalog/segment.h"
+#include "store/store.h"
+
+struct sqlite3;
+
+namespace ttyaudit {
+
+/// How far a sync (or a reindex) has got, for a progress line.
+struct SyncProgress {
+  uint64_t keys_listed = 0;
+  uint64_t segments_read = 0;
+  uint64_t sessions_indexed = 0;
+  uint64_t bad_lines = 0;  // lines skipped (not a session line of a known version), and
+                           // segments too large to be ours (over 256 MiB)
+  bool done = false;
+};
+using ProgressFn = std::function<void(const SyncProgress&)>;
+
+/// Where the cache of the store at `store_url` lives: $TTYAUDIT_CACHE_DIR, else
+/// $XDG_CACHE_HOME/ttyaudit, else ~/.cache/ttyaudit, then catalog-<hash of the URL>.sqlite.
+std::string DefaultCatalogPath(const std::string& store_url);
+
+class Catalog {
+ public:
+  /// Opens (creating it, mode 0600, with its directory) the cache at `path` for the store at
+  /// `store_url`. A cache of another schema version or another store is emptied first.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path,
+                                               const std::string& store_url);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  /// Reads the segments the cache has not seen: those listed after the newest one it has read
+  /// less kSegmentGraceMs. A segment that cannot be read is an error (the cache keeps what it
+  /// read before it); a line that is not a session is counted in bad_lines and skipped.
+  Result<SyncProgress> Sync(Store& store, const ProgressFn& progress);
+
+  /// The sessions that pass `m`'s filter, newest first, at most filter().limit (0: all).
+  Result<std::vector<CatalogEntry>> Query(const FilterMatcher& m);
+
+  /// How many sessions the cache holds.
+  Result<uint64_t> Count();
+
+ private:
+  explicit Catalog(sqlite3* db) : db_(db) {}
+  Status Exec(const char* sql);
+  sqlite3* db_;
+};
+
+/// Rebuilds a store's segments from its per-session index entries (the truth): reads every
+/// index/ entry (with `jobs` readers, each a store opened by `open_store`), writes their lines,
+/// sorted by id, as segments of at most `lines_per_segment` lines, then deletes every segment
+/// that was there before. Segments written meanwhile by uploaders are kept. Returns what it
+/// read; bad_lines counts index entries that are not sessions (named in `warnings`).
+Result<SyncProgress> RebuildSegments(
+    Store& store, const std::function<Result<std::unique_ptr<Store>>()>& open_store, int jobs,
+    size_t lines_per_segment, const ProgressFn& progress, std::vector<std::string>& warnings);
+
+}  // namespace ttyaudit

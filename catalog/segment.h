@@ -1,0 +1,59 @@
+// Index segments: the sessions an uploader sealed, many to an object, as JSON lines under a
+// Hive-partitioned prefix that a catalog can list incrementally and Athena, Trino, Spark or
+// DuckDB can query as they are (docs/CATALOG.md has the schema and the argument).
+//
+//   index-segments/date=YYYY-MM-DD/hour=HH/<written, Unix ms, 13 digits>-<node>-<first id>.jsonl
+//
+// The partitions and the name's leading milliseconds are the time the segment was written, so
+// keys sort in write order across nodes and a reader lists only keys after its last one, less
+// a grace period (kSegmentGraceMs) that covers clock skew and slow writes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "record/session_meta.h"
+
+namespace ttyaudit {
+
+/// The schema version of a segment line (its "v" member).
+constexpr int kSegmentLineVersion = 1;
+/// Where segments live under a store's root.
+constexpr std::string_view kSegmentPrefix = "index-segments/";
+/// How far before its newest key a reader lists again. A writer whose segment took longer
+/// than half of this to land writes it again under a fresh name (SegmentJournal).
+constexpr int64_t kSegmentGraceMs = 15 * 60 * 1000;
+
+/// One session's line in a segment (no newline), a function of its per-session index entry
+/// (the manifest plus "key", "cast_size" and "cast_sha256") alone: the uploader and `reindex`
+/// write the same line for the same session. An error when the entry is not one.
+Result<std::string> SegmentLine(std::string_view index_entry);
+
+/// A session as its segment line describes it.
+struct CatalogEntry {
+  SessionMeta meta;           // exit_code -1 and signal 0 where the line has null
+  std::string commands_json;  // the manifest's "commands", compact JSON; "[]" when none
+  bool escalated = false;
+  std::string key;  // the .cast's key under the store's root
+  uint64_t cast_size = 0;
+  std::string cast_sha256;
+};
+
+/// Parses and checks one line (every member's type; the id a UUID; the key under sessions/).
+Result<CatalogEntry> ParseSegmentLine(std::string_view line);
+
+/// The key of a segment written at `written_ns` by `node` whose first line is session
+/// `first_id` (both sanitized into one key component each).
+std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id);
+
+/// The write time (Unix ms) a segment key carries, or nullopt for a key not of SegmentKey's
+/// form (which readers skip).
+std::optional<int64_t> SegmentKeyMillis(std::string_view key);
+
+/// The key to list after so as to see every segment written at or after `ms`.
+std::string SegmentListStart(int64_t ms);
+
+}  // namespace ttyaudit

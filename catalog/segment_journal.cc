@@ -1,0 +1,142 @@
+#include "catalog/segment_journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+#include <vector>
+
+#include "base/files.h"
+#include "base/ids.h"
+#include "catalog/segment.h"
+
+namespace ttyaudit {
+namespace {
+
+// The journal renamed aside while its segment is written; a leftover one (a crash mid-flush)
+// is written first.
+std::string FlushingPath(const std::string& path) { return path + ".flushing"; }
+
+Status SyncDir(const std::string& path) {
+  std::string dir = path.substr(0, path.rfind('/'));
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return SysError("open", dir, errno);
+  if (fsync(fd.get()) != 0) return SysError("fsync", dir, errno);
+  return Status::Ok();
+}
+
+// The whole lines of a journal, each session once (its last line): a torn last line is a
+// session whose upload state was not yet saved past its index entry, so it comes again.
+std::vector<std::string_view> JournalLines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) break;
+    if (nl > 0) lines.push_back(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+  }
+  std::set<std::string> seen;
+  std::vector<std::string_view> out;
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    auto e = ParseSegmentLine(*it);
+    if (!e.ok() || !seen.insert(e->meta.id).second) continue;
+    out.insert(out.begin(), *it);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string SegmentJournalPath(const std::string& spool_dir) {
+  return spool_dir + "/index-segment.journal";
+}
+
+SegmentJournal::SegmentJournal(std::string spool_dir, double interval_s, size_t max_lines)
+    : path_(SegmentJournalPath(spool_dir)), interval_s_(interval_s), max_lines_(max_lines) {
+  struct stat st;
+  if (stat(path_.c_str(), &st) == 0 && st.st_size > 0) {
+    lines_ = 1;  // an earlier process's lines: due at once
+    oldest_ns_ = 1;
+  }
+}
+
+size_t SegmentJournal::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lines_;
+}
+
+Result<bool> SegmentJournal::Add(std::string_view index_entry) {
+  auto line = SegmentLine(index_entry);
+  if (!line.ok()) return false;
+  line->push_back('\n');
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!fd_) {
+    fd_.reset(open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!fd_) return SysError("open", path_, errno);
+  }
+  // A failed write is cut off again, so that the next line does not continue a torn one.
+  off_t before = lseek(fd_.get(), 0, SEEK_END);
+  std::string_view rest = *line;
+  while (!rest.empty()) {
+    ssize_t n = write(fd_.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      if (before >= 0) (void)ftruncate(fd_.get(), before);
+      return SysError("write", path_, err);
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  if (fdatasync(fd_.get()) != 0) return SysError("fdatasync", path_, errno);
+  if (lines_++ == 0) oldest_ns_ = MonotonicNanos();
+  return true;
+}
+
+Status SegmentJournal::Flush(Store& store, bool force) {
+  const std::string flushing = FlushingPath(path_);
+  struct stat st;
+  if (stat(flushing.c_str(), &st) == 0) {
+    if (Status s = WriteSegment(store, flushing); !s) return s;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (lines_ == 0) return Status::Ok();
+    bool due = lines_ >= max_lines_ || (MonotonicNanos() - oldest_ns_) / 1e9 >= interval_s_ ||
+               oldest_ns_ == 1;
+    if (!force && !due) return Status::Ok();
+    if (rename(path_.c_str(), flushing.c_str()) != 0 && errno != ENOENT)
+      return SysError("rename", path_, errno);
+    fd_.reset();
+    lines_ = 0;
+    oldest_ns_ = 0;
+  }
+  if (Status s = SyncDir(path_); !s) return s;
+  return WriteSegment(store, flushing);
+}
+
+Status SegmentJournal::WriteSegment(Store& store, const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  auto lines = JournalLines(*text);
+  if (!lines.empty()) {
+    std::string body;
+    for (auto l : lines) body.append(l).push_back('\n');
+    auto first = ParseSegmentLine(lines.front());
+    PutOptions opts;
+    opts.content_type = "application/x-ndjson";
+    // A segment must be listable by readers that have moved past its name's time less the
+    // grace: one that took long to land goes again under a fresh name.
+    for (int attempt = 0;; ++attempt) {
+      int64_t named = RealtimeNanos();
+      std::string key = SegmentKey(named, first->meta.node, first->meta.id);
+      if (Status s = store.Put(key, body, opts); !s) return s;
+      if ((RealtimeNanos() - named) / 1000000 < kSegmentGraceMs / 2 || attempt == 2) break;
+    }
+  }
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) return SysError("unlink", path, errno);
+  return SyncDir(path);
+}
+
+}  // namespace ttyaudit
