@@ -274,14 +274,7 @@ std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix) {
   else w.Key("end").Null();
   w.Key("source").String(m.source);
   w.Key("node").String(m.node);
-  w.Key("namespace").String(m.k8s_namespace);
-  w.Key("pod").String(m.pod);
-  w.Key("container").String(m.container);
-  w.Key("container_id").String(m.container_id);
-  w.Key("image").String(m.image);
-  w.Key("user").String(m.user);
-  w.Key("uid").Int(m.uid);
-  w.Key("argv").StringArray(m.argv);
+  WriteSessionWhere(w, m);
   if (m.state == "exited") w.Key("exit_code").Int(m.exit_code);
   else w.Key("exit_code").Null();
   if (m.state == "signaled") w.Key("signal").Int(m.signal);

@@ -53,6 +53,10 @@ struct SessionMeta {
   std::string ToJson() const;
 };
 
+/// The members that say where and as whom a session ran, in this order: namespace, pod,
+/// container, container_id, image, user, uid, argv (search --json lines and index segments).
+void WriteSessionWhere(JsonWriter& w, const SessionMeta& m);
+
 /// argv joined with single spaces, for display and regular-expression search.
 std::string JoinArgv(const std::vector<std::string>& argv);
 
