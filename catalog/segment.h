@@ -15,8 +15,8 @@
 #include <string_view>
 
 #include "base/result.h"
-#include "store/keys.h"
 #include "record/session_meta.h"
+#include "store/keys.h"
 
 namespace ttyaudit {
 

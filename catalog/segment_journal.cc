@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "base/files.h"
-#include "record/spool.h"
 #include "base/ids.h"
 #include "catalog/segment.h"
+#include "record/spool.h"
 
 namespace ttyaudit {
 namespace {

@@ -12,7 +12,7 @@
 namespace ttyaudit {
 
 struct SessionMeta {
-  std::string id;              // UUIDv7
+  std::string id;               // UUIDv7
   std::string source = "host";  // "host" (ttyaudit rec) or "runtime" (an exec in a container)
   std::string node;
   std::string machine_id;
@@ -37,8 +37,8 @@ struct SessionMeta {
 
   int width = 80;
   int height = 24;
-  int64_t start_ns = 0;  // Unix nanoseconds
-  int64_t end_ns = 0;    // 0 while recording
+  int64_t start_ns = 0;             // Unix nanoseconds
+  int64_t end_ns = 0;               // 0 while recording
   std::string state = "recording";  // recording | exited | signaled | interrupted
   int exit_code = -1;               // for "exited"
   int signal = 0;                   // for "signaled"

@@ -479,7 +479,7 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
   for (const auto& e : *spool) {
     auto st = LoadUploadState(e.state_path);
     uint64_t live = st.ok() ? st->live_offset : 0;
-    const char* state = e.sealed                                                      ? "sealed"
+    const char* state = e.sealed                         ? "sealed"
                         : RecorderHoldsLock(e.cast_path) ? "recording"
                                                          : "unlocked";
     const char* phase = st.ok() ? UploadPhaseName(st->phase) : "?";
@@ -487,8 +487,8 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
     w.BeginObject().Key("id").String(e.id).Key("state").String(state);
     w.Key("bytes").Uint(e.cast_size).Key("live_bytes_sent").Uint(live);
     w.Key("phase").String(phase).EndObject();
-    text += "  " + EscapeControlChars(e.id) + "  " + state + "  " + std::to_string(e.cast_size) + " bytes, " +
-            std::to_string(live) + " sent live, phase " + phase + "\n";
+    text += "  " + EscapeControlChars(e.id) + "  " + state + "  " + std::to_string(e.cast_size) +
+            " bytes, " + std::to_string(live) + " sent live, phase " + phase + "\n";
   }
   w.EndArray();
   w.Key("spool_bytes").Uint(spool_bytes).Key("backlog_bytes").Uint(backlog);

@@ -1,5 +1,3 @@
-#include "uploader/uploader.h"
-
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +10,7 @@
 
 #include "base/ids.h"
 #include "record/spool_writer.h"
+#include "uploader/uploader.h"
 
 namespace ttyaudit {
 namespace {
