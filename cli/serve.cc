@@ -20,6 +20,7 @@
 #include "cli/serve_api.h"
 #include "cli/serve_live.h"
 #include "cli/web_assets.h"
+#include "store/keys.h"
 
 namespace ttyaudit {
 namespace {
@@ -130,6 +131,23 @@ Result<SessionRecord> LookUp(ServeContext& ctx, const std::string& id) {
     if (!found.ok()) return found.error();
     for (auto& s : *found)
       if (s.meta.id == id) return std::move(s);
+  }
+  // Sealed a moment ago: its index entry is in the store before a segment lists it.
+  if (ms.ok()) {
+    auto opened = OpenStore(*ctx.cfg, ctx.store_url);
+    if (!opened.ok()) return opened.error();
+    std::shared_ptr<Store> store(std::move(opened.value()));
+    auto keys = store->List(IndexDayPrefix(*ms * 1000000));
+    if (!keys.ok()) return keys.error();
+    const std::string tail = "/" + id + ".json";
+    for (const auto& e : *keys) {
+      if (e.key.size() < tail.size() ||
+          e.key.compare(e.key.size() - tail.size(), tail.size(), tail) != 0)
+        continue;
+      auto body = store->Get(e.key);
+      if (!body.ok()) return body.error();
+      return ParseIndexEntry(*body, store);
+    }
   }
   return Error{"no session with id " + id};
 }

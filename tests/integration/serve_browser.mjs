@@ -2,10 +2,11 @@
 // would, for tests/integration/serve_browser.sh: the list and its filters, browsing, the replay
 // and its timeline, the download, a hostile session, and a live one. Every check throws on
 // failure. Input (environment): SERVE_URL, SESSIONS (JSON: ids and what each holds), SHOTS (a
-// directory for the screenshots), LIVE_CMD (a shell command that starts typing into the live
-// session; empty to skip the live part).
+// directory for the screenshots); for the live part LIVE_ID, LIVE_TYPE (tmux send-keys to the
+// session's window), LIVE_LIMIT_MS, LIVE_SHOT (screenshot name), LIVE_END (ends the session);
+// LIVE_ONLY=1 runs only the live part.
 import { chromium } from "playwright-core";
-import { execSync, spawn } from "node:child_process";
+import { execSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 
 const base = process.env.SERVE_URL;
@@ -35,6 +36,7 @@ async function open(path, loaded) {
 }
 const rowIds = () => page.$$eval("#sessions tbody tr", (rows) => rows.map((r) => r.dataset.id));
 
+if (!process.env.LIVE_ONLY) {
 // The list: every session, newest first.
 await open("/", "list");
 let ids = await rowIds();
@@ -132,6 +134,8 @@ check(csp.includes("default-src 'self'") && csp.includes("script-src 'self'") &&
 check(res.headers()["x-content-type-options"] === "nosniff", "X-Content-Type-Options: nosniff");
 await page.waitForSelector('body[data-loaded="player"]');
 
+}
+
 // Live: a running session's new output appears in the page within the delay.
 if (process.env.LIVE_ID) {
   await open("/live.html?id=" + process.env.LIVE_ID, "live");
@@ -139,7 +143,7 @@ if (process.env.LIVE_ID) {
   for (let i = 0; i < 5; i++) {
     const word = "live-" + i + "-" + Date.now();
     const t0 = Date.now();
-    execSync(process.env.LIVE_TYPE + " " + word);
+    execSync(process.env.LIVE_TYPE + " 'echo " + word + "' Enter");
     await page.waitForFunction((w) => document.querySelector(".xterm-rows").textContent.includes(w),
       word, { timeout: 10000, polling: 50 });
     delays.push(Date.now() - t0);
@@ -147,7 +151,7 @@ if (process.env.LIVE_ID) {
   const max = Math.max(...delays);
   const limit = parseInt(process.env.LIVE_LIMIT_MS, 10);
   check(max <= limit, `live output appears within ${limit} ms (delays ${delays.join(", ")} ms)`);
-  await page.screenshot({ path: shots + "/serve-live.png" });
+  if (process.env.LIVE_SHOT) await page.screenshot({ path: shots + "/" + process.env.LIVE_SHOT + ".png" });
   if (process.env.LIVE_END) {
     execSync(process.env.LIVE_END);
     await page.waitForURL(/session\.html/, { timeout: 20000 });

@@ -15,7 +15,7 @@
 require_tracking
 
 start_s3rver
-start_ttyaudit_containerd "\"store\": \"s3://$S3_BUCKET/audit\"" \
+start_ttyaudit_containerd "\"store\": \"s3://$S3_BUCKET/audit\"" "\"live_interval_s\": 1" \
   "\"s3\": {\"endpoint\": \"$S3_ENDPOINT\", \"region\": \"us-east-1\", \"path_style\": true, \"access_key_id\": \"S3RVER\", \"secret_access_key\": \"S3RVER\"}"
 
 # 1. An interactive exec in pod payments/web-7d9f8-abcde, typed in tmux.
@@ -54,7 +54,7 @@ host_id=$(session_with_argv "host-needle")
 
 "$BIN/ttyaudit-uploader" --once || fail "uploader --once failed"
 [[ -z $(ls "$SPOOL"/*.cast 2>/dev/null) ]] || fail "the spool still holds sessions after upload"
-before=$(bucket_keys | md5sum)
+before=$(bucket_keys | grep -v "^audit/live/" | md5sum)
 
 # serve reads only the bucket (the spool is empty anyway), on a free port.
 "$BIN/ttyaudit" serve --store "s3://$S3_BUCKET/audit" --listen 127.0.0.1:0 2>"$T/serve.log" &
@@ -64,6 +64,22 @@ url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/serve.log")
 curl -fsS "$url/api/sessions" | jq -e '.sessions | length == 3' >/dev/null ||
   fail "the API does not list the 3 sessions: $(curl -sS "$url/api/sessions" | head -c 500)"
 
+# A running host session, typed into in tmux: followed live from the bucket's live chunks (the
+# uploader running, serve reading only the bucket), then from this node's spool (a second
+# serve, without --store), where it ends and the page becomes its replay.
+tmx new-session -d -s live -x 100 -y 30 "'$BIN/ttyaudit' rec -q -- sh; sleep 600"
+wait_for 10 bash -c "ls '$SPOOL'/*.cast"
+live_id=$(basename "$(ls "$SPOOL"/*.cast | head -n 1)" .cast)
+"$BIN/ttyaudit-uploader" 2>"$T/uploader.log" &
+track_pid $!
+live_chunks() { [[ -n $(bucket_keys "audit/live/$live_id/") ]]; }
+wait_for 15 live_chunks
+"$BIN/ttyaudit" serve --listen 127.0.0.1:0 2>"$T/serve-spool.log" &
+track_pid $!
+wait_for 20 grep -q "listening on" "$T/serve-spool.log"
+spool_url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/serve-spool.log")
+live_type="tmux -S '$TMUX_SOCK' send-keys -t live"
+
 sessions_json=$(jq -n -c --arg tty "$tty_id" --arg host "$host_id" --arg hostile "$hostile_id" \
   --arg pod web-7d9f8-abcde --arg hp "$hostile_pod" --arg day "$day" '{
     all: [$tty, $host, $hostile], tty: $tty, host: $host, hostile: $hostile,
@@ -71,10 +87,17 @@ sessions_json=$(jq -n -c --arg tty "$tty_id" --arg host "$host_id" --arg hostile
     date: $day, screen: ["typed-42", "after-2-ctrl-c"], seek_command: "sleep 30",
     hostile_pod: $hp}')
 SERVE_URL="$url" SESSIONS="$sessions_json" SHOTS="$ROOT/docs/images" \
+  LIVE_ID="$live_id" LIVE_TYPE="$live_type" LIVE_LIMIT_MS=3000 \
   NODE_PATH="$ROOT/node_modules" node "$ROOT/tests/integration/serve_browser.mjs" ||
   fail "the browser checks failed (serve log: $(tail -n 5 "$T/serve.log"))"
-ok "list, filters, browse, replay, timeline, download and the hostile session, in Chromium"
-
-# The store was only read: no object was written or removed while serve ran.
+ok "list, filters, browse, replay, timeline, download, the hostile session and live from the bucket, in Chromium"
+# The store was only read: no object was written or removed while serve ran (but the live
+# chunks of the running session, which the uploader writes). Checked before the session ends.
 curl -fsS "$url/api/sessions/$tty_id/download" >/dev/null
-assert_eq "$(bucket_keys | md5sum)" "$before" "bucket keys after serving"
+assert_eq "$(bucket_keys | grep -v "^audit/live/" | md5sum)" "$before" "bucket keys after serving"
+SERVE_URL="$spool_url" SESSIONS="$sessions_json" SHOTS="$ROOT/docs/images" LIVE_ONLY=1 \
+  LIVE_ID="$live_id" LIVE_TYPE="$live_type" LIVE_LIMIT_MS=1000 LIVE_SHOT=serve-live \
+  LIVE_END="$live_type 'exit' Enter" \
+  NODE_PATH="$ROOT/node_modules" node "$ROOT/tests/integration/serve_browser.mjs" ||
+  fail "the live checks from the spool failed (serve log: $(tail -n 5 "$T/serve-spool.log"))"
+ok "live from the spool within 1 s, and the live page turns into the replay when it ends"
