@@ -35,7 +35,7 @@ constexpr const char* kCsp =
 constexpr const char* kCookie = "ttyaudit_token";
 constexpr size_t kPerPageDefault = 50, kPerPageMax = 500;
 // A recording larger than this plays in parts of this size, each read with ranged GETs.
-constexpr uint64_t kPartSize = 8ULL << 20;
+constexpr uint64_t kPartSize = 2ULL << 20;
 constexpr uint64_t kReadPiece = 1ULL << 20;
 
 struct ServeContext {

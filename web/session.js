@@ -27,12 +27,15 @@
   function eventTimes(text) {
     const times = [];
     const markers = [];
+    // Only the times (and the markers, which are few): the player parses the events itself.
+    const head = /^\[([0-9.e+-]+), "(.)"/;
     for (const line of text.split("\n")) {
-      if (line[0] !== "[") continue;
+      const m = head.exec(line);
+      if (!m) continue;
+      times.push(parseFloat(m[1]));
+      if (m[2] !== "m") continue;
       try {
-        const ev = JSON.parse(line);
-        times.push(ev[0]);
-        if (ev[1] === "m") markers.push([ev[0], String(ev[2])]);
+        markers.push([times[times.length - 1], String(JSON.parse(line)[2])]);
       } catch (e) { /* a line cut short */ }
     }
     return { times, markers };
