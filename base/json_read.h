@@ -8,6 +8,7 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -131,7 +132,7 @@ enum class JsonUnknownKeys {
 /// "<place>: malformed member" (not valid JSON there), "<place>.<key>: unknown key" under
 /// kReject, or the field's own error. A key that appears twice is read twice.
 inline Status DecodeJsonObject(simdjson::ondemand::object obj, const JsonPlace& at,
-                               std::initializer_list<JsonField> fields, JsonUnknownKeys unknown) {
+                               std::span<const JsonField> fields, JsonUnknownKeys unknown) {
   for (auto member : obj) {
     std::string_view key;
     simdjson::ondemand::value v;
@@ -146,6 +147,42 @@ inline Status DecodeJsonObject(simdjson::ondemand::object obj, const JsonPlace& 
     if (Status st = field->read(v, at.Member(key)); !st) return st;
   }
   return {};
+}
+
+inline Status DecodeJsonObject(simdjson::ondemand::object obj, const JsonPlace& at,
+                               std::initializer_list<JsonField> fields, JsonUnknownKeys unknown) {
+  return DecodeJsonObject(obj, at, std::span<const JsonField>(fields.begin(), fields.size()),
+                          unknown);
+}
+
+/// A member that is itself an object, decoded through its own fields.
+inline JsonReader JsonObjectOf(std::vector<JsonField> fields,
+                               JsonUnknownKeys unknown = JsonUnknownKeys::kSkip) {
+  return [fields = std::move(fields), unknown](simdjson::ondemand::value v,
+                                               const JsonPlace& at) -> Status {
+    simdjson::ondemand::object obj;
+    if (v.get_object().get(obj)) return at.Bad("want an object");
+    return DecodeJsonObject(obj, at, fields, unknown);
+  };
+}
+
+/// A member that is an array of objects: `each` makes the fields of one element and is told
+/// when the element has been read (`done`), so that it can keep what it gathered.
+inline JsonReader JsonArrayOfObjects(std::function<std::vector<JsonField>()> each,
+                                     std::function<void()> done,
+                                     JsonUnknownKeys unknown = JsonUnknownKeys::kSkip) {
+  return [each = std::move(each), done = std::move(done), unknown](simdjson::ondemand::value v,
+                                                                   const JsonPlace& at) -> Status {
+    simdjson::ondemand::array arr;
+    if (v.get_array().get(arr)) return at.Bad("want an array");
+    for (auto el : arr) {
+      simdjson::ondemand::object obj;
+      if (el.get_object().get(obj)) return at.Bad("want objects");
+      if (Status st = DecodeJsonObject(obj, at, each(), unknown); !st) return st;
+      done();
+    }
+    return {};
+  };
 }
 
 /// The readers of plain values; each says what it wants when the value is something else.
