@@ -91,25 +91,33 @@ inline Status ReadJsonStringArray(simdjson::ondemand::value v, const std::string
 
 /// Where a decoder stands: the text (`origin`: a file, or what the text is, "hook state") and
 /// the key path from its top object ("s3.object_lock"; empty at the top). Errors say both:
-/// "cfg.json: s3.region: want a string".
+/// "cfg.json: s3.region: want a string". A member's place only points at its parent's and at
+/// its key (valid while the member is read), so that decoding builds no string until it fails.
 class JsonPlace {
  public:
-  explicit JsonPlace(std::string origin, std::string path = "")
-      : origin_(std::move(origin)), path_(std::move(path)) {}
-  /// The place of member `key` of the object here.
-  JsonPlace Member(std::string_view key) const {
-    return JsonPlace(origin_, path_.empty() ? std::string(key) : path_ + "." + std::string(key));
-  }
+  explicit JsonPlace(std::string origin) : origin_(std::move(origin)) {}
+  /// The place of member `key` of the object here; it must not outlive this place or the key.
+  JsonPlace Member(std::string_view key) const { return JsonPlace(this, key); }
   /// "<origin>: <path>", or "<origin>" at the top.
-  std::string Name() const { return path_.empty() ? origin_ : origin_ + ": " + path_; }
+  std::string Name() const {
+    const std::string p = path();
+    return p.empty() ? origin() : origin() + ": " + p;
+  }
   /// "<origin>: <path>: <why>", or "<origin>: <why>" at the top.
   Error Bad(std::string_view why) const { return Error{Name() + ": " + std::string(why)}; }
-  const std::string& origin() const { return origin_; }
-  const std::string& path() const { return path_; }
+  const std::string& origin() const { return parent_ ? parent_->origin() : origin_; }
+  std::string path() const {
+    if (parent_ == nullptr) return "";
+    std::string up = parent_->path();
+    return up.empty() ? std::string(key_) : up + "." + std::string(key_);
+  }
 
  private:
-  std::string origin_;
-  std::string path_;
+  JsonPlace(const JsonPlace* parent, std::string_view key) : parent_(parent), key_(key) {}
+
+  std::string origin_;                 // at the top
+  const JsonPlace* parent_ = nullptr;  // below it
+  std::string_view key_;
 };
 
 /// Reads one member's value where it belongs; an error from `at.Bad(...)` (`at` is the
