@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -43,7 +44,10 @@ struct ServeContext {
   std::string store_url;
   std::string token;  // empty: no token asked (loopback without --token-file)
   bool tls = false;
-  std::mutex search_mu;  // one catalog sync at a time
+  // Sessions looked up in the last seconds (a replay asks for its metadata, then its
+  // recording): sealed sessions only, which do not change.
+  std::mutex cache_mu;
+  std::map<std::string, std::pair<int64_t, SessionRecord>> recent;
 };
 
 // Reads ranges of a session's recording: ranged GETs from its store, or pread of its file.
@@ -108,11 +112,29 @@ bool IsSessionId(const std::string& id) {
   return true;
 }
 
+Result<SessionRecord> LookUpUncached(ServeContext& ctx, const std::string& id);
+
 // The session `id`, looked up with the search engine: first in the seconds around the time its
 // id (a UUIDv7) carries, then, should its clock have differed, among all sessions.
 Result<SessionRecord> LookUp(ServeContext& ctx, const std::string& id) {
   if (!IsSessionId(id)) return Error{"not a session id"};
-  std::lock_guard<std::mutex> lock(ctx.search_mu);
+  constexpr int64_t kKeepNs = 30LL * 1000000000LL;
+  const int64_t now = MonotonicNanos();
+  {
+    std::lock_guard<std::mutex> lock(ctx.cache_mu);
+    if (auto it = ctx.recent.find(id); it != ctx.recent.end() && now - it->second.first < kKeepNs)
+      return it->second.second;
+  }
+  auto found = LookUpUncached(ctx, id);
+  if (found.ok() && found->meta.state != "recording") {
+    std::lock_guard<std::mutex> lock(ctx.cache_mu);
+    std::erase_if(ctx.recent, [&](const auto& e) { return now - e.second.first >= kKeepNs; });
+    if (ctx.recent.size() < 1000) ctx.recent[id] = {now, *found};
+  }
+  return found;
+}
+
+Result<SessionRecord> LookUpUncached(ServeContext& ctx, const std::string& id) {
   SearchQuery q;
   q.json = true;
   q.store_url = ctx.store_url;
@@ -165,10 +187,7 @@ void ListSessionsRoute(ServeContext& ctx, const httplib::Request& req, httplib::
   std::vector<std::string> warnings;
   int status = 0;
   Result<std::vector<SessionRecord>> found = Error{""};
-  {
-    std::lock_guard<std::mutex> lock(ctx.search_mu);
-    found = SearchSessions(q, *ctx.cfg, warnings, status);
-  }
+  found = SearchSessions(q, *ctx.cfg, warnings, status);
   if (!found.ok()) return JsonError(res, status == 2 ? 400 : 502, found.message());
   std::vector<SessionRecord>& all = *found;
   bool more = all.size() > (page + 1) * per;
@@ -195,10 +214,7 @@ void BrowseRoute(ServeContext& ctx, const httplib::Request& req, httplib::Respon
   std::vector<std::string> warnings;
   int status = 0;
   Result<std::vector<SessionRecord>> found = Error{""};
-  {
-    std::lock_guard<std::mutex> lock(ctx.search_mu);
-    found = SearchSessions(q, *ctx.cfg, warnings, status);
-  }
+  found = SearchSessions(q, *ctx.cfg, warnings, status);
   if (!found.ok()) return JsonError(res, status == 2 ? 400 : 502, found.message());
   Json(res, BrowseJson(*found, at));
 }

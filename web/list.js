@@ -144,6 +144,6 @@
   }
 
   fillForm();
-  loadList();
-  loadBrowse();
+  // The list first: browsing counts every session of the place chosen, which takes longer.
+  loadList().then(loadBrowse);
 })(window.ttyaudit);
