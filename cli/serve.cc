@@ -222,10 +222,15 @@ void BrowseRoute(ServeContext& ctx, const httplib::Request& req, httplib::Respon
 void SessionRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto s = LookUp(ctx, req.matches[1]);
   if (!s.ok()) return JsonError(res, 404, s.message());
-  auto src = CastSource::Open(*s);
-  if (!src.ok()) return JsonError(res, 502, src.message());
-  std::string detail = SessionDetailJson(*s, (*src)->size());
-  uint64_t parts = (*src)->size() == 0 ? 1 : ((*src)->size() + kPartSize - 1) / kPartSize;
+  // A session a bucket is still recording has live chunks only: nothing sealed to read yet.
+  uint64_t size = 0;
+  if (!s->path.empty() || s->store) {
+    auto src = CastSource::Open(*s);
+    if (!src.ok()) return JsonError(res, 502, src.message());
+    size = (*src)->size();
+  }
+  std::string detail = SessionDetailJson(*s, size);
+  uint64_t parts = size == 0 ? 1 : (size + kPartSize - 1) / kPartSize;
   detail.insert(detail.size() - 1, ",\"parts\":" + std::to_string(parts));
   Json(res, detail);
 }
@@ -255,6 +260,8 @@ void CastRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response
                bool download) {
   auto s = LookUp(ctx, req.matches[1]);
   if (!s.ok()) return JsonError(res, 404, s.message());
+  if (s->path.empty() && !s->store)
+    return JsonError(res, 404, "the session is still recording: follow it live");
   auto src = CastSource::Open(*s);
   if (!src.ok()) return JsonError(res, 502, src.message());
   uint64_t size = (*src)->size();

@@ -63,8 +63,8 @@ check(ids.length === 1 && ids[0] === s.host, `command=${s.command} lists only th
 await open("/", "list");
 await page.waitForSelector('body[data-browse="date"]');
 const dates = await page.$$eval("#browse-items li", (l) => l.map((x) => x.textContent));
-check(dates.some((d) => d.startsWith(s.date) && d.endsWith(String(s.all.length))),
-  `browse: ${s.date} with ${s.all.length} sessions (${dates.join(", ")})`);
+check(dates.some((d) => d.startsWith(s.date) && d.endsWith(String(s.date_count))),
+  `browse: ${s.date} with ${s.date_count} sessions (${dates.join(", ")})`);
 await page.click(`#browse-items a:text-is("${s.date}")`);
 await page.waitForSelector('body[data-browse="namespace"][data-loaded="list"]');
 await page.click(`#browse-items a:text-is("${s.namespace}")`);

@@ -80,11 +80,13 @@ wait_for 20 grep -q "listening on" "$T/serve-spool.log"
 spool_url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/serve-spool.log")
 live_type="tmux -S '$TMUX_SOCK' send-keys -t live"
 
+# The day holds the three sealed sessions and the running one (search lists the bucket's
+# running sessions from their live chunks).
 sessions_json=$(jq -n -c --arg tty "$tty_id" --arg host "$host_id" --arg hostile "$hostile_id" \
   --arg pod web-7d9f8-abcde --arg hp "$hostile_pod" --arg day "$day" '{
     all: [$tty, $host, $hostile], tty: $tty, host: $host, hostile: $hostile,
     pod: $pod, namespace: "payments", container: "nginx", command: "host-needle",
-    date: $day, screen: ["typed-42", "after-2-ctrl-c"], seek_command: "sleep 30",
+    date: $day, date_count: 4, screen: ["typed-42", "after-2-ctrl-c"], seek_command: "sleep 30",
     hostile_pod: $hp}')
 SERVE_URL="$url" SESSIONS="$sessions_json" SHOTS="$ROOT/docs/images" \
   LIVE_ID="$live_id" LIVE_TYPE="$live_type" LIVE_LIMIT_MS=3000 \
