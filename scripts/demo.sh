@@ -119,9 +119,8 @@ printf '$ TTYAUDIT_CONFIG=%q %s > %q\n' "$TTYAUDIT_CONFIG" "$(quoted "$TA" expor
   "$T/session.cast"
 
 step "7. Browse and replay in a web browser (ttyaudit serve, on loopback)"
-# ---- SERVE: the viewer's step. `ttyaudit serve` is not in this build yet; once it is, this
-# block starts it on loopback over the demo's archive and waits for Ctrl-C. --------------------
-if [[ -z $BATCH ]] && "$TA" serve --help >/dev/null 2>&1; then
+# ---- The viewer: `ttyaudit serve` on loopback over the demo's sessions, until Ctrl-C. ---------
+if [[ -z $BATCH ]]; then
   port=8080
   printf '$ TTYAUDIT_CONFIG=%q %s\n' "$TTYAUDIT_CONFIG" \
     "$(quoted "$TA" serve --listen "127.0.0.1:$port")" >&2
@@ -130,7 +129,7 @@ if [[ -z $BATCH ]] && "$TA" serve --help >/dev/null 2>&1; then
   echo "Open http://127.0.0.1:$port/ ; Ctrl-C stops the viewer and everything the demo started."
   wait
 else
-  echo "(no viewer: ttyaudit serve is not in this build, or TTYAUDIT_DEMO_BATCH is set)"
+  echo "(no viewer in batch mode: TTYAUDIT_DEMO_BATCH is set)"
 fi
 # ---- end of the viewer's step -------------------------------------------------------------------
 

@@ -5,11 +5,15 @@
 # clipboard write) are listed, filtered by pod and command, browsed by date, namespace and pod
 # with counts, replayed to their final screen, sought from the command timeline and
 # downloaded; the hostile one runs no script and opens no dialog. The screenshots go to
-# docs/images/ (README.md, "Web viewer").
+# $SERVE_SHOTS, by default under the test's scratch dir, so that a test run never changes the
+# checkout: `SERVE_SHOTS=$PWD/docs/images make integration TESTS=serve_browser` refreshes the
+# README's pictures ("Web viewer").
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rootfs.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
 . "$(dirname "$0")/../lib/s3rver.sh"
+SHOTS_DIR=${SERVE_SHOTS:-$T/shots}
+mkdir -p "$SHOTS_DIR"
 [ -x /usr/bin/chromium ] || fail "chromium is not installed (make deps)"
 [ -d "$ROOT/node_modules/playwright-core" ] || fail "playwright-core is not installed (make deps)"
 require_tracking
@@ -88,7 +92,7 @@ sessions_json=$(jq -n -c --arg tty "$tty_id" --arg host "$host_id" --arg hostile
     pod: $pod, namespace: "payments", container: "nginx", command: "host-needle",
     date: $day, date_count: 4, screen: ["typed-42", "after-2-ctrl-c"], seek_command: "sleep 30",
     hostile_pod: $hp}')
-SERVE_URL="$url" SESSIONS="$sessions_json" SHOTS="$ROOT/docs/images" \
+SERVE_URL="$url" SESSIONS="$sessions_json" SHOTS="$SHOTS_DIR" \
   LIVE_ID="$live_id" LIVE_TYPE="$live_type" LIVE_LIMIT_MS=3000 \
   NODE_PATH="$ROOT/node_modules" node "$ROOT/tests/integration/serve_browser.mjs" ||
   fail "the browser checks failed (serve log: $(tail -n 5 "$T/serve.log"))"
@@ -97,7 +101,7 @@ ok "list, filters, browse, replay, timeline, download, the hostile session and l
 # chunks of the running session, which the uploader writes). Checked before the session ends.
 curl -fsS "$url/api/sessions/$tty_id/download" >/dev/null
 assert_eq "$(bucket_keys | grep -v "^audit/live/" | md5sum)" "$before" "bucket keys after serving"
-SERVE_URL="$spool_url" SESSIONS="$sessions_json" SHOTS="$ROOT/docs/images" LIVE_ONLY=1 \
+SERVE_URL="$spool_url" SESSIONS="$sessions_json" SHOTS="$SHOTS_DIR" LIVE_ONLY=1 \
   LIVE_ID="$live_id" LIVE_TYPE="$live_type" LIVE_LIMIT_MS=1000 LIVE_SHOT=serve-live \
   LIVE_END="$live_type 'exit' Enter" \
   NODE_PATH="$ROOT/node_modules" node "$ROOT/tests/integration/serve_browser.mjs" ||
