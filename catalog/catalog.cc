@@ -24,7 +24,7 @@ namespace ttyaudit {
 namespace {
 
 // Bump when the tables change: an older cache is then emptied and filled again.
-constexpr const char* kSchemaVersion = "1";
+constexpr const char* kSchemaVersion = "2";
 constexpr int kSegmentsPerTransaction = 20;
 // A segment holds at most a few thousand lines (SegmentJournal, RebuildSegments); one far
 // larger is not read into memory but skipped, as a line that is not a session is.
@@ -41,7 +41,21 @@ CREATE TABLE IF NOT EXISTS sessions(
   state TEXT NOT NULL, exit_code INTEGER NOT NULL, escalated INTEGER NOT NULL,
   cmd BLOB NOT NULL, line TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(start_ns, id);
+CREATE TABLE IF NOT EXISTS screen_seen(id TEXT PRIMARY KEY, has INTEGER NOT NULL) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS screen USING fts5(id UNINDEXED, text, tokenize='trigram');
 )sql";
+
+// Session ids as a JSON array for json_each. Ids are UUIDs: one that is not (from a hostile
+// index) cannot be quoted by accident, and is left out.
+Result<std::string> IdArray(const std::vector<std::string>& ids) {
+  std::string out = "[";
+  for (const auto& id : ids) {
+    if (id.empty() || id.find_first_not_of("0123456789abcdef-") != std::string::npos) continue;
+    if (out.size() > 1) out += ",";
+    out += "\"" + id + "\"";
+  }
+  return out + "]";
+}
 
 // A prepared statement, finalized when it goes out of scope.
 class Stmt {
@@ -150,7 +164,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
   }
   if (meta["schema"] != kSchemaVersion || meta["store"] != store_url) {
     if (Status s = c->Exec("BEGIN IMMEDIATE; DELETE FROM sessions; DELETE FROM segments; "
-                           "DELETE FROM meta;");
+                           "DELETE FROM meta; DELETE FROM screen_seen; DELETE FROM screen;");
         !s)
       return Error{s.message()};
     Stmt ins(db, "INSERT INTO meta(k, v) VALUES ('schema', ?1), ('store', ?2)");
@@ -341,6 +355,112 @@ Result<uint64_t> Catalog::Count() {
   Stmt q(db_, "SELECT count(*) FROM sessions");
   if (q.Step() != SQLITE_ROW) return DbError(db_, "count");
   return static_cast<uint64_t>(sqlite3_column_int64(q.get(), 0));
+}
+
+Result<std::optional<std::string>> FetchScreenText(Store& store, const std::string& cast_key,
+                                                   uint64_t max_bytes) {
+  const std::string key = ScreenTextKeyFor(cast_key);
+  auto body = store.Get(key, 0, max_bytes);
+  if (body.ok()) return std::optional<std::string>(std::move(body.value()));
+  auto size = store.Size(key);
+  if (!size.ok()) return size.error();
+  if (!*size) return std::optional<std::string>();
+  if (**size == 0) return std::optional<std::string>(std::string());  // S3: no range of nothing
+  return Error{store.Url() + "/" + key + ": " + body.message()};
+}
+
+bool AnyLineMatches(std::string_view text, const std::regex& re) {
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (std::regex_search(line.begin(), line.end(), re)) return true;
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  return false;
+}
+
+Result<uint64_t> Catalog::FillScreenText(
+    Store& store, const std::vector<std::pair<std::string, std::string>>& sessions) {
+  Stmt seen(db_, "SELECT 1 FROM screen_seen WHERE id = ?1");
+  Stmt mark(db_, "INSERT OR REPLACE INTO screen_seen(id, has) VALUES (?1, ?2)");
+  Stmt drop(db_, "DELETE FROM screen WHERE id = ?1");
+  Stmt put(db_, "INSERT INTO screen(id, text) VALUES (?1, ?2)");
+  if (!seen.ok() || !mark.ok() || !drop.ok() || !put.ok()) return DbError(db_, "prepare");
+  uint64_t read = 0;
+  int in_tx = 0;
+  for (const auto& [id, key] : sessions) {
+    seen.Text(1, id);
+    bool known = seen.Step() == SQLITE_ROW;
+    seen.Reset();
+    if (known) continue;
+    auto text = FetchScreenText(store, key);
+    if (!text.ok()) {
+      if (in_tx) (void)Exec("COMMIT");
+      return text.error();
+    }
+    ++read;
+    if (in_tx == 0)
+      if (Status s = Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+    ++in_tx;
+    drop.Text(1, id);
+    if (drop.Step() != SQLITE_DONE) return DbError(db_, "screen " + id);
+    drop.Reset();
+    if (*text) {
+      put.Text(1, id).Text(2, **text);
+      if (put.Step() != SQLITE_DONE) return DbError(db_, "screen " + id);
+      put.Reset();
+    }
+    mark.Text(1, id).Int(2, *text ? 1 : 0);
+    if (mark.Step() != SQLITE_DONE) return DbError(db_, "screen " + id);
+    mark.Reset();
+    if (in_tx >= 500) {
+      if (Status s = Exec("COMMIT"); !s) return Error{s.message()};
+      in_tx = 0;
+    }
+  }
+  if (in_tx)
+    if (Status s = Exec("COMMIT"); !s) return Error{s.message()};
+  return read;
+}
+
+Result<Catalog::TextMatches> Catalog::MatchScreenText(const std::vector<std::string>& ids,
+                                                      const std::regex& re,
+                                                      const std::string& literal) {
+  auto array = IdArray(ids);
+  if (!array.ok()) return array.error();
+  TextMatches out;
+  // A trigram index finds substrings of three characters or more (UTF-8: not bytes).
+  size_t chars = 0;
+  for (char c : literal) chars += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  std::string phrase;
+  if (chars >= 3) {
+    phrase = "\"";
+    for (char c : literal) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
+    phrase += "\"";
+  }
+  Stmt q(db_, phrase.empty()
+                  ? "SELECT id, text FROM screen WHERE id IN (SELECT value FROM json_each(?1))"
+                  : "SELECT id, text FROM screen WHERE screen MATCH ?2 AND id IN "
+                    "(SELECT value FROM json_each(?1))");
+  if (!q.ok()) return DbError(db_, "query screen text");
+  q.Text(1, *array);
+  if (!phrase.empty()) q.Text(2, phrase);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    const char* t = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1));
+    std::string_view text(t ? t : "",
+                          t ? static_cast<size_t>(sqlite3_column_bytes(q.get(), 1)) : 0);
+    if (AnyLineMatches(text, re)) out.matched.insert(q.ColumnText(0));
+  }
+  if (rc != SQLITE_DONE) return DbError(db_, "query screen text");
+  Stmt none(db_,
+            "SELECT id FROM screen_seen WHERE has = 0 AND id IN "
+            "(SELECT value FROM json_each(?1))");
+  if (!none.ok()) return DbError(db_, "query screen text");
+  none.Text(1, *array);
+  while ((rc = none.Step()) == SQLITE_ROW) out.without_text.insert(none.ColumnText(0));
+  if (rc != SQLITE_DONE) return DbError(db_, "query screen text");
+  return out;
 }
 
 Result<SyncProgress> RebuildSegments(

@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,11 +61,36 @@ class Catalog {
   /// How many sessions the cache holds.
   Result<uint64_t> Count();
 
+  /// Puts the screen text (docs/SCREEN.md) of each of `sessions` (id, recording key) that the
+  /// cache does not hold yet into its text index, read from the store beside the recording; a
+  /// session without one (recorded before screen text existed) is remembered as such.
+  /// Returns how many were read from the store.
+  Result<uint64_t> FillScreenText(Store& store,
+                                  const std::vector<std::pair<std::string, std::string>>& sessions);
+
+  struct TextMatches {
+    std::set<std::string> matched;       // screen text matches
+    std::set<std::string> without_text;  // no screen text in the store: the caller decides
+  };
+  /// Which of `ids` have screen text in which some line matches `re`: the text index is asked
+  /// first for `literal` (RequiredLiteral of the pattern; none when shorter than 3 characters),
+  /// then `re` runs over the lines of the rows it returns.
+  Result<TextMatches> MatchScreenText(const std::vector<std::string>& ids, const std::regex& re,
+                                      const std::string& literal);
+
  private:
   explicit Catalog(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   sqlite3* db_;
 };
+
+/// The screen text stored beside the recording at `cast_key` (at most `max_bytes` of it), or
+/// nullopt when the store has none.
+Result<std::optional<std::string>> FetchScreenText(Store& store, const std::string& cast_key,
+                                                   uint64_t max_bytes = 4 << 20);
+
+/// Whether some line of `text` matches `re`.
+bool AnyLineMatches(std::string_view text, const std::regex& re);
 
 /// Rebuilds a store's segments from its per-session index entries (the truth): reads every
 /// index/ entry (with `jobs` readers, each a store opened by `open_store`), writes their lines,

@@ -297,6 +297,55 @@ TEST_CASE("catalog: a repeated sync reads only segments written since; a session
   CHECK(catalog->Sync(*a.store, nullptr).value().segments_read == 0);
 }
 
+TEST_CASE("catalog: --text through the text index finds what reading each screen text finds") {
+  Archive a;
+  a.Add(60, kT0, 21);
+  a.Reindex(25);
+  auto catalog = a.OpenCatalog();
+  REQUIRE(catalog->Sync(*a.store, nullptr).ok());
+  auto rows = catalog->Query(FilterMatcher::Create(SessionFilter{}).value());
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 60);
+  std::vector<std::pair<std::string, std::string>> sessions;
+  std::vector<std::string> ids;
+  const char* words[] = {"rm -rf /var/lib", "kubectl get secrets", "Hällo wörld", "top - 12:00"};
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const CatalogEntry& e = (*rows)[i];
+    sessions.emplace_back(e.meta.id, e.key);
+    ids.push_back(e.meta.id);
+    if (i % 7 == 6) continue;  // recorded before screen text: none beside the recording
+    std::string text = "$ prompt " + std::to_string(i) + "\n";
+    for (size_t w = 0; w < 4; ++w)
+      if ((i >> w) & 1) text += std::string(words[w]) + " line\n";
+    REQUIRE(a.store->Put(ScreenTextKeyFor(e.key), i % 11 == 0 ? "" : text).ok());
+  }
+  CHECK(catalog->FillScreenText(*a.store, sessions).value() == 60);
+  CHECK(catalog->FillScreenText(*a.store, sessions).value() == 0);  // each read once, ever
+  for (const char* re : {"rm -rf", "^kubectl get s[a-z]+ line$", "wörld", "xyz", "t", "12:0[0-9]",
+                         "prompt 1[0-9]$"}) {
+    std::regex compiled(re, std::regex::ECMAScript);
+    auto found = catalog->MatchScreenText(ids, compiled, RequiredLiteral(re));
+    REQUIRE(found.ok());
+    std::set<std::string> want, none;
+    for (const auto& [id, key] : sessions) {
+      auto text = FetchScreenText(*a.store, key);
+      REQUIRE(text.ok());
+      if (!*text)
+        none.insert(id);
+      else if (AnyLineMatches(**text, compiled))
+        want.insert(id);
+    }
+    CHECK_MESSAGE(found->matched == want, re);
+    CHECK(found->without_text == none);
+    CHECK(none.size() == 8);
+  }
+  // Only the sessions asked about.
+  std::vector<std::string> few(ids.begin(), ids.begin() + 5);
+  auto found = catalog->MatchScreenText(few, std::regex("prompt"), "prompt");
+  REQUIRE(found.ok());
+  for (const auto& id : found->matched) CHECK(std::find(few.begin(), few.end(), id) != few.end());
+}
+
 TEST_CASE("segment journal: an uploader that dies before its segment loses no session") {
   Archive a;
   std::string spool = a.dir + "/spool";

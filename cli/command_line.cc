@@ -89,6 +89,9 @@ void AddPlay(CLI::App& v, CommandLine& cmd) {
   v.add_option("-i,--idle-limit", cmd.replay.max_idle_s,
                "Shorten pauses to at most this many seconds (default 2; 0 keeps them)")
       ->check(CLI::NonNegativeNumber);
+  v.add_option("--at", cmd.replay.at,
+               "Start at once at a time into the session (90s, 10m, 1h2m, 1:30) or at the first "
+               "command matching a regular expression, from the nearest keyframe before it");
 }
 
 // Finds the session of cmd.id, with a local copy of its recording, and runs `fn` on it.

@@ -1,7 +1,9 @@
 // Reading a session back: cat, play, export, watch.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "cli/sessions.h"
 #include "config/config.h"
@@ -14,13 +16,21 @@ struct ReplayOptions {
   bool raw = false;
   double speed = 1.0;       // play
   double max_idle_s = 2.0;  // play: longer pauses are shortened to this; 0 keeps them
+  /// play: start at this point, at once, from the nearest keyframe before it: a time into the
+  /// session (90, 90s, 10m, 1h2m3s, 1:30, 1:02:03), else a regular expression over the
+  /// session's commands (the first to start whose argv matches).
+  std::string at;
 };
 
 /// Writes the session's output bytes to stdout. Returns an exit status.
 int CatSession(const SessionRecord& s, const ReplayOptions& opts);
 
-/// Replays the output to stdout with its timing.
+/// Replays the output to stdout with its timing; with `opts.at`, from there (docs/SCREEN.md).
 int PlaySession(const SessionRecord& s, const ReplayOptions& opts);
+
+/// The seconds that an --at time says (90, 90s, 10m, 1h2m3s, 1:30, 1:02:03), or nullopt when
+/// it is not a time.
+std::optional<double> ParseAtTime(std::string_view at);
 
 /// Writes the session as plain asciicast v2 (no padding, no ttyaudit raw-byte events) to stdout.
 int ExportSession(const SessionRecord& s);

@@ -20,6 +20,7 @@
 #include "cli/live.h"
 #include "record/asciicast.h"
 #include "record/cast_reader.h"
+#include "screen/screen_record.h"
 
 namespace ttyaudit {
 namespace {
@@ -224,11 +225,48 @@ Status CheckStore(const Store& store, bool configured) {
   return Status::Ok();
 }
 
+// What --text found for a stored session: in its screen text, or that it has none (a session
+// recorded before screen text existed), whose raw output is then searched instead.
+enum class TextVerdict { kMatch, kNoMatch, kNoScreenText };
+
+// --text over the screen text of the store's sessions `rows`: with the catalog, through its
+// text index (filled from the store with what it lacks); with --scan, read one by one.
+Result<std::map<std::string, TextVerdict>> StoreTextVerdicts(
+    const SearchQuery& q, Store& store, Catalog* catalog, const std::vector<SessionRecord>& rows) {
+  std::regex re(q.text_re, std::regex::ECMAScript);
+  std::map<std::string, TextVerdict> out;
+  if (!catalog) {
+    for (const auto& r : rows) {
+      auto text = FetchScreenText(store, r.key);
+      if (!text.ok()) return text.error();
+      out[r.meta.id] = !*text                       ? TextVerdict::kNoScreenText
+                       : AnyLineMatches(**text, re) ? TextVerdict::kMatch
+                                                    : TextVerdict::kNoMatch;
+    }
+    return out;
+  }
+  std::vector<std::pair<std::string, std::string>> sessions;
+  std::vector<std::string> ids;
+  for (const auto& r : rows) {
+    sessions.emplace_back(r.meta.id, r.key);
+    ids.push_back(r.meta.id);
+  }
+  if (auto filled = catalog->FillScreenText(store, sessions); !filled.ok()) return filled.error();
+  auto found = catalog->MatchScreenText(ids, re, RequiredLiteral(q.text_re));
+  if (!found.ok()) return found.error();
+  for (const auto& id : ids)
+    out[id] = found->matched.count(id)        ? TextVerdict::kMatch
+              : found->without_text.count(id) ? TextVerdict::kNoScreenText
+                                              : TextVerdict::kNoMatch;
+  return out;
+}
+
 // The store's sessions that pass the filter: from its catalog, or with --scan from every
-// per-session index entry.
+// per-session index entry. With --text, `verdicts` says what each one's screen text gave.
 Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Config& cfg,
                                                  const FilterMatcher& matcher,
                                                  std::map<std::string, std::string>& identities,
+                                                 std::map<std::string, TextVerdict>& verdicts,
                                                  std::vector<std::string>& warnings) {
   auto opened = OpenStore(cfg, q.store_url);
   if (!opened.ok()) return opened.error();
@@ -250,6 +288,11 @@ Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Con
     if (!all.ok()) return all.error();
     for (auto& r : *all)
       if (m->Matches(r.meta, r.commands_json, r.escalated, "")) out.push_back(std::move(r));
+    if (!q.text_re.empty()) {
+      auto v = StoreTextVerdicts(q, *store, nullptr, out);
+      if (!v.ok()) return v.error();
+      verdicts = std::move(v.value());
+    }
   } else {
     const std::string url = store->Url();
     auto catalog = Catalog::Open(DefaultCatalogPath(url), url);
@@ -263,6 +306,11 @@ Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Con
     auto rows = (*catalog)->Query(*m);
     if (!rows.ok()) return rows.error();
     for (auto& e : *rows) out.push_back(RecordOf(std::move(e), store));
+    if (!q.text_re.empty()) {
+      auto v = StoreTextVerdicts(q, *store, catalog->get(), out);
+      if (!v.ok()) return v.error();
+      verdicts = std::move(v.value());
+    }
   }
   for (auto& r : out)
     if (auto it = identities.find(r.meta.id); it != identities.end()) SetIdentity(r, it->second);
@@ -319,7 +367,8 @@ Result<std::vector<SessionRecord>> SearchSessions(const SearchQuery& q, const Co
   wide.limit = q.text_re.empty() && filter->limit ? filter->limit + spool.size() : 0;
   auto store_matcher = FilterMatcher::Create(wide);
   std::map<std::string, std::string> identities;  // correlate's, by session id
-  auto stored = StoreSessions(q, cfg, *store_matcher, identities, warnings);
+  std::map<std::string, TextVerdict> verdicts;    // --text on stored sessions' screen text
+  auto stored = StoreSessions(q, cfg, *store_matcher, identities, verdicts, warnings);
   if (!stored.ok()) return stored.error();
   // --text reads what a session showed, which a running one in a store has only in pieces.
   std::vector<SessionRecord> live;
@@ -349,6 +398,20 @@ Result<std::vector<SessionRecord>> SearchSessions(const SearchQuery& q, const Co
   for (auto& s : all) {
     if (filter->limit && hits.size() >= filter->limit) break;
     if (!q.text_re.empty()) {
+      auto verdict = verdicts.find(s.meta.id);
+      if (verdict != verdicts.end() && verdict->second != TextVerdict::kNoScreenText) {
+        if (verdict->second == TextVerdict::kNoMatch) continue;
+        hits.push_back(std::move(s));
+        continue;
+      }
+      if (s.where == "spool") {  // not sealed yet: its screen as the uploader will see it
+        auto rec = BuildScreenRecord(s.path, {});
+        if (rec.ok()) {
+          if (AnyLineMatches(rec->text, std::regex(q.text_re, std::regex::ECMAScript)))
+            hits.push_back(std::move(s));
+          continue;
+        }
+      }
       auto path = LocalCastPath(s);
       if (!path.ok()) {
         warnings.push_back(path.message());

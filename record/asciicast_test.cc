@@ -225,3 +225,39 @@ TEST_CASE("asciicast: a line over 64 MiB is skipped without being held") {
   MESSAGE("peak RSS reading a 200 MiB line: " << usage.ru_maxrss << " KiB");
   CHECK(usage.ru_maxrss < self.ru_maxrss + (100 << 10));  // not 200 MiB more than before
 }
+
+TEST_CASE("asciicast: a reader resumes at the offset after an event, raw-byte events too") {
+  EventEncoder enc;
+  std::string body;
+  enc.Append(body, 0.1, 'o', "first\r\n");
+  enc.Flush(body, 0.1);
+  enc.Append(body, 0.2, 'o', "raw \xff\xfe bytes");
+  enc.Flush(body, 0.2);
+  enc.Append(body, 0.3, 'o', "third");
+  enc.Flush(body, 0.3);
+  char path[] = "/tmp/ttyaudit-cast-test.XXXXXX";
+  int fd = mkstemp(path);
+  std::string all = "{\"version\":2,\"width\":80,\"height\":24}\n" + body;
+  REQUIRE(write(fd, all.data(), all.size()) == static_cast<ssize_t>(all.size()));
+  close(fd);
+  auto r = CastReader::Open(path);
+  REQUIRE(r.ok());
+  std::vector<uint64_t> offsets{r->offset()};
+  std::vector<std::string> data;
+  CastEvent ev;
+  while (*r->Next(ev)) {
+    offsets.push_back(r->offset());
+    data.push_back(ev.data);
+  }
+  REQUIRE(data.size() == 3);
+  CHECK(offsets.front() == all.find('\n') + 1);
+  CHECK(offsets.back() == all.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    auto again = CastReader::Open(path);
+    REQUIRE(again->SeekTo(offsets[i]));
+    REQUIRE(*again->Next(ev));
+    CHECK(ev.data == data[i]);
+    CHECK(again->offset() == offsets[i + 1]);
+  }
+  unlink(path);
+}

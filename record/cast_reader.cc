@@ -40,6 +40,7 @@ CastReader& CastReader::operator=(CastReader&& o) noexcept {
     f_ = std::exchange(o.f_, nullptr);
     buf_ = std::move(o.buf_);
     buf_pos_ = std::exchange(o.buf_pos_, 0);
+    file_pos_ = std::exchange(o.file_pos_, 0);
     line_number_ = o.line_number_;
     bad_lines_ = o.bad_lines_;
     name_ = std::move(o.name_);
@@ -86,6 +87,7 @@ Result<bool> CastReader::ReadLine() {
       size_t n = std::fread(buf_.data(), 1, buf_.size(), f_);
       buf_.resize(n);
       buf_pos_ = 0;
+      file_pos_ += n;
       if (n == 0) {
         if (std::ferror(f_)) return SysError("read", name_, errno);
         if (!line_.empty() || too_long) {  // the writer always ends a line: this one was cut
@@ -112,6 +114,19 @@ Result<bool> CastReader::ReadLine() {
     WarnSkipped(name_, line_number_, ++bad_lines_, "longer than 64 MiB");
     too_long = false;
   }
+}
+
+Status CastReader::SeekTo(uint64_t offset) {
+  if (!f_) return Error{name_ + ": already read to its end"};
+  if (fseeko(f_, static_cast<off_t>(offset), SEEK_SET) != 0) return SysError("seek", name_, errno);
+  buf_.clear();
+  buf_pos_ = 0;
+  file_pos_ = offset;
+  line_.clear();
+  parser_ = EventLineParser();
+  line_number_ = 1;
+  truncated_ = false;
+  return Status::Ok();
 }
 
 Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std::string& origin) {

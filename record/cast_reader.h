@@ -53,6 +53,12 @@ class CastReader {
   /// the file cannot be read.
   Result<bool> Next(CastEvent& ev);
   bool truncated() const { return truncated_; }
+  /// The byte offset in the file where the line after the last one read starts: after Next()
+  /// returned an event, where a replay that resumes after that event starts reading.
+  uint64_t offset() const { return file_pos_ - (buf_.size() - buf_pos_); }
+  /// Goes on reading at byte `offset` (an offset() of an earlier read of the same file: the
+  /// start of a line). Line numbers in warnings then count from there.
+  Status SeekTo(uint64_t offset);
   /// Lines skipped so far because they were too long or not events.
   uint64_t bad_lines() const { return bad_lines_; }
 
@@ -65,6 +71,7 @@ class CastReader {
   EventLineParser parser_;
   std::string buf_;  // read ahead of line_
   size_t buf_pos_ = 0;
+  uint64_t file_pos_ = 0;     // bytes read from the file into buf_ so far
   uint64_t line_number_ = 0;  // of line_; the header is line 1
   uint64_t bad_lines_ = 0;
   bool truncated_ = false;

@@ -18,6 +18,8 @@ namespace {
 constexpr std::string_view kCast = ".cast";
 constexpr std::string_view kManifest = ".json";
 constexpr std::string_view kUploadState = ".upstate";
+constexpr std::string_view kScreenText = ".screen.txt";
+constexpr std::string_view kKeyframes = ".keyframes.jsonl";
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -65,10 +67,34 @@ std::string SpoolSegmentJournalPath(const std::string& spool_dir) {
   return spool_dir + "/index-segment.journal";
 }
 
-std::string ManifestPathFor(const std::string& cast_path) {
+namespace {
+
+std::string BesideCast(const std::string& cast_path, std::string_view suffix) {
   std::string_view p = cast_path;
   if (p.size() > kCast.size() && EndsWith(p, kCast)) p.remove_suffix(kCast.size());
-  return std::string(p) + std::string(kManifest);
+  return std::string(p) + std::string(suffix);
+}
+
+}  // namespace
+
+std::string ManifestPathFor(const std::string& cast_path) {
+  return BesideCast(cast_path, kManifest);
+}
+
+std::string SpoolScreenTextPath(const std::string& spool_dir, std::string_view id) {
+  return SessionFile(spool_dir, id, kScreenText);
+}
+
+std::string SpoolKeyframesPath(const std::string& spool_dir, std::string_view id) {
+  return SessionFile(spool_dir, id, kKeyframes);
+}
+
+std::string ScreenTextPathFor(const std::string& cast_path) {
+  return BesideCast(cast_path, kScreenText);
+}
+
+std::string KeyframesPathFor(const std::string& cast_path) {
+  return BesideCast(cast_path, kKeyframes);
 }
 
 Result<std::vector<SpoolEntry>> ScanSpool(const std::string& spool_dir, uint64_t* total_bytes) {

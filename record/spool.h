@@ -11,6 +11,9 @@
 //   <id>.json        the manifest (SessionMeta + commands), replaced atomically when the session
 //                    ends. Its presence means the session is sealed and ready to upload.
 //   <id>.upstate     the uploader's progress on that session (uploader/upload_state.h).
+//   <id>.screen.txt, <id>.keyframes.jsonl
+//                    what was on screen and the replay keyframes (screen/screen_record.h),
+//                    written by the uploader when it seals the session, before it ships them
 //   uploader.status  the uploader's counters, for `ttyaudit-uploader --status`.
 //   .<name>.tmp-...  a file being replaced (base/files.h); hidden, so never a session.
 // Only <id>.cast names a session; every file counts against spool_max_bytes.
@@ -39,6 +42,14 @@ std::string SpoolUploaderStatusPath(const std::string& spool_dir);
 std::string SpoolSegmentJournalPath(const std::string& spool_dir);
 /// The manifest path beside a .cast path (in the spool or in a file:// archive).
 std::string ManifestPathFor(const std::string& cast_path);
+/// <spool_dir>/<id>.screen.txt: the session's screen text (docs/SCREEN.md).
+std::string SpoolScreenTextPath(const std::string& spool_dir, std::string_view id);
+/// <spool_dir>/<id>.keyframes.jsonl: the session's replay keyframes (docs/SCREEN.md).
+std::string SpoolKeyframesPath(const std::string& spool_dir, std::string_view id);
+/// The screen text path beside a .cast path (in the spool or in a file:// archive).
+std::string ScreenTextPathFor(const std::string& cast_path);
+/// The keyframes path beside a .cast path (in the spool or in a file:// archive).
+std::string KeyframesPathFor(const std::string& cast_path);
 
 struct SpoolEntry {
   std::string id;

@@ -29,6 +29,8 @@ TEST_CASE("spool: every file of a session is named from the spool and the sessio
   CHECK(SpoolCastPath("/s", "../../etc/x") == "/s/.._.._etc_x.cast");
   CHECK(ManifestPathFor(SpoolCastPath("/s", "0193a")) == SpoolManifestPath("/s", "0193a"));
   CHECK(ManifestPathFor("/archive/a/b.cast") == "/archive/a/b.json");
+  CHECK(ScreenTextPathFor(SpoolCastPath("/s", "0193a")) == SpoolScreenTextPath("/s", "0193a"));
+  CHECK(KeyframesPathFor("/archive/a/b.cast") == "/archive/a/b.keyframes.jsonl");
 }
 
 TEST_CASE("spool: sessions are the .cast files, sealed when their manifest exists") {

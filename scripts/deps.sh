@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config
   libseccomp-dev libcap-dev libsystemd-dev libcpp-httplib-dev libsimdjson-dev
-  doctest-dev libssl-dev libcli11-dev libsqlite3-dev clang-format python3
+  doctest-dev libssl-dev libcli11-dev libsqlite3-dev libvterm-dev clang-format python3
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev)
 test_pkgs=(containerd runc docker.io busybox-static tmux awscli asciinema tlog
   python3-botocore python3-grpcio python3-yaml util-linux procps iproute2 psmisc chromium jq)

@@ -44,6 +44,23 @@ std::string SessionKey(const SessionMeta& m, std::string_view prefix) {
 
 std::string SessionManifestKey(const SessionMeta& m) { return SessionStem(m) + ".json"; }
 
+namespace {
+
+std::string BesideCastKey(std::string_view cast_key, std::string_view suffix) {
+  if (EndsWith(cast_key, ".cast")) cast_key.remove_suffix(5);
+  return std::string(cast_key) + std::string(suffix);
+}
+
+}  // namespace
+
+std::string ScreenTextKeyFor(std::string_view cast_key) {
+  return BesideCastKey(cast_key, ".screen.txt");
+}
+
+std::string KeyframesKeyFor(std::string_view cast_key) {
+  return BesideCastKey(cast_key, ".keyframes.jsonl");
+}
+
 std::string IndexKey(const SessionMeta& m, std::string_view prefix) {
   return JoinPrefix(prefix, IndexDayPrefix(m.start_ns) + "node=" + SanitizeKeyComponent(m.node) +
                                 "/" + SanitizeKeyComponent(m.id) + ".json");

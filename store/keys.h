@@ -4,7 +4,9 @@
 //
 //   sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.cast   the recording
 //   sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.json   its manifest
-//       host sessions file under _host/<node>/<user> instead
+//   sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.screen.txt   its screen text
+//   sessions/date=YYYY-MM-DD/<namespace>/<pod>/<container>/<id>.keyframes.jsonl   its keyframes
+//       (docs/SCREEN.md); host sessions file under _host/<node>/<user> instead
 //   index/date=YYYY-MM-DD/node=<node>/<id>.json   the manifest plus "key", "cast_size",
 //                                                 "cast_sha256": what search lists
 //   live/<id>/<seq, 8 digits>.part   the .cast so far, in whole lines, while it records
@@ -25,6 +27,12 @@ namespace ttyaudit {
 std::string SessionKey(const SessionMeta& m, std::string_view prefix = "");
 /// The key of the manifest beside SessionKey(m): the same with .json.
 std::string SessionManifestKey(const SessionMeta& m);
+
+/// The key of the screen text beside a recording's key (`cast_key` ends in .cast): the same
+/// with .screen.txt.
+std::string ScreenTextKeyFor(std::string_view cast_key);
+/// The key of the keyframes beside a recording's key: the same with .keyframes.jsonl.
+std::string KeyframesKeyFor(std::string_view cast_key);
 
 /// index/date=YYYY-MM-DD/node=<node>/<id>.json, under `prefix`.
 std::string IndexKey(const SessionMeta& m, std::string_view prefix = "");

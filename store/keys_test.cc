@@ -25,6 +25,10 @@ TEST_CASE("keys: a container session files under its day, namespace, pod and con
   SessionMeta m = PodSession();
   CHECK(SessionKey(m) == "sessions/date=2025-11-25/prod/web-0/app/0193a.cast");
   CHECK(SessionManifestKey(m) == "sessions/date=2025-11-25/prod/web-0/app/0193a.json");
+  CHECK(ScreenTextKeyFor(SessionKey(m)) ==
+        "sessions/date=2025-11-25/prod/web-0/app/0193a.screen.txt");
+  CHECK(KeyframesKeyFor(SessionKey(m)) ==
+        "sessions/date=2025-11-25/prod/web-0/app/0193a.keyframes.jsonl");
   CHECK(SessionKey(m, "audit/eu") == "audit/eu/sessions/date=2025-11-25/prod/web-0/app/0193a.cast");
   CHECK(IndexKey(m) == "index/date=2025-11-25/node=node-1/0193a.json");
   CHECK(IndexKey(m, "p") == "p/index/date=2025-11-25/node=node-1/0193a.json");

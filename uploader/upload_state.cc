@@ -109,6 +109,8 @@ int CleanOrphanStates(const std::string& spool_dir) {
     auto state = LoadUploadState(state_path);
     if (!state.ok() || state->phase != UploadState::kCleanup) continue;
     unlink(SpoolManifestPath(spool_dir, id).c_str());
+    unlink(SpoolScreenTextPath(spool_dir, id).c_str());
+    unlink(SpoolKeyframesPath(spool_dir, id).c_str());
     unlink(state_path.c_str());
     ++cleaned;
   }

@@ -26,6 +26,7 @@
 #include "record/session_meta_read.h"
 #include "record/spool_writer.h"
 #include "store/keys.h"
+#include "uploader/screen_files.h"
 
 namespace ttyaudit {
 
@@ -397,6 +398,10 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
   }
   if (stopping()) return Status::Ok();  // the rest resumes from the state file
   if (state.phase == UploadState::kManifest) {
+    if (Status s = ShipScreenFiles(store, opts_.config.spool_dir, e, *manifest, cast_key,
+                                   [this](LogLevel l, std::string_view m) { Log(l, m); });
+        !s)
+      return s;
     if (Status s = store.Put(manifest_key, *manifest, SealedPutOptions("application/json")); !s)
       return s;
     state.phase = UploadState::kIndex;
@@ -423,7 +428,9 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     }
     // The .cast goes first: a leftover manifest or state file without it is only litter
     // (CleanOrphans), whereas a .cast without its manifest would look interrupted.
-    for (const std::string& path : {e.cast_path, e.manifest_path, e.state_path})
+    for (const std::string& path :
+         {e.cast_path, e.manifest_path, SpoolScreenTextPath(opts_.config.spool_dir, e.id),
+          SpoolKeyframesPath(opts_.config.spool_dir, e.id), e.state_path})
       if (unlink(path.c_str()) != 0 && errno != ENOENT) return SysError("unlink", path, errno);
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.sessions_sealed;

@@ -19,6 +19,8 @@ for s in "${sessions[@]}"; do
   day=${key#sessions/date=}; day=${day%%/*}
   assert_contains "$keys" "evidence/$key" "recording key"
   assert_contains "$keys" "evidence/${key%.cast}.json" "manifest key"
+  assert_contains "$keys" "evidence/${key%.cast}.screen.txt" "screen text key"
+  assert_contains "$keys" "evidence/${key%.cast}.keyframes.jsonl" "keyframes key"
   assert_contains "$keys" "evidence/index/date=$day/node=node-1/$id.json" "index key"
   awss3 cp "s3://$S3_BUCKET/evidence/$key" "$T/$id.back" >/dev/null
   cmp "$T/$id.back" "$T/spool.orig/$id.cast" || fail "$id.cast differs after aws s3 cp"
@@ -29,7 +31,7 @@ for s in "${sessions[@]}"; do
   assert_eq "$(jq -r .cast_sha256 "$T/$id.index")" "$(sha256sum <"$T/spool.orig/$id.cast" | cut -d' ' -f1)" "index sha256"
   assert_eq "$(jq -r .session.id "$T/$id.index")" "$id" "index session id"
 done
-assert_eq "$(grep -vc '^evidence/index-segments/' <<<"$keys")" "9" "three objects per session"
+assert_eq "$(grep -vc '^evidence/index-segments/' <<<"$keys")" "15" "five objects per session"
 assert_eq "$(grep -c '^evidence/index-segments/date=.*/hour=.*\.jsonl$' <<<"$keys")" "1" "one index segment, nothing else"
 assert_eq "$(bucket_keys evidence/live/)" "" "no live chunks left"
 assert_eq "$(ls "$spool" | grep -v '^uploader.status$' || true)" "" "spool emptied"
