@@ -8,6 +8,7 @@
 #include "cli/replay.h"
 #include "cli/search.h"
 #include "cli/sessions.h"
+#include "cli/verify.h"
 #include "config/config.h"
 
 using namespace ttyaudit;
@@ -58,6 +59,16 @@ int main(int argc, char** argv) {
   exp->add_option("ID", id, "Session id, or a .cast file")->required();
   auto* watch = app.add_subcommand("watch", "Show a session's output so far, then follow it live until it ends");
   watch->add_option("ID", id, "Session id, or a .cast file")->required();
+  VerifyOptions verify_opts;
+  auto* verify = app.add_subcommand(
+      "verify", "Prove sessions complete and unchanged: hash chain, signature, sequence");
+  verify->add_option("ID", verify_opts.target, "Session id (8+ characters) or a .cast file");
+  verify->add_flag("--all", verify_opts.all, "Every session, with the gaps in each node's numbers");
+  verify->add_option("--since", verify_opts.since,
+                     "With --all: sessions still running at or after T");
+  verify->add_option("--keys", verify_opts.keys_file,
+                     "Trusted public keys (lines of keys/<node>/<id>.pub); default: the store's");
+  verify->add_flag("--json", verify_opts.json, "One JSON object per session and line");
   RegisterCorrelate(app, store);  // runs from its own callback and ends the program
 
   // `rec [-o DIR] -- CMD ARGS...`: what follows `--` is the command, never ttyaudit's options.
@@ -83,6 +94,10 @@ int main(int argc, char** argv) {
     if (!rec_opts.quiet)
       std::fprintf(stderr, "ttyaudit rec: %s; recording in this process instead\n", why.c_str());
     return RunRec(rec_opts, *cfg);
+  }
+  if (verify->parsed()) {
+    verify_opts.store_url = store;
+    return RunVerify(verify_opts, *cfg);
   }
   if (search->parsed()) {
     q.store_url = store;

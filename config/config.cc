@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "base/json_read.h"
+#include "config/trust.h"
 
 namespace ttyaudit {
 namespace {
@@ -165,6 +167,10 @@ Status ParseTop(const Parser& p, od::object obj, Config& c) {
       st = p.String(v, key, c.log_file);
     } else if (k == "node_name") {
       st = p.String(v, key, c.node_name);
+    } else if (k == "node_key") {
+      st = p.String(v, key, c.node_key);
+      if (st && (c.node_key.empty() || c.node_key[0] != '/'))
+        return p.Bad(key, "want an absolute path");
     } else {
       return p.Bad(key, "unknown key");
     }
@@ -188,6 +194,8 @@ Result<Config> ParseConfig(std::string_view json, const std::string& origin) {
 
 Result<Config> LoadConfig() {
   std::string path = ConfigPath();
+  if (access(path.c_str(), F_OK) == 0)
+    if (Status st = CheckConfigTrusted(path); !st) return Error{st.message()};
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     bool named = std::getenv("TTYAUDIT_CONFIG") && *std::getenv("TTYAUDIT_CONFIG");

@@ -8,6 +8,7 @@
 
 #include "base/files.h"
 #include "base/utf8.h"
+#include "config/trust.h"
 
 namespace ttyaudit {
 namespace {
@@ -245,6 +246,8 @@ Result<RuncConfig> ParseRuncConfig(std::string_view json, const std::string& ori
 
 Result<RuncConfig> LoadRuncConfig() {
   std::string path = ConfigPath();
+  if (::access(path.c_str(), F_OK) == 0)
+    if (Status st = CheckConfigTrusted(path); !st) return Error{"config: " + st.message()};
   auto text = ReadSmallFile(path);
   if (!text) {
     const char* named = std::getenv("TTYAUDIT_CONFIG");

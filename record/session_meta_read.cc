@@ -54,6 +54,7 @@ Status ReadMetaObject(od::object obj, SessionMeta& m) {
     else if (k == "bytes_in") { ok = !v.get_uint64().get(u64); m.bytes_in = u64; }
     else if (k == "bytes_in_hidden") { ok = !v.get_uint64().get(u64); m.bytes_in_hidden = u64; }
     else if (k == "recorder_pid") ok = !v.get_int64().get(m.recorder_pid);
+    else if (k == "seq") ok = !v.get_uint64().get(m.seq);
     if (!ok) return Error{"session metadata: " + std::string(k) + ": wrong type"};
   }
   return {};

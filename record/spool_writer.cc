@@ -2,30 +2,25 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 
 #include "base/ids.h"
 #include "base/json.h"
+#include "config/trust.h"
 
 namespace ttyaudit {
 namespace {
-
-Status MakeDirs(const std::string& dir, mode_t mode) {
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/') continue;
-    std::string part = dir.substr(0, i);
-    if (mkdir(part.c_str(), mode) < 0 && errno != EEXIST) return SysError("mkdir", part, errno);
-  }
-  return {};
-}
 
 Status WriteAll(int fd, const char* p, size_t n, const std::string& what) {
   while (n) {
@@ -71,7 +66,7 @@ std::string ManifestPathFor(const std::string& cast_path) {
 Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& spool_dir,
                                                              SessionMeta meta,
                                                              const SessionWriterOptions& opts) {
-  if (auto st = MakeDirs(spool_dir, 0700); !st) return Error{st.message()};
+  if (auto st = EnsurePrivateDir(spool_dir, "spool"); !st) return Error{st.message()};
   if (opts.spool_max_bytes) {
     uint64_t used = SpoolBytes(spool_dir);
     if (used >= opts.spool_max_bytes)
@@ -79,8 +74,12 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
                    " bytes, at or over its cap of " + std::to_string(opts.spool_max_bytes) +
                    " (spool_max_bytes): is ttyaudit-uploader running?"};
   }
+  auto seq = NextSessionSeq(spool_dir);
+  if (!seq.ok()) return seq.error();
   std::unique_ptr<SessionWriter> w(new SessionWriter());
   w->meta_ = std::move(meta);
+  w->meta_.seq = *seq;
+  w->chain_ = std::make_unique<ChainWriter>(w->meta_.id);
   w->opts_ = opts;
   w->dir_ = spool_dir;
   w->path_ = spool_dir + "/" + SanitizeKeyComponent(w->meta_.id) + ".cast";
@@ -102,6 +101,8 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
   header.push_back('\n');
   if (auto st = WriteAll(w->fd_.get(), header.data(), header.size(), w->path_); !st)
     return Error{st.message()};
+  w->written_ = header.size();
+  w->header_ = std::move(header);
   w->syncer_ = std::thread([p = w.get()] { p->SyncLoop(); });
   return w;
 }
@@ -162,7 +163,9 @@ void SessionWriter::Marker(std::string_view label) { AppendEventLine(pending_, N
 
 Status SessionWriter::Flush() {
   if (pending_.empty()) return {};
+  chain_->Seal(pending_, Now());
   Status st = WriteAll(fd_.get(), pending_.data(), pending_.size(), path_);
+  written_ += pending_.size();
   pending_.clear();
   if (pending_.capacity() > 4 * kFlushBytes) pending_.shrink_to_fit();
   dirty_ = true;
@@ -213,21 +216,75 @@ Status SessionWriter::Finish(const std::string& state, int exit_code, int signal
     header.push_back('\n');
     if (pwrite(fd_.get(), header.data(), header.size(), 0) != static_cast<ssize_t>(header.size()))
       return SysError("rewrite header", path_, errno);
+    header_ = std::move(header);
   }  // else the manifest alone carries the end state; the header stays valid as it was
   if (fsync(fd_.get()) < 0) return SysError("fsync", path_, errno);
+  fchmod(fd_.get(), 0400);
+  MakeImmutable(fd_.get());
 
+  ChainCheck end;
+  end.head_hex = ToHex(chain_->head());
+  end.blocks = chain_->blocks();
+  end.size = written_;
+  end.header_sha256_hex = ToHex(Sha256Of(header_));
   std::string manifest = "{\"manifest_version\":1,\"session\":" + meta_.ToJson() + "," +
-                         (manifest_extra_.empty() ? "\"commands\":[]" : manifest_extra_) + "}\n";
+                         (manifest_extra_.empty() ? "\"commands\":[]" : manifest_extra_) + "," +
+                         ChainManifestMember(end) + "}\n";
   std::string final_path = ManifestPathFor(path_);
   std::string tmp = final_path + ".tmp";
-  UniqueFd mf(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  UniqueFd mf(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400));
   if (!mf) return SysError("create", tmp, errno);
   if (auto st = WriteAll(mf.get(), manifest.data(), manifest.size(), tmp); !st) return st;
   if (fsync(mf.get()) < 0) return SysError("fsync", tmp, errno);
   if (rename(tmp.c_str(), final_path.c_str()) < 0) return SysError("rename", tmp, errno);
+  MakeImmutable(mf.get());
   UniqueFd dirfd(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirfd) fsync(dirfd.get());
   return flushed;
+}
+
+bool MakeImmutable(int fd) {
+  int flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) return false;
+  flags |= FS_IMMUTABLE_FL;
+  return ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+}
+
+Status ReleaseImmutable(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return errno == ENOENT || errno == ELOOP ? Status() : SysError("open", path, errno);
+  int flags = 0;
+  if (ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) != 0 || !(flags & FS_IMMUTABLE_FL)) return {};
+  flags &= ~FS_IMMUTABLE_FL;
+  if (ioctl(fd.get(), FS_IOC_SETFLAGS, &flags) != 0)
+    return SysError("clear the immutable flag of", path, errno);
+  return {};
+}
+
+Result<uint64_t> NextSessionSeq(const std::string& spool_dir) {
+  const std::string path = spool_dir + "/sequence";
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return SysError("open", path, errno);
+  int locked;
+  do locked = flock(fd.get(), LOCK_EX);
+  while (locked < 0 && errno == EINTR);
+  if (locked < 0) return SysError("flock", path, errno);
+  char buf[32] = {};
+  ssize_t n = pread(fd.get(), buf, sizeof buf - 1, 0);
+  if (n < 0) return SysError("read", path, errno);
+  uint64_t last = 0;
+  for (ssize_t i = 0; i < n && buf[i] != '\n'; ++i) {
+    if (buf[i] < '0' || buf[i] > '9') return Error{"`" + path + "`: not a session number"};
+    last = last * 10 + static_cast<uint64_t>(buf[i] - '0');
+  }
+  // Fixed width, so that the new number always overwrites the old one whole.
+  char next[32];
+  int len =
+      std::snprintf(next, sizeof next, "%020llu\n", static_cast<unsigned long long>(last + 1));
+  if (pwrite(fd.get(), next, static_cast<size_t>(len), 0) != len)
+    return SysError("write", path, errno);
+  if (fdatasync(fd.get()) < 0) return SysError("fsync", path, errno);
+  return last + 1;
 }
 
 bool RecorderHoldsLock(int fd) {

@@ -6,8 +6,13 @@
 //               it says "state":"recording". The recorder holds flock(LOCK_EX) on it while it
 //               runs, so a reader that can take the lock knows the recorder is gone and reads an
 //               unfinished file as "interrupted".
-//   <id>.json   the manifest (SessionMeta + commands), written atomically by Finish(). Its
-//               presence means the session is sealed and ready to upload.
+//   <id>.json   the manifest (SessionMeta + commands + the chain's end, record/chain.h), written
+//               atomically by Finish(). Its presence means the session is sealed and ready to
+//               upload. Both files are made read-only (0400) once sealed, and immutable
+//               (FS_IMMUTABLE_FL) where the filesystem and the recorder's capabilities allow,
+//               until the uploader takes them (ReleaseImmutable).
+//   sequence    the node's session counter: each session takes the next number (meta.seq), so
+//               a session deleted later leaves a gap that `ttyaudit verify` reports.
 #pragma once
 
 #include <atomic>
@@ -20,6 +25,7 @@
 #include <thread>
 
 #include "record/asciicast.h"
+#include "record/chain.h"
 #include "base/result.h"
 #include "record/session_meta.h"
 #include "base/unique_fd.h"
@@ -56,7 +62,8 @@ class SessionWriter {
   void Resize(int cols, int rows);
   void Marker(std::string_view label);
 
-  /// Writes the buffered whole lines to the file. Call before the proxy blocks.
+  /// Writes the buffered whole lines to the file, ended by their chain line. Call before the
+  /// proxy blocks.
   Status Flush();
   /// True when enough is buffered that it should be written now.
   bool NeedsFlush() const { return pending_.size() >= kFlushBytes; }
@@ -97,6 +104,9 @@ class SessionWriter {
   EventEncoder encoder_;
   bool hidden_run_ = false;
   std::string manifest_extra_;
+  std::string header_;    // the header line as it is in the file, padding and '\n' included
+  uint64_t written_ = 0;  // bytes in the file
+  std::unique_ptr<ChainWriter> chain_;
 
   std::thread syncer_;
   std::mutex mu_;
@@ -104,6 +114,17 @@ class SessionWriter {
   bool stop_ = false;
   std::atomic<bool> dirty_{false};
 };
+
+/// Takes the next session number of `spool_dir`'s node from its `sequence` file (created at 1),
+/// under an exclusive lock, written in place and synced before it is returned.
+Result<uint64_t> NextSessionSeq(const std::string& spool_dir);
+
+/// Sets FS_IMMUTABLE_FL on the sealed spool file open on `fd`; false where the filesystem or
+/// the caller's capabilities (CAP_LINUX_IMMUTABLE) do not allow it, and the file stays 0400.
+bool MakeImmutable(int fd);
+/// Clears FS_IMMUTABLE_FL of the spool file at `path`, so that the uploader can move or remove
+/// it; no error when it was not set, cannot be set there, or the file is gone.
+Status ReleaseImmutable(const std::string& path);
 
 /// The manifest path for a .cast path.
 std::string ManifestPathFor(const std::string& cast_path);

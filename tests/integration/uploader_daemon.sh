@@ -49,6 +49,6 @@ cmp "$T/back.cast" "$T/orig.cast" || fail "the recording in flight was not finis
 grep -q '"phase":"manifest"' "$state" || fail "state after SIGTERM: $(cat "$state")"
 
 "$BIN/ttyaudit-uploader" --once 2>>"$T/uploader.log" || fail "next start failed"
-assert_eq "$(bucket_keys dm/ | wc -l)" "3" "recording, manifest, index"
+assert_eq "$(bucket_keys dm/ | wc -l)" "5" "recording, manifest, signature, index, node key"
 [ ! -e "$spool/$id.cast" ] || fail "spool not emptied"
 ok "READY/STOPPING, status, cap warning, SIGTERM finished the object in flight"

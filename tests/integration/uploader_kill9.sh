@@ -37,6 +37,6 @@ echo "parts recorded before the kill: $done_parts; part requests before/after: $
 (((parts_after - parts_before) <= 6 - done_parts + 1)) || fail "restart re-sent recorded parts"
 awss3 cp "s3://$S3_BUCKET/k9/$key" "$T/back.cast" >/dev/null
 cmp "$T/back.cast" "$T/orig.cast" || fail "session differs after kill -9 and restart"
-assert_eq "$(bucket_keys k9/ | wc -l)" "3" "recording, manifest, index: once"
+assert_eq "$(bucket_keys k9/ | wc -l)" "5" "recording, manifest, signature, index, node key: once"
 [ ! -e "$spool/$id.cast" ] && [ ! -e "$state" ] || fail "spool not cleaned up"
 ok "resumed after kill -9 with $done_parts of 6 parts recorded; arrived once"

@@ -19,6 +19,6 @@ parts=$(cat "$T"/s3rver.*.log | grep -c 'partNumber=' || true)
 ((parts >= 5)) || fail "expected >= 5 UploadPart requests, saw $parts"
 awss3 cp "s3://$S3_BUCKET/$key" "$T/back.cast" >/dev/null
 cmp "$T/back.cast" "$T/orig.cast" || fail "40 MiB session differs after the round trip"
-assert_eq "$(bucket_keys | wc -l)" "3" "recording, manifest, index"
+assert_eq "$(bucket_keys | wc -l)" "5" "recording, manifest, signature, index, node key"
 [ ! -e "$spool/$id.cast" ] || fail "spool file still there"
 ok "40 MiB session ($size bytes) in $parts parts, byte-identical"
