@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake pkg-config
   libseccomp-dev libcap-dev libsystemd-dev libcpp-httplib-dev libsimdjson-dev
   doctest-dev libssl-dev libcli11-dev)
 test_pkgs=(containerd runc docker.io busybox-static tmux awscli asciinema tlog
-  python3-botocore util-linux procps iproute2 psmisc chromium jq)
+  python3-botocore util-linux procps iproute2 psmisc chromium jq e2fsprogs passwd openssl)
 # node and npm: the machine's own (a newer Node.js than Debian's) when present, else Debian's.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)
 
