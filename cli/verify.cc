@@ -127,6 +127,15 @@ void CheckManifest(Verdict& v, const std::string& manifest, const ChainCheck& ch
   if (std::string diff = CompareChain(chain, *claimed); !diff.empty()) v.problems.push_back(diff);
 }
 
+Verdict NewVerdict(const SessionMeta& m, const std::string& where) {
+  Verdict v;
+  v.id = m.id;
+  v.where = where;
+  v.node = m.node;
+  v.seq = m.seq;
+  return v;
+}
+
 // An HTTP date (Last-Modified) as Unix nanoseconds, or 0.
 int64_t HttpDateNanos(const std::string& s) {
   struct tm tm {};
@@ -165,7 +174,7 @@ void CheckObjectLock(Verdict& v, Store& store, const ObjectLockConfig& want,
 }
 
 Verdict VerifyStored(SessionRecord& r, KeyRing& keys, const Config& cfg) {
-  Verdict v{r.meta.id, r.where + "/" + r.key, r.meta.node, r.meta.seq};
+  Verdict v = NewVerdict(r.meta, r.where + "/" + r.key);
   Store& store = *r.store;
   ChainVerifier verifier(r.meta.id);
   constexpr uint64_t kChunk = 8ULL << 20;
@@ -205,7 +214,7 @@ Verdict VerifyStored(SessionRecord& r, KeyRing& keys, const Config& cfg) {
 }
 
 Verdict VerifyLocal(const SessionRecord& r, const Config& cfg, KeyRing& keys) {
-  Verdict v{r.meta.id, r.path, r.meta.node, r.meta.seq};
+  Verdict v = NewVerdict(r.meta, r.path);
   const bool recording = RecorderHoldsLock(r.path);
   auto chain = CheckCastFile(r.path, r.meta.id, recording);
   if (!chain.ok()) {
