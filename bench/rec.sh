@@ -41,7 +41,7 @@ stop_hub() {
   [[ $(cat "/proc/$p/comm" 2>/dev/null) == ttyaudit-track* ]] && kill "$p" 2>/dev/null
   return 0
 }
-trap 'stop_hub; rm -rf "$W"' EXIT
+trap 'stop_hub; chattr -R -i "$W/spool" 2>/dev/null; rm -rf "$W"' EXIT
 # The hub works for ttyaudit's sessions in a process of its own, outside the recorder's tree:
 # its CPU over a run is counted with the recorder's. "PID TICKS" of the running hub, or "- 0".
 CLK_TCK=$(getconf CLK_TCK)
@@ -57,7 +57,7 @@ hub_hwm_kib() {
   p=$(cat "$TTYAUDIT_RUN_DIR/tracker.pid" 2>/dev/null) || { echo 0; return 0; }
   awk '/^VmHWM:/ {print $2; f = 1} END {if (!f) print 0}' "/proc/$p/status" 2>/dev/null || echo 0
 }
-mkdir -p "$W/spool" "$W/out"
+mkdir -p "$W/out" && mkdir -m 0700 -p "$W/spool"
 printf '{"spool_dir":"%s"}\n' "$W/spool" >"$W/config.json"
 export TTYAUDIT_CONFIG=$W/config.json
 export BENCH_PRODUCER_RUSAGE=$W/producer.json
@@ -114,6 +114,7 @@ for r in "${RECORDERS[@]}"; do available "$r" || MISSING+=("$r"); done
 run_tput() {  # NAME ROUND [BYTES]
   local name=$1 round=$2 bytes=${3:-$BYTES}
   recorder_argv "$name" "$H" produce "$bytes"
+  chattr -R -i "$W/spool" 2>/dev/null || true  # sealed sessions are immutable
   rm -rf "$W/out"/* "$W/spool"/* "$BENCH_PRODUCER_RUSAGE"
   # No run pays for an earlier one's files: the kernel writes back what a recorder left dirty
   # (script, asciinema and tlog-rec never fsync) while the next one runs, unless it is done now;
@@ -167,6 +168,7 @@ run_lat() {  # KIND ROUND NAME... (all at once, keystrokes alternating between t
     if [ "$(id -u)" = 0 ]; then pin=(nice -n -20 "${pin[@]}"); fi
   fi
   [ "$kind" = lat ] && [ ${#pin[@]} -eq 0 ] && kind=lat_unpinned
+  chattr -R -i "$W/spool" 2>/dev/null || true
   rm -rf "$W/out"/* "$W/spool"/*
   settle
   local out

@@ -16,6 +16,7 @@
 #include "cli/reindex.h"
 #include "cli/replay.h"
 #include "cli/search.h"
+#include "cli/verify.h"
 #include "config/config.h"
 
 namespace ttyaudit {
@@ -30,6 +31,7 @@ struct CommandLine {
   ReplayOptions replay;
   CorrelateArgs correlate;
   ReindexArgs reindex;
+  VerifyOptions verify;
   DoctorOptions doctor;
   bool doctor_json = false;
 };

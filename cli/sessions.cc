@@ -48,7 +48,7 @@ void Walk(const std::string& dir, int depth, std::vector<std::string>& out) {
   if (!d) return;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+    if (name == "." || name == ".." || (depth == 0 && name == "quarantine")) continue;
     std::string p = dir + "/" + name;
     if (e->d_type == DT_DIR) {
       Walk(p, depth + 1, out);

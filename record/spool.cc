@@ -61,6 +61,10 @@ std::string SpoolUploaderStatusPath(const std::string& spool_dir) {
   return spool_dir + "/uploader.status";
 }
 
+std::string SpoolSequencePath(const std::string& spool_dir) { return spool_dir + "/sequence"; }
+
+std::string SpoolQuarantineDir(const std::string& spool_dir) { return spool_dir + "/quarantine"; }
+
 std::string ManifestPathFor(const std::string& cast_path) {
   std::string_view p = cast_path;
   if (p.size() > kCast.size() && EndsWith(p, kCast)) p.remove_suffix(kCast.size());

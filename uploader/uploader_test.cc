@@ -137,7 +137,7 @@ TEST_CASE("uploader: a session still recording stays in the spool of a local arc
   auto spool = ScanSpool(f.cfg.spool_dir, nullptr);
   REQUIRE(spool->size() == 1);
   CHECK(spool->at(0).id == meta.id);
-  CHECK(f.Archive()->List("").value().empty());
+  CHECK(f.Archive()->List("sessions/").value().empty());  // keys/ holds the node's public key
   auto report = UploaderStatusReport(f.cfg, false);
   REQUIRE(report.ok());
   CHECK(report->find(meta.id + "  recording") != std::string::npos);
@@ -173,6 +173,7 @@ TEST_CASE("uploader: a manifest that names another session is refused and kept")
   const size_t at = manifest.find(meta.id);
   REQUIRE(at != std::string::npos);
   manifest.replace(at, meta.id.size(), "0000-not-this-one");
+  REQUIRE(ReleaseImmutable(manifest_path).ok());  // sealed: made immutable where possible
   REQUIRE(ReplaceFile(manifest_path, manifest, Durability::kNone).ok());
   auto st = f.RunOnce();
   REQUIRE_FALSE(st.ok());
