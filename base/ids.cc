@@ -191,7 +191,8 @@ std::string Base64Encode(std::string_view bytes) {
 Result<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4) return Error{"base64: length is not a multiple of 4"};
   size_t pad = 0;
-  if (!text.empty() && text.back() == '=') pad = text.size() > 1 && text[text.size() - 2] == '=' ? 2 : 1;
+  if (!text.empty() && text.back() == '=')
+    pad = text.size() > 1 && text[text.size() - 2] == '=' ? 2 : 1;
   std::string out;
   out.reserve(3 * text.size() / 4);
   for (size_t i = 0; i < text.size(); i += 4) {

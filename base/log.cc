@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "base/ids.h"
-#include "base/unique_fd.h"
 #include "base/printable.h"
+#include "base/unique_fd.h"
 
 namespace ttyaudit {
 namespace {
@@ -16,20 +16,28 @@ constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
   }
   return "?";
 }
 
 int SyslogPriority(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return LOG_ERR;
-    case LogLevel::kWarning: return LOG_WARNING;
-    case LogLevel::kInfo: return LOG_INFO;
-    case LogLevel::kDebug: return LOG_DEBUG;
+    case LogLevel::kError:
+      return LOG_ERR;
+    case LogLevel::kWarning:
+      return LOG_WARNING;
+    case LogLevel::kInfo:
+      return LOG_INFO;
+    case LogLevel::kDebug:
+      return LOG_DEBUG;
   }
   return LOG_INFO;
 }
@@ -63,8 +71,8 @@ Logger::Logger(std::string ident, std::string log_file)
       log_file_(std::move(log_file)),
       use_journal_(::access(kJournalSocket, F_OK) == 0) {}
 
-std::string FormatLogLine(std::string_view ident, int pid, LogLevel level,
-                          std::string_view message, int64_t unix_nanos) {
+std::string FormatLogLine(std::string_view ident, int pid, LogLevel level, std::string_view message,
+                          int64_t unix_nanos) {
   std::string line = FormatRfc3339(unix_nanos);
   line += ' ';
   line += ident;

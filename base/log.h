@@ -38,7 +38,7 @@ class Logger {
 
 /// One log-file line: "2026-11-25T12:00:00.123Z ident[pid]: level: message\n", with newlines
 /// inside `message` replaced so that one call stays one line.
-std::string FormatLogLine(std::string_view ident, int pid, LogLevel level,
-                          std::string_view message, int64_t unix_nanos);
+std::string FormatLogLine(std::string_view ident, int pid, LogLevel level, std::string_view message,
+                          int64_t unix_nanos);
 
 }  // namespace ttyaudit

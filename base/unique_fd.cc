@@ -1,8 +1,9 @@
 #include "base/unique_fd.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <unistd.h>
 
 #include "base/result.h"
 

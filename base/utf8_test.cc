@@ -25,7 +25,10 @@ TEST_CASE("utf8: holds back only a tail that more bytes could complete") {
 }
 
 TEST_CASE("utf8: lossy conversion shows each bad byte as U+FFFD, as a terminal does") {
-  CHECK(ToValidUtf8Lossy("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(ToValidUtf8Lossy("a\xFF"
+                         "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(ToValidUtf8Lossy("\xC3\xB6") == "\xC3\xB6");
 }
 

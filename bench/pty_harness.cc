@@ -6,7 +6,8 @@
 //                      own user/sys seconds and peak RSS there as JSON.
 //   echo               the keystroke echo: puts its terminal in raw mode, writes the ready marker,
 //                      then echoes every byte back one read at a time until it reads 'Q'.
-//   tput NAME -- CMD   runs CMD on the slave of a new pty, reads the master until the producer's end
+//   tput NAME -- CMD   runs CMD on the slave of a new pty, reads the master until the producer's
+//   end
 //                      marker, and prints one JSON line: wall time, the recorder's CPU (wait4 on
 //                      it, which counts its whole tree), the producer's own CPU, peak RSS.
 //   lat N NAME -- CMD [,, NAME -- CMD]...
@@ -185,8 +186,10 @@ int Relay(char** argv) {
     }
     if (fds[1].revents) {
       ssize_t n = read(0, buf, sizeof buf);
-      if (n <= 0) in_open = false;
-      else WriteAll(master, buf, static_cast<size_t>(n));
+      if (n <= 0)
+        in_open = false;
+      else
+        WriteAll(master, buf, static_cast<size_t>(n));
     }
   }
   if (tty) tcsetattr(0, TCSANOW, &saved);
@@ -413,8 +416,9 @@ int Lat(int count, std::vector<std::pair<const char*, std::vector<char*>>> cmds)
         "{\"name\":\"%s\",\"n\":%zu,\"min_us\":%.2f,\"p10_us\":%.2f,\"median_us\":%.2f,"
         "\"p90_us\":%.2f,\"p99_us\":%.2f,"
         "\"max_us\":%.2f,\"mean_us\":%.2f,\"child_cpu_us_per_keystroke\":%.2f,\"status\":%d}\n",
-        s.name, s.us.size(), Percentile(s.us, 0.0), Percentile(s.us, 0.1), Percentile(s.us, 0.5), Percentile(s.us, 0.9), Percentile(s.us, 0.99),
-        Percentile(s.us, 1.0), sum / static_cast<double>(s.us.size()),
+        s.name, s.us.size(), Percentile(s.us, 0.0), Percentile(s.us, 0.1), Percentile(s.us, 0.5),
+        Percentile(s.us, 0.9), Percentile(s.us, 0.99), Percentile(s.us, 1.0),
+        sum / static_cast<double>(s.us.size()),
         static_cast<double>(s.cpu_ns) / 1e3 / static_cast<double>(s.us.size()), rp.status);
   }
   return ok ? 0 : 1;
@@ -436,14 +440,16 @@ int main(int argc, char** argv) {
   if (mode == "produce" && argc == 3) return Produce(std::atoll(argv[2]));
   if (mode == "echo") return Echo();
   if (mode == "relay" && argc >= 4 && std::string_view(argv[2]) == "--") return Relay(argv + 3);
-  if (mode == "tput" && argc >= 5 && std::string_view(argv[3]) == "--") return Tput(argv[2], argv + 4);
+  if (mode == "tput" && argc >= 5 && std::string_view(argv[3]) == "--")
+    return Tput(argv[2], argv + 4);
   if (mode == "lat" && argc >= 6) {
     // lat N NAME -- CMD... [,, NAME -- CMD...]...
     std::vector<std::pair<const char*, std::vector<char*>>> cmds;
     for (int i = 3; i < argc;) {
       if (i + 2 >= argc || std::string_view(argv[i + 1]) != "--") return Usage();
       cmds.push_back({argv[i], {}});
-      for (i += 2; i < argc && std::string_view(argv[i]) != ",,"; ++i) cmds.back().second.push_back(argv[i]);
+      for (i += 2; i < argc && std::string_view(argv[i]) != ",,"; ++i)
+        cmds.back().second.push_back(argv[i]);
       if (i < argc) ++i;
     }
     return Lat(std::atoi(argv[2]), std::move(cmds));

@@ -16,8 +16,8 @@
 
 #include "base/files.h"
 #include "base/ids.h"
-#include "store/keys.h"
 #include "base/unique_fd.h"
+#include "store/keys.h"
 #include "store/sigv4.h"
 
 namespace ttyaudit {

@@ -9,9 +9,9 @@
 #include <random>
 #include <set>
 
+#include "base/files.h"
 #include "base/json.h"
 #include "catalog/segment_journal.h"
-#include "base/files.h"
 #include "store/keys.h"
 #include "tests/unit/s3_client_testing.h"
 

@@ -16,13 +16,12 @@
 
 #include "base/result.h"
 #include "record/session_meta.h"
+#include "store/keys.h"
 
 namespace ttyaudit {
 
 /// The schema version of a segment line (its "v" member).
 constexpr int kSegmentLineVersion = 1;
-/// Where segments live under a store's root.
-constexpr std::string_view kSegmentPrefix = "index-segments/";
 /// How far before its newest key a reader lists again. A writer whose segment took longer
 /// than half of this to land writes it again under a fresh name (SegmentJournal).
 constexpr int64_t kSegmentGraceMs = 15 * 60 * 1000;
@@ -44,16 +43,5 @@ struct CatalogEntry {
 
 /// Parses and checks one line (every member's type; the id a UUID; the key under sessions/).
 Result<CatalogEntry> ParseSegmentLine(std::string_view line);
-
-/// The key of a segment written at `written_ns` by `node` whose first line is session
-/// `first_id` (both sanitized into one key component each).
-std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id);
-
-/// The write time (Unix ms) a segment key carries, or nullopt for a key not of SegmentKey's
-/// form (which readers skip).
-std::optional<int64_t> SegmentKeyMillis(std::string_view key);
-
-/// The key to list after so as to see every segment written at or after `ms`.
-std::string SegmentListStart(int64_t ms);
 
 }  // namespace ttyaudit

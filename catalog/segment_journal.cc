@@ -11,6 +11,7 @@
 #include "base/files.h"
 #include "base/ids.h"
 #include "catalog/segment.h"
+#include "record/spool.h"
 
 namespace ttyaudit {
 namespace {
@@ -50,7 +51,7 @@ std::vector<std::string_view> JournalLines(std::string_view text) {
 }  // namespace
 
 std::string SegmentJournalPath(const std::string& spool_dir) {
-  return spool_dir + "/index-segment.journal";
+  return SpoolSegmentJournalPath(spool_dir);
 }
 
 SegmentJournal::SegmentJournal(std::string spool_dir, double interval_s, size_t max_lines)

@@ -29,7 +29,7 @@ void AddRec(CLI::App& v, CommandLine& cmd) {
   v.add_option("-o,--output-dir", cmd.rec.out_dir,
                "Directory for the session (default: spool_dir)");
   v.add_flag("-q,--quiet", cmd.rec.quiet, "Print nothing of ttyaudit's own");
-  v.prefix_command();  // the first word that is not an option starts the command
+  v.prefix_command();    // the first word that is not an option starts the command
   v.fallthrough(false);  // which is all rec's, options and all
 }
 

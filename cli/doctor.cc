@@ -19,6 +19,7 @@
 #include "base/json.h"
 #include "base/run_dir.h"
 #include "record/spool.h"
+#include "store/keys.h"
 #include "store/store.h"
 
 namespace ttyaudit {
@@ -236,7 +237,7 @@ DoctorCheck CheckStore(const Config& cfg) {
   std::string url = cfg.StoreUrl();
   if (!store.ok())
     return Fail("store", url + ": " + store.message(), "fix \"store\" and \"s3\" in the config");
-  std::string key = "doctor-probe/" + std::to_string(RealtimeNanos());
+  std::string key = DoctorProbeKey(RealtimeNanos());
   if (Status st = (*store)->Put(key, "ttyaudit doctor probe\n"); !st)
     return Fail("store", url + ": cannot write: " + st.message(),
                 "check the endpoint, the credentials and that the bucket exists");

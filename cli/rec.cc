@@ -11,14 +11,14 @@
 #include <cstring>
 #include <optional>
 
-#include "record/console_proxy.h"
 #include "base/host_info.h"
 #include "base/ids.h"
-#include "track/proc_tracker.h"
-#include "record/pty.h"
 #include "base/run_dir.h"
+#include "record/console_proxy.h"
+#include "record/pty.h"
 #include "record/session_meta.h"
 #include "record/spool_writer.h"
+#include "track/proc_tracker.h"
 
 extern char** environ;
 
@@ -94,10 +94,15 @@ std::string ExecLeanRecorder(const RecOptions& opts, const Config& cfg) {
   if (n <= 0) return std::string("readlink /proc/self/exe: ") + std::strerror(errno);
   std::string exe(self, static_cast<size_t>(n));
   exe = exe.substr(0, exe.rfind('/') + 1) + "ttyaudit-rec";
-  std::vector<std::string> args = {exe, "--spool", opts.out_dir.empty() ? cfg.spool_dir : opts.out_dir,
-                                   "--fsync-interval", std::to_string(cfg.fsync_interval_s),
-                                   "--node", NodeName(cfg.node_name),
-                                   "--spool-max-bytes", std::to_string(cfg.spool_max_bytes)};
+  std::vector<std::string> args = {exe,
+                                   "--spool",
+                                   opts.out_dir.empty() ? cfg.spool_dir : opts.out_dir,
+                                   "--fsync-interval",
+                                   std::to_string(cfg.fsync_interval_s),
+                                   "--node",
+                                   NodeName(cfg.node_name),
+                                   "--spool-max-bytes",
+                                   std::to_string(cfg.spool_max_bytes)};
   if (!cfg.record_input) args.push_back("--no-input");
   if (FailClosed(cfg.fail_policy, kNoNamespace)) args.push_back("--fail-closed");
   if (opts.quiet) args.push_back("-q");

@@ -35,20 +35,37 @@ int main(int argc, char** argv) {
   int c;
   while ((c = getopt_long(argc, argv, "+q", kOptions, nullptr)) != -1) {
     switch (c) {
-      case 's': cfg.spool_dir = optarg; have_spool = true; break;
-      case 'n': cfg.record_input = false; break;
-      case 'f': cfg.fsync_interval_s = std::atof(optarg); break;
+      case 's':
+        cfg.spool_dir = optarg;
+        have_spool = true;
+        break;
+      case 'n':
+        cfg.record_input = false;
+        break;
+      case 'f':
+        cfg.fsync_interval_s = std::atof(optarg);
+        break;
       case 'c':
         cfg.fail_policy.all = true;
         break;
-      case 'N': cfg.node_name = optarg; break;
-      case 'q': opts.quiet = true; break;
-      case 'm': cfg.spool_max_bytes = std::strtoull(optarg, nullptr, 10); break;
-      case 'h': std::fputs(kUsage, stdout); return 0;
+      case 'N':
+        cfg.node_name = optarg;
+        break;
+      case 'q':
+        opts.quiet = true;
+        break;
+      case 'm':
+        cfg.spool_max_bytes = std::strtoull(optarg, nullptr, 10);
+        break;
+      case 'h':
+        std::fputs(kUsage, stdout);
+        return 0;
       case 'V':
         std::printf("ttyaudit-rec %s\n", Version());
         return 0;
-      default: std::fputs(kUsage, stderr); return 2;
+      default:
+        std::fputs(kUsage, stderr);
+        return 2;
     }
   }
   if (!have_spool) {  // never a default spool: `ttyaudit rec` names the config's

@@ -9,7 +9,7 @@
 namespace ttyaudit {
 
 struct ReindexArgs {
-  int jobs = 8;            // index entries read in parallel
+  int jobs = 8;             // index entries read in parallel
   bool cache_only = false;  // only this machine's catalog, from the segments
 };
 

@@ -17,8 +17,6 @@
 #include "record/asciicast.h"
 #include "record/cast_reader.h"
 #include "record/spool.h"
-#include "base/utf8.h"
-#include "base/unique_fd.h"
 #include "record/spool_writer.h"
 
 namespace ttyaudit {
@@ -121,7 +119,8 @@ int ExportSession(const SessionRecord& s) {
     auto more = reader->Next(ev);
     if (!more.ok()) return Fail("export", more.message());
     if (!*more) break;
-    AppendEventLine(out, ev.time, ev.code, ev.code == "o" || ev.code == "i" ? ToValidUtf8Lossy(ev.data) : ev.data);
+    AppendEventLine(out, ev.time, ev.code,
+                    ev.code == "o" || ev.code == "i" ? ToValidUtf8Lossy(ev.data) : ev.data);
     if (out.size() > (1 << 20)) {
       if (!WriteOut(out)) return 1;
       out.clear();

@@ -13,12 +13,12 @@
 #include <regex>
 #include <set>
 
-#include "record/cast_reader.h"
 #include "base/ids.h"
 #include "base/printable.h"
 #include "catalog/catalog.h"
 #include "catalog/filter.h"
 #include "record/asciicast.h"
+#include "record/cast_reader.h"
 
 namespace ttyaudit {
 namespace {
@@ -27,8 +27,10 @@ std::string Duration(const SessionMeta& m) {
   if (!m.end_ns) return "live";
   int64_t s = (m.end_ns - m.start_ns) / 1000000000LL;
   char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)s / 3600, (long long)s / 60 % 60);
-  else std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)s / 60, (long long)s % 60);
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)s / 3600, (long long)s / 60 % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)s / 60, (long long)s % 60);
   return buf;
 }
 
@@ -37,13 +39,14 @@ void PrintTable(const std::vector<const SessionRecord*>& rows) {
               "STATE", "EXIT", "USER", "WHERE", "COMMAND");
   for (const SessionRecord* r : rows) {
     const SessionMeta& m = r->meta;
-    std::string where = m.source == "host" ? "host " + m.node
-                                           : (m.k8s_namespace.empty() ? "" : m.k8s_namespace + "/") +
-                                                 (m.pod.empty() ? "" : m.pod + "/") +
-                                                 (m.container.empty() ? m.container_id.substr(0, 12)
-                                                                      : m.container);
-    std::string exit = m.state == "exited" ? std::to_string(m.exit_code)
-                       : m.state == "signaled" ? "sig" + std::to_string(m.signal) : "-";
+    std::string where =
+        m.source == "host" ? "host " + m.node
+                           : (m.k8s_namespace.empty() ? "" : m.k8s_namespace + "/") +
+                                 (m.pod.empty() ? "" : m.pod + "/") +
+                                 (m.container.empty() ? m.container_id.substr(0, 12) : m.container);
+    std::string exit = m.state == "exited"     ? std::to_string(m.exit_code)
+                       : m.state == "signaled" ? "sig" + std::to_string(m.signal)
+                                               : "-";
     std::string start = FormatRfc3339(m.start_ns).substr(0, 19);
     start[10] = ' ';
     // Every field but the times is recorded data: a container's argv, a user name from its
@@ -300,7 +303,8 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
   auto store_matcher = FilterMatcher::Create(wide);
   std::map<std::string, std::string> identities;  // correlate's, by session id
   auto stored = StoreSessions(q, cfg, *store_matcher, identities, warnings);
-  for (const auto& w : warnings) std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
+  for (const auto& w : warnings)
+    std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
   if (!stored.ok())
     return std::fprintf(stderr, "ttyaudit search: %s\n",
                         EscapeControlChars(stored.message()).c_str()),

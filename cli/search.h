@@ -13,7 +13,7 @@ struct SearchQuery {
   std::string since, until;  // as ParseTime accepts
   std::string user, command_re, text_re;
   std::string k8s_namespace, pod, container, node, image;
-  bool escalated = false;  // only sessions with a uid/euid change in their process tree
+  bool escalated = false;             // only sessions with a uid/euid change in their process tree
   std::string exit_code, uid, limit;  // integers, checked by RunSearch
   std::string state;                  // one of catalog/filter.h's kSessionStates
   bool live = false;                  // only sessions still recording

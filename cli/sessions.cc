@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
 
 #include "base/files.h"
@@ -31,7 +31,6 @@ void ReadManifestSummary(const simdjson::dom::element& doc, SessionRecord& r) {
   bool escalated = false;
   r.escalated = !doc["escalated"].get_bool().get(escalated) && escalated;
 }
-
 
 void ReadManifestFile(const std::string& cast_path, SessionRecord& r) {
   r.commands_json = "[]";
@@ -114,8 +113,10 @@ std::vector<SessionRecord> ListLocalSessions(const std::string& dir, const std::
   std::vector<SessionRecord> out;
   for (const auto& p : paths) {
     auto r = ReadLocalSession(p, where);
-    if (r.ok()) out.push_back(std::move(r.value()));
-    else warnings.push_back(r.message());
+    if (r.ok())
+      out.push_back(std::move(r.value()));
+    else
+      warnings.push_back(r.message());
   }
   return out;
 }
@@ -140,8 +141,8 @@ Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<S
   return r;
 }
 
-Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> store,
-                                                     int64_t since_ns, int64_t until_ns,
+Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> store, int64_t since_ns,
+                                                     int64_t until_ns,
                                                      std::vector<std::string>& warnings) {
   std::vector<std::string> prefixes;
   constexpr int64_t kDay = 86400LL * 1000000000LL;
@@ -166,8 +167,10 @@ Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> stor
         continue;
       }
       auto rec = ParseIndexEntry(*body, store);
-      if (rec.ok()) out.push_back(std::move(rec.value()));
-      else warnings.push_back(store->Url() + "/" + e.key + ": " + rec.message());
+      if (rec.ok())
+        out.push_back(std::move(rec.value()));
+      else
+        warnings.push_back(store->Url() + "/" + e.key + ": " + rec.message());
     }
   }
   return out;
@@ -186,15 +189,18 @@ std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& st
     std::shared_ptr<Store> shared(std::move(store.value()));
     identities = LoadIdentities(*shared);
     auto more = ListStoreSessions(shared, since_ns, until_ns, warnings);
-    if (!more.ok()) warnings.push_back(more.message());
+    if (!more.ok())
+      warnings.push_back(more.message());
     else
       for (auto& r : *more) {
         // A session still in the spool and already in the store is one session: the
         // stored copy is the sealed one.
         auto same = std::find_if(out.begin(), out.end(),
                                  [&](const SessionRecord& s) { return s.meta.id == r.meta.id; });
-        if (same != out.end()) *same = std::move(r);
-        else out.push_back(std::move(r));
+        if (same != out.end())
+          *same = std::move(r);
+        else
+          out.push_back(std::move(r));
       }
   }
   for (auto& r : out)
@@ -257,8 +263,9 @@ Result<SessionRecord> FindSession(const Config& cfg, const std::string& store_ur
     if (s.meta.id.rfind(id_or_path, 0) == 0) matches.push_back(std::move(s));
   if (matches.empty()) return Error{"no session with id `" + id_or_path + "`"};
   if (matches.size() > 1) {
-    bool same = std::all_of(matches.begin(), matches.end(),
-                            [&](const SessionRecord& s) { return s.meta.id == matches[0].meta.id; });
+    bool same = std::all_of(matches.begin(), matches.end(), [&](const SessionRecord& s) {
+      return s.meta.id == matches[0].meta.id;
+    });
     if (!same) return Error{"session id `" + id_or_path + "` is ambiguous: give more characters"};
   }
   return std::move(matches[0]);
@@ -270,25 +277,24 @@ std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix) {
   w.BeginObject();
   w.Key("id").String(m.id);
   w.Key("start").String(FormatRfc3339(m.start_ns));
-  if (m.end_ns) w.Key("end").String(FormatRfc3339(m.end_ns));
-  else w.Key("end").Null();
+  if (m.end_ns)
+    w.Key("end").String(FormatRfc3339(m.end_ns));
+  else
+    w.Key("end").Null();
   w.Key("source").String(m.source);
   w.Key("node").String(m.node);
-  w.Key("namespace").String(m.k8s_namespace);
-  w.Key("pod").String(m.pod);
-  w.Key("container").String(m.container);
-  w.Key("container_id").String(m.container_id);
-  w.Key("image").String(m.image);
-  w.Key("user").String(m.user);
-  w.Key("uid").Int(m.uid);
-  w.Key("argv").StringArray(m.argv);
-  if (m.state == "exited") w.Key("exit_code").Int(m.exit_code);
-  else w.Key("exit_code").Null();
+  WriteSessionWhere(w, m);
+  if (m.state == "exited")
+    w.Key("exit_code").Int(m.exit_code);
+  else
+    w.Key("exit_code").Null();
   if (m.state == "signaled") w.Key("signal").Int(m.signal);
   w.Key("commands").Raw(s.commands_json.empty() ? "[]" : s.commands_json);
   w.Key("escalated").Bool(s.escalated);
-  if (!s.k8s_json.empty()) w.Key("k8s").Raw(s.k8s_json);
-  else w.Key("k8s").Null();
+  if (!s.k8s_json.empty())
+    w.Key("k8s").Raw(s.k8s_json);
+  else
+    w.Key("k8s").Null();
   w.Key("bytes_out").Uint(m.bytes_out);
   w.Key("bytes_in").Uint(m.bytes_in);
   w.Key("state").String(m.state);

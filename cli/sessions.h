@@ -56,8 +56,8 @@ Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<S
 
 /// Every session in a store, read from its index. With `since_ns`/`until_ns` non-zero only the
 /// date partitions that can hold sessions of that range are listed.
-Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> store,
-                                                     int64_t since_ns, int64_t until_ns,
+Result<std::vector<SessionRecord>> ListStoreSessions(std::shared_ptr<Store> store, int64_t since_ns,
+                                                     int64_t until_ns,
                                                      std::vector<std::string>& warnings);
 
 /// Reads one local .cast file (header, live/interrupted state, manifest beside it). A session
@@ -72,8 +72,8 @@ std::vector<SessionRecord> ListLocalSessions(const std::string& dir, const std::
 /// The sessions of the spool and of the configured store (a file:// archive), or only of
 /// `store_url` when it is given.
 std::vector<SessionRecord> ListSessions(const Config& cfg, const std::string& store_url,
-                                        std::vector<std::string>& warnings,
-                                        int64_t since_ns = 0, int64_t until_ns = 0);
+                                        std::vector<std::string>& warnings, int64_t since_ns = 0,
+                                        int64_t until_ns = 0);
 
 /// Finds a session by full id, unique id prefix (8+ characters) or .cast path.
 Result<SessionRecord> FindSession(const Config& cfg, const std::string& store_url,

@@ -20,7 +20,8 @@ TEST_CASE("config: every documented key is read") {
     "store":"s3://b/p","s3":{"endpoint":"http://127.0.0.1:9","region":"eu-west-1",
     "path_style":false,"object_lock":{"mode":"COMPLIANCE","days":30},"sse":"AES256"},
     "record_input":false,"fail_closed":["prod"],"live_interval_s":0.5,"fsync_interval_s":2,
-    "spool_max_bytes":1048576,"node_name":"n1"})", "t");
+    "spool_max_bytes":1048576,"node_name":"n1"})",
+                       "t");
   REQUIRE(c.ok());
   CHECK(c->runc == "/usr/sbin/runc");
   CHECK(c->s3.object_lock.mode == "COMPLIANCE");
@@ -39,11 +40,17 @@ TEST_CASE("config: unknown keys and bad values are errors naming the key") {
   };
   CHECK(msg(R"({"spool":"/x"})") == "cfg.json: spool: unknown key");
   CHECK(msg(R"({"s3":{"endpiont":"x"}})") == "cfg.json: s3.endpiont: unknown key");
-  CHECK(msg(R"({"record_input":"yes"})").find("record_input: want true or false") != std::string::npos);
-  CHECK(msg(R"({"spool_dir":"relative"})").find("spool_dir: want an absolute path") != std::string::npos);
-  CHECK(msg(R"({"store":"ftp://x"})").find("store: want file:///path or s3://") != std::string::npos);
-  CHECK(msg(R"({"s3":{"object_lock":{"mode":"FOREVER","days":1}}})").find("s3.object_lock.mode") != std::string::npos);
-  CHECK(msg(R"({"s3":{"object_lock":{"mode":"GOVERNANCE","days":0}}})").find("s3.object_lock.days") != std::string::npos);
+  CHECK(msg(R"({"record_input":"yes"})").find("record_input: want true or false") !=
+        std::string::npos);
+  CHECK(msg(R"({"spool_dir":"relative"})").find("spool_dir: want an absolute path") !=
+        std::string::npos);
+  CHECK(msg(R"({"store":"ftp://x"})").find("store: want file:///path or s3://") !=
+        std::string::npos);
+  CHECK(msg(R"({"s3":{"object_lock":{"mode":"FOREVER","days":1}}})").find("s3.object_lock.mode") !=
+        std::string::npos);
+  CHECK(
+      msg(R"({"s3":{"object_lock":{"mode":"GOVERNANCE","days":0}}})").find("s3.object_lock.days") !=
+      std::string::npos);
   CHECK(msg(R"({"live_interval_s":0})").find("live_interval_s") != std::string::npos);
   CHECK(msg(R"({"fail_closed":"sometimes"})").find("fail_closed") != std::string::npos);
   CHECK(msg("[1]").find("want a JSON object") != std::string::npos);

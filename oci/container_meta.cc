@@ -14,8 +14,8 @@
 
 #include "base/files.h"
 #include "base/ids.h"
-#include "base/json_read.h"
 #include "base/json.h"
+#include "base/json_read.h"
 
 namespace ttyaudit {
 namespace {
@@ -67,7 +67,8 @@ ContainerMeta ContainerMetaFromState(const HookState& st) {
   m.pid = st.pid;
   m.bundle = st.bundle;
   m.annotations = st.annotations;
-  if (m.runtime.empty()) m.runtime = st.bundle.find("/moby/") != std::string::npos ? "docker" : "containerd";
+  if (m.runtime.empty())
+    m.runtime = st.bundle.find("/moby/") != std::string::npos ? "docker" : "containerd";
   if (m.pid > 0) m.cgroup = CgroupOfPid(static_cast<pid_t>(m.pid));
   m.created_ns = RealtimeNanos();
   return m;

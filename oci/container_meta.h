@@ -23,9 +23,9 @@
 #include <string>
 #include <string_view>
 
-#include "oci/oci_bundle.h"
 #include "base/result.h"
 #include "base/run_dir.h"
+#include "oci/oci_bundle.h"
 #include "record/session_meta.h"
 
 namespace ttyaudit {

@@ -65,15 +65,25 @@ TEST_CASE("json: the vectorised escaper agrees with a byte-at-a-time reference")
     std::string out = "\"";
     for (unsigned char c : in) {
       char buf[8];
-      if (c == '"') out += "\\\"";
-      else if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\b') out += "\\b";
-      else if (c == '\f') out += "\\f";
-      else if (c < 0x20) { std::snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
-      else out.push_back(static_cast<char>(c));
+      if (c == '"')
+        out += "\\\"";
+      else if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\b')
+        out += "\\b";
+      else if (c == '\f')
+        out += "\\f";
+      else if (c < 0x20) {
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else
+        out.push_back(static_cast<char>(c));
     }
     return out + "\"";
   };
@@ -81,7 +91,8 @@ TEST_CASE("json: the vectorised escaper agrees with a byte-at-a-time reference")
   const char alphabet[] = "abc\"\\\n\r\x1b\x01\x1f\x20\x7f\x80\xff";
   for (int i = 0; i < 20000; ++i) {
     std::string s(rng() % 70, '\0');
-    for (auto& c : s) c = rng() % 4 ? alphabet[rng() % (sizeof alphabet - 1)] : static_cast<char>(rng());
+    for (auto& c : s)
+      c = rng() % 4 ? alphabet[rng() % (sizeof alphabet - 1)] : static_cast<char>(rng());
     std::string got;
     AppendJsonString(got, s);
     REQUIRE(got == reference(s));
@@ -111,12 +122,16 @@ TEST_CASE("asciicast: a character split across two reads is recorded whole and v
   EventEncoder enc;
   std::string body;
   enc.Append(body, 0.1, 'o', "ab\xE2\x82");
-  enc.Append(body, 0.2, 'o', "\xAC" "cd");
+  enc.Append(body, 0.2, 'o',
+             "\xAC"
+             "cd");
   CHECK(body.find("\"b\"") == std::string::npos);  // no raw-byte event needed
   auto evs = ReadBack(body);
   REQUIRE(evs.size() == 2);
   CHECK(evs[0].data == "ab");
-  CHECK(evs[1].data == "\xE2\x82\xAC" "cd");
+  CHECK(evs[1].data ==
+        "\xE2\x82\xAC"
+        "cd");
 }
 
 TEST_CASE("asciicast: invalid UTF-8 shows as U+FFFD to players and stays exact for ttyaudit") {

@@ -153,8 +153,10 @@ Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std:
   }
   ev.time = t;
   ev.code.assign(code);
-  if (have_raw_) ev.data = std::move(raw_);
-  else ev.data.assign(data);
+  if (have_raw_)
+    ev.data = std::move(raw_);
+  else
+    ev.data.assign(data);
   have_raw_ = false;
   return true;
 }

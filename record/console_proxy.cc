@@ -11,8 +11,8 @@
 #include <cerrno>
 
 #include "base/ids.h"
-#include "record/pty.h"
 #include "base/unique_fd.h"
+#include "record/pty.h"
 
 namespace ttyaudit {
 namespace {
@@ -48,11 +48,12 @@ Status WriteFully(int fd, const char* p, size_t n) {
 
 class Proxy {
  public:
-  Proxy(const ProxyEnds& e, const ProxyOptions& o, SessionWriter& r) : ends_(e), opts_(o), rec_(r) {}
+  Proxy(const ProxyEnds& e, const ProxyOptions& o, SessionWriter& r)
+      : ends_(e), opts_(o), rec_(r) {}
   Result<ProxyOutcome> Run();
 
  private:
-  bool ReadInner();      // false once the inner pty hung up
+  bool ReadInner();  // false once the inner pty hung up
   void ReadUser();
   void WriteInner();
   void OnSignal();

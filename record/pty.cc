@@ -106,7 +106,8 @@ Result<SocketMessage> ReceiveMessage(int sock, int flags) {
     for (size_t i = 0; i < count; ++i) {
       int fd;
       std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      if (!m.fd) m.fd.reset(fd);
+      if (!m.fd)
+        m.fd.reset(fd);
       else
         UniqueFd extra(fd);  // only one is expected; never leak the rest
     }

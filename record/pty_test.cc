@@ -6,7 +6,8 @@
 
 using namespace ttyaudit;
 
-TEST_CASE("masking: canonical mode without echo (a password prompt) hides input; raw mode does not") {
+TEST_CASE(
+    "masking: canonical mode without echo (a password prompt) hides input; raw mode does not") {
   auto p = OpenPty();
   REQUIRE(p.ok());
   termios t;

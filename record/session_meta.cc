@@ -55,6 +55,17 @@ std::string SessionMeta::ToJson() const {
   return w.Take();
 }
 
+void WriteSessionWhere(JsonWriter& w, const SessionMeta& m) {
+  w.Key("namespace").String(m.k8s_namespace);
+  w.Key("pod").String(m.pod);
+  w.Key("container").String(m.container);
+  w.Key("container_id").String(m.container_id);
+  w.Key("image").String(m.image);
+  w.Key("user").String(m.user);
+  w.Key("uid").Int(m.uid);
+  w.Key("argv").StringArray(m.argv);
+}
+
 std::string JoinArgv(const std::vector<std::string>& argv) {
   std::string s;
   for (const auto& a : argv) {

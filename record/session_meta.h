@@ -12,7 +12,7 @@
 namespace ttyaudit {
 
 struct SessionMeta {
-  std::string id;              // UUIDv7
+  std::string id;               // UUIDv7
   std::string source = "host";  // "host" (ttyaudit rec) or "runtime" (an exec in a container)
   std::string node;
   std::string machine_id;
@@ -37,8 +37,8 @@ struct SessionMeta {
 
   int width = 80;
   int height = 24;
-  int64_t start_ns = 0;  // Unix nanoseconds
-  int64_t end_ns = 0;    // 0 while recording
+  int64_t start_ns = 0;             // Unix nanoseconds
+  int64_t end_ns = 0;               // 0 while recording
   std::string state = "recording";  // recording | exited | signaled | interrupted
   int exit_code = -1;               // for "exited"
   int signal = 0;                   // for "signaled"
@@ -53,6 +53,10 @@ struct SessionMeta {
   /// The object as text.
   std::string ToJson() const;
 };
+
+/// The members that say where and as whom a session ran, in this order: namespace, pod,
+/// container, container_id, image, user, uid, argv (search --json lines and index segments).
+void WriteSessionWhere(JsonWriter& w, const SessionMeta& m);
 
 /// argv joined with single spaces, for display and regular-expression search.
 std::string JoinArgv(const std::vector<std::string>& argv);

@@ -65,6 +65,10 @@ std::string SpoolSequencePath(const std::string& spool_dir) { return spool_dir +
 
 std::string SpoolQuarantineDir(const std::string& spool_dir) { return spool_dir + "/quarantine"; }
 
+std::string SpoolSegmentJournalPath(const std::string& spool_dir) {
+  return spool_dir + "/index-segment.journal";
+}
+
 std::string ManifestPathFor(const std::string& cast_path) {
   std::string_view p = cast_path;
   if (p.size() > kCast.size() && EndsWith(p, kCast)) p.remove_suffix(kCast.size());

@@ -43,6 +43,10 @@ std::string SpoolUploaderStatusPath(const std::string& spool_dir);
 std::string SpoolSequencePath(const std::string& spool_dir);
 /// <spool_dir>/quarantine: where the uploader moves sessions whose chain does not hold
 std::string SpoolQuarantineDir(const std::string& spool_dir);
+/// <spool_dir>/index-segment.journal: the index lines the uploader has not yet put into an index
+/// segment (catalog/segment_journal.h). Neither .cast nor .json: no reader of the spool takes
+/// it for a session.
+std::string SpoolSegmentJournalPath(const std::string& spool_dir);
 /// The manifest path beside a .cast path (in the spool or in a file:// archive).
 std::string ManifestPathFor(const std::string& cast_path);
 

@@ -89,7 +89,9 @@ TEST_CASE("spool writer: the header says recording until Finish rewrites it in p
   std::system(("chattr -R -i " + dir + " 2>/dev/null; rm -rf " + dir).c_str());
 }
 
-TEST_CASE("spool writer: hidden input is counted and marked, never stored; record_input off stores none") {
+TEST_CASE(
+    "spool writer: hidden input is counted and marked, never stored; record_input off stores "
+    "none") {
   std::string dir = TempDir();
   SessionWriterOptions opts;
   auto w = SessionWriter::Create(dir, NewMeta(), opts);

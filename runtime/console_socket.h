@@ -18,7 +18,9 @@ class ConsoleListener {
   static Result<ConsoleListener> Create(const std::string& base_dir);
   ConsoleListener() = default;
   ConsoleListener(ConsoleListener&& o) noexcept
-      : sock_(std::move(o.sock_)), dir_(std::exchange(o.dir_, {})), path_(std::exchange(o.path_, {})) {}
+      : sock_(std::move(o.sock_)),
+        dir_(std::exchange(o.dir_, {})),
+        path_(std::exchange(o.path_, {})) {}
   ConsoleListener& operator=(ConsoleListener&&) = delete;
   ConsoleListener(const ConsoleListener&) = delete;
   ~ConsoleListener();

@@ -17,7 +17,8 @@ std::string TempBase() {
 
 }  // namespace
 
-TEST_CASE("console socket: a master sent to the listener arrives as a tty, and the socket is gone") {
+TEST_CASE(
+    "console socket: a master sent to the listener arrives as a tty, and the socket is gone") {
   std::string base = TempBase();
   auto l = ttyaudit::ConsoleListener::Create(base + "/run");
   REQUIRE(l.ok());

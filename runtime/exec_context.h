@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "config/config.h"
 #include "base/log.h"
+#include "config/config.h"
 #include "runtime/runc_args.h"
 
 namespace ttyaudit {

@@ -9,12 +9,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "oci/container_meta.h"
 #include "base/files.h"
 #include "base/host_info.h"
 #include "base/ids.h"
 #include "base/json_read.h"
 #include "base/unique_fd.h"
+#include "oci/container_meta.h"
 #include "runtime/subprocess.h"
 
 namespace ttyaudit {
@@ -88,10 +88,14 @@ Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
         if (f.unescaped_key().get(fk)) return Error{"process spec: malformed field"};
         bool is_number = !f.value().get_int64().get(n);
         if (!is_number) continue;
-        if (fk == "uid") p.uid = n;
-        else if (fk == "gid") p.gid = n;
-        else if (fk == "width") p.width = static_cast<int>(n);
-        else if (fk == "height") p.height = static_cast<int>(n);
+        if (fk == "uid")
+          p.uid = n;
+        else if (fk == "gid")
+          p.gid = n;
+        else if (fk == "width")
+          p.width = static_cast<int>(n);
+        else if (fk == "height")
+          p.height = static_cast<int>(n);
       }
     }
     if (!ok) return Error{"process spec: " + std::string(k) + ": wrong type"};
@@ -152,7 +156,8 @@ void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m) {
     std::string_view k, s;
     if (field.unescaped_key().get(k)) return;
     if (k == "Name") {
-      if (!field.value().get_string().get(s)) m.container = std::string(s.substr(s.starts_with("/") ? 1 : 0));
+      if (!field.value().get_string().get(s))
+        m.container = std::string(s.substr(s.starts_with("/") ? 1 : 0));
     } else if (k == "Config") {
       od::object cfg;
       if (field.value().get_object().get(cfg)) continue;

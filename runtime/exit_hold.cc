@@ -37,9 +37,8 @@ Result<std::unique_ptr<ExitHold>> ExitHold::Start(pid_t pid, std::function<bool(
   InstallWakeHandler();
   std::unique_ptr<ExitHold> h(new ExitHold());
   ExitHold* p = h.get();
-  h->thread_ = std::thread([p, pid, drained = std::move(drained), max_hold_ms] {
-    p->Run(pid, drained, max_hold_ms);
-  });
+  h->thread_ = std::thread(
+      [p, pid, drained = std::move(drained), max_hold_ms] { p->Run(pid, drained, max_hold_ms); });
   std::unique_lock<std::mutex> lock(h->mu_);
   h->cv_.wait(lock, [&] { return h->attach_done_; });
   if (h->attach_errno_ != 0) {
@@ -152,8 +151,10 @@ void ExitHold::Loop(pid_t pid, const std::function<bool()>& drained, int max_hol
         break;
       }
       // A group stop (SIGSTOP, SIGTSTP, ...): stay stopped as without us, but keep watching.
-      if (IsStopSignal(sig)) ::ptrace(PTRACE_LISTEN, pid, nullptr, nullptr);
-      else ::ptrace(PTRACE_CONT, pid, nullptr, nullptr);
+      if (IsStopSignal(sig))
+        ::ptrace(PTRACE_LISTEN, pid, nullptr, nullptr);
+      else
+        ::ptrace(PTRACE_CONT, pid, nullptr, nullptr);
       continue;
     }
     // A signal on its way to the process: deliver it unchanged.

@@ -25,7 +25,8 @@ pid_t ForkSleeper(int exit_code, int delay_ms) {
 TEST_CASE("exit hold: the process stays at its exit until drained, and its status is known") {
   pid_t pid = ForkSleeper(3, 100);
   std::atomic<bool> drained{false};
-  auto hold = ttyaudit::ExitHold::Start(pid, [&] { return drained.load(); }, 5000);
+  auto hold = ttyaudit::ExitHold::Start(
+      pid, [&] { return drained.load(); }, 5000);
   if (!hold.ok()) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -50,7 +51,8 @@ TEST_CASE("exit hold: signals reach the process unchanged and releasing it early
     signal(SIGUSR1, [](int) { _exit(9); });
     for (;;) pause();
   }
-  auto hold = ttyaudit::ExitHold::Start(pid, [] { return true; }, 1000);
+  auto hold = ttyaudit::ExitHold::Start(
+      pid, [] { return true; }, 1000);
   if (!hold.ok()) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -79,7 +81,8 @@ TEST_CASE("exit hold: signals reach the process unchanged and releasing it early
   }
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   {
-    auto h2 = ttyaudit::ExitHold::Start(runner, [] { return true; }, 1000);
+    auto h2 = ttyaudit::ExitHold::Start(
+        runner, [] { return true; }, 1000);
     REQUIRE(h2.ok());
     usleep(50 * 1000);
   }  // released while running

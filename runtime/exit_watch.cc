@@ -51,7 +51,8 @@ Status AttachExitFilter(int sock) {
 }
 
 Status Subscribe(int sock) {
-  alignas(struct nlmsghdr) char msg[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))] = {};
+  alignas(struct nlmsghdr) char
+      msg[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))] = {};
   auto* nl = reinterpret_cast<struct nlmsghdr*>(msg);
   nl->nlmsg_len = sizeof msg;
   nl->nlmsg_type = NLMSG_DONE;
@@ -144,8 +145,10 @@ std::optional<int> ExitWatcher::WaitExit(pid_t pid, int timeout_ms) {
     auto it = watched_.find(pid);
     return it != watched_.end() && it->second.has_value();
   };
-  if (timeout_ms < 0) cv_.wait(lock, done);
-  else cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+  if (timeout_ms < 0)
+    cv_.wait(lock, done);
+  else
+    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
   auto it = watched_.find(pid);
   return it == watched_.end() ? std::nullopt : it->second;
 }

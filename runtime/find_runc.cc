@@ -73,10 +73,12 @@ Result<std::string> FindRealRunc(const std::string& configured, const std::strin
     return c;
   }
   if (saw_self)
-    return Error{"no real runc: every `runc` on PATH and in /usr/bin, /usr/sbin is "
-                 "ttyaudit-runtime itself; set `runc` in the config"};
-  return Error{"no real runc: none on PATH nor /usr/bin/runc nor /usr/sbin/runc; set `runc` in "
-               "the config"};
+    return Error{
+        "no real runc: every `runc` on PATH and in /usr/bin, /usr/sbin is "
+        "ttyaudit-runtime itself; set `runc` in the config"};
+  return Error{
+      "no real runc: none on PATH nor /usr/bin/runc nor /usr/sbin/runc; set `runc` in "
+      "the config"};
 }
 
 std::vector<std::string> RuntimeBinaries(const std::string& self_exe) {

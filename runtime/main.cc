@@ -1,5 +1,6 @@
 // ttyaudit-runtime-full: the runtime for the runc calls that need more than a pass-through
-// (exec, create), which the front, ttyaudit-runtime, execs. See runtime/runtime.h and runtime/front.h.
+// (exec, create), which the front, ttyaudit-runtime, execs. See runtime/runtime.h and
+// runtime/front.h.
 #include <cstdio>
 #include <string>
 #include <vector>

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "base/result.h"
-#include "record/session_meta.h"
 #include "base/unique_fd.h"
+#include "record/session_meta.h"
 #include "runtime/exec_context.h"
 
 namespace ttyaudit {

@@ -10,9 +10,22 @@ namespace {
 // Flags that take a value. Go's flag package accepts -name and --name, "=value" or the next
 // argument; boolean flags take a value only as "=value".
 constexpr std::array kGlobalValueFlags = {"root", "log", "log-format", "criu", "rootless"};
-constexpr std::array kExecValueFlags = {"console-socket", "cwd", "env", "e", "user", "u",
-                                        "additional-gids", "g", "process", "p", "pid-file",
-                                        "process-label", "apparmor", "cap", "c", "preserve-fds",
+constexpr std::array kExecValueFlags = {"console-socket",
+                                        "cwd",
+                                        "env",
+                                        "e",
+                                        "user",
+                                        "u",
+                                        "additional-gids",
+                                        "g",
+                                        "process",
+                                        "p",
+                                        "pid-file",
+                                        "process-label",
+                                        "apparmor",
+                                        "cap",
+                                        "c",
+                                        "preserve-fds",
                                         "cgroup"};
 constexpr std::array kCreateValueFlags = {"bundle", "b", "console-socket", "pid-file",
                                           "preserve-fds"};
@@ -71,26 +84,26 @@ void ParseExec(const std::vector<std::string>& argv, size_t i, RuncExecArgs& e) 
   auto is_value = [](const std::string& n) { return Contains(kExecValueFlags, n); };
   size_t pos = WalkFlags(argv, i, is_value,
                          [&](const Flag& f, const std::string& v, size_t at, bool inline_v) {
-    if (f.name == "console-socket") {
-      e.console_socket = v;
-      e.console_socket_index = at;
-      e.console_socket_inline = inline_v;
-    } else if (f.name == "process" || f.name == "p") {
-      e.process_file = v;
-    } else if (f.name == "pid-file") {
-      e.pid_file = v;
-    } else if (f.name == "cwd") {
-      e.cwd = v;
-    } else if (f.name == "user" || f.name == "u") {
-      e.user = v;
-    } else if (f.name == "env" || f.name == "e") {
-      e.env.push_back(v);
-    } else if (f.name == "tty" || f.name == "t") {
-      e.tty = IsBoolTrue(f);
-    } else if (f.name == "detach" || f.name == "d") {
-      e.detach = IsBoolTrue(f);
-    }
-  });
+                           if (f.name == "console-socket") {
+                             e.console_socket = v;
+                             e.console_socket_index = at;
+                             e.console_socket_inline = inline_v;
+                           } else if (f.name == "process" || f.name == "p") {
+                             e.process_file = v;
+                           } else if (f.name == "pid-file") {
+                             e.pid_file = v;
+                           } else if (f.name == "cwd") {
+                             e.cwd = v;
+                           } else if (f.name == "user" || f.name == "u") {
+                             e.user = v;
+                           } else if (f.name == "env" || f.name == "e") {
+                             e.env.push_back(v);
+                           } else if (f.name == "tty" || f.name == "t") {
+                             e.tty = IsBoolTrue(f);
+                           } else if (f.name == "detach" || f.name == "d") {
+                             e.detach = IsBoolTrue(f);
+                           }
+                         });
   if (pos < argv.size()) {
     e.container_id = argv[pos];
     e.command.assign(argv.begin() + static_cast<long>(pos) + 1, argv.end());
@@ -99,10 +112,11 @@ void ParseExec(const std::vector<std::string>& argv, size_t i, RuncExecArgs& e) 
 
 void ParseCreate(const std::vector<std::string>& argv, size_t i, RuncCreateArgs& c) {
   auto is_value = [](const std::string& n) { return Contains(kCreateValueFlags, n); };
-  size_t pos = WalkFlags(argv, i, is_value,
-                         [&](const Flag& f, const std::string& v, size_t, bool) {
-    if (f.name == "bundle" || f.name == "b") c.bundle = v;
-    else if (f.name == "pid-file") c.pid_file = v;
+  size_t pos = WalkFlags(argv, i, is_value, [&](const Flag& f, const std::string& v, size_t, bool) {
+    if (f.name == "bundle" || f.name == "b")
+      c.bundle = v;
+    else if (f.name == "pid-file")
+      c.pid_file = v;
   });
   if (pos < argv.size()) c.container_id = argv[pos];
 }
@@ -113,17 +127,21 @@ RuncArgs ParseRuncArgs(const std::vector<std::string>& argv) {
   RuncArgs a;
   a.argv = argv;
   auto is_value = [](const std::string& n) { return Contains(kGlobalValueFlags, n); };
-  size_t pos = WalkFlags(argv, 1, is_value,
-                         [&](const Flag& f, const std::string& v, size_t, bool) {
-    if (f.name == "root") a.root = v;
-    else if (f.name == "log") a.log = v;
-    else if (f.name == "log-format") a.log_format = v;
+  size_t pos = WalkFlags(argv, 1, is_value, [&](const Flag& f, const std::string& v, size_t, bool) {
+    if (f.name == "root")
+      a.root = v;
+    else if (f.name == "log")
+      a.log = v;
+    else if (f.name == "log-format")
+      a.log_format = v;
   });
   if (pos >= argv.size()) return a;
   a.command = argv[pos];
   a.command_index = pos;
-  if (a.command == "exec") ParseExec(argv, pos + 1, a.exec);
-  else if (a.command == "create") ParseCreate(argv, pos + 1, a.create);
+  if (a.command == "exec")
+    ParseExec(argv, pos + 1, a.exec);
+  else if (a.command == "create")
+    ParseCreate(argv, pos + 1, a.create);
   return a;
 }
 

@@ -10,14 +10,14 @@ namespace ttyaudit {
 
 /// What ttyaudit needs from `runc [global flags] exec [flags] ID [ARGS...]`.
 struct RuncExecArgs {
-  std::string process_file;    // --process/-p
-  std::string console_socket;  // --console-socket
-  std::string pid_file;        // --pid-file
-  std::string cwd;             // --cwd
-  std::string user;            // --user/-u
+  std::string process_file;      // --process/-p
+  std::string console_socket;    // --console-socket
+  std::string pid_file;          // --pid-file
+  std::string cwd;               // --cwd
+  std::string user;              // --user/-u
   std::vector<std::string> env;  // --env/-e
-  bool tty = false;            // --tty/-t
-  bool detach = false;         // --detach/-d
+  bool tty = false;              // --tty/-t
+  bool detach = false;           // --detach/-d
   std::string container_id;
   std::vector<std::string> command;  // after the id, when there is no --process
   // Where --console-socket's value is in argv, and whether it was written `--flag=value`.

@@ -5,10 +5,10 @@
 using ttyaudit::ParseRuncArgs;
 
 TEST_CASE("runc args: the shim's terminal exec is read with its global flags") {
-  auto a = ParseRuncArgs({"runc", "--root", "/run/containerd/runc/default", "--log",
-                          "/b/log.json", "--log-format", "json", "exec", "--process",
-                          "/tmp/p.json", "--console-socket", "/tmp/pty1/pty.sock", "--detach",
-                          "--pid-file", "/b/e1.pid", "c1"});
+  auto a =
+      ParseRuncArgs({"runc", "--root", "/run/containerd/runc/default", "--log", "/b/log.json",
+                     "--log-format", "json", "exec", "--process", "/tmp/p.json", "--console-socket",
+                     "/tmp/pty1/pty.sock", "--detach", "--pid-file", "/b/e1.pid", "c1"});
   CHECK(a.command == "exec");
   CHECK(a.command_index == 7);
   CHECK(a.root == "/run/containerd/runc/default");
@@ -23,8 +23,8 @@ TEST_CASE("runc args: the shim's terminal exec is read with its global flags") {
 }
 
 TEST_CASE("runc args: boolean global flags take no value, = and single-dash forms work") {
-  auto a = ParseRuncArgs({"runc", "--debug", "-systemd-cgroup", "-root=/r", "--criu", "criu",
-                          "state", "c2"});
+  auto a = ParseRuncArgs(
+      {"runc", "--debug", "-systemd-cgroup", "-root=/r", "--criu", "criu", "state", "c2"});
   CHECK(a.command == "state");
   CHECK(a.root == "/r");
   CHECK(a.RootOrDefault() == "/r");
@@ -32,8 +32,8 @@ TEST_CASE("runc args: boolean global flags take no value, = and single-dash form
 }
 
 TEST_CASE("runc args: a non-terminal exec keeps its command after the id") {
-  auto a = ParseRuncArgs({"runc", "exec", "-t=false", "-e", "A=1", "--env=B=2", "--cwd", "/",
-                          "c3", "sh", "-c", "echo --console-socket"});
+  auto a = ParseRuncArgs({"runc", "exec", "-t=false", "-e", "A=1", "--env=B=2", "--cwd", "/", "c3",
+                          "sh", "-c", "echo --console-socket"});
   CHECK(a.command == "exec");
   CHECK_FALSE(a.exec.tty);
   CHECK(a.exec.env == std::vector<std::string>{"A=1", "B=2"});
@@ -64,5 +64,6 @@ TEST_CASE("runc args: the console socket is replaced in the same spelling") {
   CHECK(out == std::vector<std::string>{"runc", "exec", "--console-socket", "/mine", "-d", "c"});
   auto b = ParseRuncArgs({"runc", "--log=/l", "exec", "--console-socket=/s1", "c"});
   auto out2 = ttyaudit::WithConsoleSocket(b, "/mine");
-  CHECK(out2 == std::vector<std::string>{"runc", "--log=/l", "exec", "--console-socket=/mine", "c"});
+  CHECK(out2 ==
+        std::vector<std::string>{"runc", "--log=/l", "exec", "--console-socket=/mine", "c"});
 }

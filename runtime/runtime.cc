@@ -53,10 +53,13 @@ int RuntimeMain(const std::vector<std::string>& argv) {
       bool read_ok = true;
       if (!args.exec.process_file.empty()) {
         auto p = ReadProcessSpec(args.exec.process_file);
-        if (p.ok()) proc = std::move(p.value());
-        else read_ok = false;
+        if (p.ok())
+          proc = std::move(p.value());
+        else
+          read_ok = false;
       }
-      if (read_ok && IsForegroundTerminalExec(ctx, proc)) return RunForegroundTerminalExec(ctx, proc);
+      if (read_ok && IsForegroundTerminalExec(ctx, proc))
+        return RunForegroundTerminalExec(ctx, proc);
     }
     // A console socket without --detach would make runc wait for the process while nobody
     // proxies its terminal: no runtime shim calls runc so; such execs get a note only.

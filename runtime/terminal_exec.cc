@@ -59,8 +59,8 @@ Status HandOverThroughRecorder(int control, pid_t exec_pid, int inner) {
 int Unrecorded(const ExecContext& ctx, NamespaceScope ns, const std::string& why,
                const std::string& what) {
   if (FailClosed(ctx.config.fail_policy, ns)) return RefuseExec(ctx, FailClosedRefusal(why));
-  ctx.log.Error(what + " " + ctx.args.exec.container_id + " proceeds UNRECORDED (fail-open): " +
-                why);
+  ctx.log.Error(what + " " + ctx.args.exec.container_id +
+                " proceeds UNRECORDED (fail-open): " + why);
   return PassThrough(ctx);
 }
 

@@ -31,7 +31,7 @@ else
 fi
 
 if [ -f package-lock.json ]; then
-  if [ ! -d node_modules ] || ! npm ls --omit=dev >/dev/null 2>&1; then
+  if [ ! -d node_modules ] || ! npm ls >/dev/null 2>&1; then
     echo "deps: npm ci"
     npm ci --no-audit --no-fund --loglevel=error
   else

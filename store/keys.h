@@ -58,4 +58,22 @@ std::string NodePublicKeyKey(std::string_view node, std::string_view key_id);
 /// "keys/": the prefix of every published node key.
 std::string NodeKeysPrefix();
 
+/// Where the catalog's index segments live (docs/CATALOG.md).
+constexpr std::string_view kSegmentPrefix = "index-segments/";
+
+/// The key of a segment written at `written_ns` by `node` whose first line is session
+/// `first_id` (both sanitized into one key component each).
+std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id);
+
+/// The write time (Unix ms) a segment key carries, or nullopt for a key not of SegmentKey's
+/// form (which readers skip).
+std::optional<int64_t> SegmentKeyMillis(std::string_view key);
+
+/// The key to list after so as to see every segment written at or after `ms`.
+std::string SegmentListStart(int64_t ms);
+
+/// A probe object `ttyaudit doctor` writes and removes to see that the store takes writes:
+/// doctor-probe/<ns>.
+std::string DoctorProbeKey(int64_t ns);
+
 }  // namespace ttyaudit

@@ -459,7 +459,8 @@ Result<ListPage> S3Client::ListObjectsV2(const std::string& prefix, const std::s
                                          int max_keys, const std::string& start_after) {
   std::vector<std::pair<std::string, std::string>> q{
       {"list-type", "2"}, {"max-keys", std::to_string(max_keys)}, {"prefix", prefix}};
-  if (!token.empty()) q.emplace_back("continuation-token", token);
+  if (!token.empty())
+    q.emplace_back("continuation-token", token);
   else if (!start_after.empty())
     q.emplace_back("start-after", start_after);
   auto r = Send("GET", "", q, {}, "");

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
 #include "base/result.h"
+#include "config/config.h"
 #include "store/s3_client.h"
 
 namespace ttyaudit {

@@ -1,20 +1,18 @@
 #include "store/store.h"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <functional>
-
-#include "tests/unit/s3_client_testing.h"
-
-#include <httplib.h>
-
-#include <atomic>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "tests/unit/s3_client_testing.h"
 
 namespace ttyaudit {
 namespace {
@@ -191,9 +189,10 @@ TEST_CASE("store: a multipart upload that can never complete is aborted and forg
     res.status = 204;
   });
   srv.Post("/tb/k.cast", [&](const httplib::Request& req, httplib::Response& res) {
-    res.set_content("<InitiateMultipartUploadResult><Bucket>tb</Bucket><Key>k.cast</Key>"
-                    "<UploadId>fresh</UploadId></InitiateMultipartUploadResult>",
-                    "application/xml");
+    res.set_content(
+        "<InitiateMultipartUploadResult><Bucket>tb</Bucket><Key>k.cast</Key>"
+        "<UploadId>fresh</UploadId></InitiateMultipartUploadResult>",
+        "application/xml");
   });
   srv.Put("/tb/k.cast", [&](const httplib::Request&, httplib::Response& res) {
     res.status = 400;

@@ -272,13 +272,13 @@ TEST_CASE("tracker hub: a fork's wake-up tracks the child at once, so its exec i
   uint64_t v = r.tracked_version();
   ProcEvent fork = Fork(10, 11, 1);
   ProcEvent exec = Of(ProcEvent::kExec, 11, 2);
-  r.Prefetch(fork);  // the fork's wake-up, long before the backlog reaches it
+  r.Prefetch(fork);                 // the fork's wake-up, long before the backlog reaches it
   CHECK(r.tracked_version() != v);  // the wake-up filter must now pass the child's events
   auto pids = r.TrackedPids();
   std::sort(pids.begin(), pids.end());
   CHECK(pids == std::vector<pid_t>{10, 11});
-  r.Prefetch(exec);  // the child's exec wakes us: read now
-  fp.argv.erase(11);  // rm is gone before the backlog reaches its fork
+  r.Prefetch(exec);                         // the child's exec wakes us: read now
+  fp.argv.erase(11);                        // rm is gone before the backlog reaches its fork
   r.Prefetch(Of(ProcEvent::kExec, 12, 2));  // no tracked parent forked 12: not read
   r.OnEvent(fork);
   r.OnEvent(exec);

@@ -189,8 +189,19 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
     stores.push_back(std::move(s.value()));
   }
   remote_ = stores[0]->Remote();
-  if (Status s = PublishKey(*stores[0]); !s)
-    Log(LogLevel::kWarning, "publishing the node key: " + s.message() + " (retried later)");
+  {
+    // One try now, so that a node with nothing to ship has its key where `verify` and `doctor`
+    // look; through an outage the retries (and their log lines) are the sessions' own, and the
+    // key goes up before the first signature.
+    S3RetryPolicy once = retry;
+    once.max_attempts = 1;
+    once.on_retry = nullptr;
+    auto key_store = OpenStore(opts_.config, url, once);
+    Status s = key_store.ok() ? PublishKey(**key_store) : key_store.status();
+    if (!s)
+      Log(LogLevel::kWarning,
+          "publishing the node key: " + s.message() + " (tried again before the next signature)");
+  }
   segments_ = std::make_unique<SegmentJournal>(opts_.config.spool_dir);
   auto segment_store = OpenStore(opts_.config, url, opts_.retry);
   if (!segment_store.ok()) return segment_store.status();
@@ -447,7 +458,6 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     Quarantine(e, why);
     return Status::Ok();
   }
-  if (Status s = PublishKey(store); !s) return s;
   auto meta = MetaFromManifest(*manifest);
   if (!meta.ok()) return Error{"`" + e.manifest_path + "`: " + meta.message()};
   if (meta->id.empty()) meta->id = e.id;
@@ -483,6 +493,7 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
   if (state.phase == UploadState::kManifest) {
     if (Status s = store.Put(manifest_key, *manifest, SealedPutOptions("application/json")); !s)
       return s;
+    if (Status s = PublishKey(store); !s) return s;  // before anything it signs
     auto sig = key_->SignManifest(*manifest);
     if (!sig.ok()) return sig.status();
     if (Status s = store.Put(SignatureKeyFor(cast_key), *sig, SealedPutOptions("application/json"));
@@ -571,7 +582,7 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
   for (const auto& e : *spool) {
     auto st = LoadUploadState(e.state_path);
     uint64_t live = st.ok() ? st->live_offset : 0;
-    const char* state = e.sealed                                                      ? "sealed"
+    const char* state = e.sealed                         ? "sealed"
                         : RecorderHoldsLock(e.cast_path) ? "recording"
                                                          : "unlocked";
     const char* phase = st.ok() ? UploadPhaseName(st->phase) : "?";
@@ -579,8 +590,8 @@ Result<std::string> UploaderStatusReport(const Config& cfg, bool json) {
     w.BeginObject().Key("id").String(e.id).Key("state").String(state);
     w.Key("bytes").Uint(e.cast_size).Key("live_bytes_sent").Uint(live);
     w.Key("phase").String(phase).EndObject();
-    text += "  " + EscapeControlChars(e.id) + "  " + state + "  " + std::to_string(e.cast_size) + " bytes, " +
-            std::to_string(live) + " sent live, phase " + phase + "\n";
+    text += "  " + EscapeControlChars(e.id) + "  " + state + "  " + std::to_string(e.cast_size) +
+            " bytes, " + std::to_string(live) + " sent live, phase " + phase + "\n";
   }
   w.EndArray();
   w.Key("spool_bytes").Uint(spool_bytes).Key("backlog_bytes").Uint(backlog);

@@ -32,10 +32,9 @@
 #include <mutex>
 #include <string>
 
-#include "catalog/segment_journal.h"
-#include "config/config.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "catalog/segment_journal.h"
 #include "config/config.h"
 #include "record/spool.h"
 #include "store/signing.h"

@@ -1,5 +1,3 @@
-#include "uploader/uploader.h"
-
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +10,7 @@
 
 #include "base/ids.h"
 #include "record/spool_writer.h"
+#include "uploader/uploader.h"
 
 namespace ttyaudit {
 namespace {
@@ -72,6 +71,9 @@ TEST_CASE("uploader: retrying through an outage is logged, at most a line per 5 
   CHECK(warnings[0].find("retrying in") != std::string::npos);
   CHECK(warnings[0].find("attempt 2 of 3") != std::string::npos);
   CHECK(warnings[0].find(".cast: Connection") != std::string::npos);  // the request, its error
+  // Sealed spool files are immutable until the uploader takes them.
+  for (const char* ext : {".cast", ".json"})
+    CHECK(ReleaseImmutable(opts.config.spool_dir + "/" + m.id + ext).ok());
   std::filesystem::remove_all(root);
 }
 

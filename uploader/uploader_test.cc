@@ -179,7 +179,7 @@ TEST_CASE("uploader: a manifest that names another session is refused and kept")
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("is not the file's name") != std::string::npos);
   CHECK(ScanSpool(f.cfg.spool_dir, nullptr)->size() == 1);
-  CHECK(f.Archive()->List("").value().empty());
+  CHECK(f.Archive()->List("sessions/").value().empty());
   auto json = UploaderStatusReport(f.cfg, true);
   REQUIRE(json.ok());
   CHECK(json->find("\"state\":\"sealed\"") != std::string::npos);

@@ -1,11 +1,10 @@
 // Test helper: a private s3rver (the project's pinned npm package) on loopback.
 #pragma once
 
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <cerrno>
 #include <chrono>

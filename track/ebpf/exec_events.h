@@ -30,9 +30,9 @@
 struct ttya_event {
   __u8 kind;
   __u8 flags;
-  __u16 argv_len; /* bytes of data[] (exec only): NUL-separated arguments */
-  __s32 pid;      /* fork: the child's pid; exit: the task's; exec, uid: the tgid */
-  __s32 tgid;     /* fork: the child's tgid; else the process */
+  __u16 argv_len;    /* bytes of data[] (exec only): NUL-separated arguments */
+  __s32 pid;         /* fork: the child's pid; exit: the task's; exec, uid: the tgid */
+  __s32 tgid;        /* fork: the child's tgid; else the process */
   __s32 parent_tgid; /* fork only */
   __u64 time_ns;     /* CLOCK_MONOTONIC */
   __u32 uid, euid;   /* the process's ids then (fork: the child's, the parent's too) */
