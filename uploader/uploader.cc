@@ -92,9 +92,11 @@ Result<std::string> InterruptedManifest(const SpoolEntry& e) {
          ",\"commands\":[],\"sealed_by\":\"ttyaudit-uploader\"}\n";
 }
 
-// The index entry: the manifest plus where the recording is and what it hashes to.
+// The index entry: the manifest plus where the recording is, what it hashes to, and the key
+// that signed the manifest once the recording's chain had been checked against it (search
+// shows that as the session's evidence; `ttyaudit verify` checks it all again).
 Result<std::string> IndexEntry(const std::string& manifest, const std::string& cast_key,
-                               const std::string& cast_path) {
+                               const std::string& cast_path, const std::string& signed_by) {
   UniqueFd fd(open(cast_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return SysError("open", cast_path, errno);
   Digest sha(Digest::kSha256);
@@ -115,7 +117,9 @@ Result<std::string> IndexEntry(const std::string& manifest, const std::string& c
   std::string extra;
   AppendJsonString(extra, cast_key);
   m += ",\"key\":" + extra + ",\"cast_size\":" + std::to_string(size) + ",\"cast_sha256\":\"" +
-       HexEncode(sha.Final()) + "\"}\n";
+       HexEncode(sha.Final()) + "\",\"signed_by\":";
+  AppendJsonString(m, signed_by);
+  m += "}\n";
   return m;
 }
 
@@ -504,7 +508,7 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
   }
   if (stopping()) return Status::Ok();
   if (state.phase == UploadState::kIndex) {
-    auto index = IndexEntry(*manifest, cast_key, e.cast_path);
+    auto index = IndexEntry(*manifest, cast_key, e.cast_path, key_->public_key().key_id);
     if (!index.ok()) return index.status();
     if (Status s = store.Put(index_key, *index, SealedPutOptions("application/json")); !s) return s;
     auto added = segments_->Add(*index);

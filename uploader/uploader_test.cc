@@ -13,6 +13,7 @@
 #include "record/session_meta_read.h"
 #include "record/spool_writer.h"
 #include "store/keys.h"
+#include "store/signing.h"
 #include "store/sigv4.h"
 #include "tests/unit/s3_client_testing.h"
 
@@ -108,6 +109,44 @@ TEST_CASE("uploader: a sealed session moves into the archive under its keys, byt
   // What is left is the uploader's own status, for --status.
   CHECK(ReadFile(SpoolUploaderStatusPath(f.cfg.spool_dir)).value().find("\"sessions_sealed\":1") !=
         std::string::npos);
+}
+
+TEST_CASE("uploader: a recording changed in the spool is quarantined, never shipped") {
+  Fixture f;
+  SessionMeta good, bad;
+  f.Record(good, "an honest session\r\n");
+  f.Record(bad, "rm -rf /evidence\r\n");
+  const std::string bad_cast = SpoolCastPath(f.cfg.spool_dir, bad.id);
+  std::string text = ReadFile(bad_cast).value();
+  const size_t at = text.find("rm -rf");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 6, "ls -la");  // same length: only the chain can tell
+  REQUIRE(ReleaseImmutable(bad_cast).ok());
+  REQUIRE(chmod(bad_cast.c_str(), 0600) == 0);
+  REQUIRE(ReplaceFile(bad_cast, text, Durability::kNone).ok());
+
+  REQUIRE(f.RunOnce().ok());
+  auto archive = f.Archive();
+  CHECK_FALSE(archive->Size(SessionKey(bad)).value().has_value());
+  CHECK_FALSE(archive->Size(IndexKey(bad)).value().has_value());
+  const std::string q = SpoolQuarantineDir(f.cfg.spool_dir);
+  CHECK(ReadFile(q + "/" + bad.id + ".cast").value() == text);
+  CHECK(access((q + "/" + bad.id + ".json").c_str(), F_OK) == 0);
+  bool logged = false;
+  for (const auto& line : f.log)
+    logged |= line.find("QUARANTINED session " + bad.id) != std::string::npos &&
+              line.find("does not match its chain line") != std::string::npos;
+  CHECK_MESSAGE(logged, "no loud line for the quarantined session");
+  CHECK(ReadFile(SpoolUploaderStatusPath(f.cfg.spool_dir)).value().find("\"quarantined\":1") !=
+        std::string::npos);
+  // The honest one shipped, signed; its index entry names the key that signed it.
+  auto key = NodeKey::Load(f.cfg.NodeKeyPath(), "n1");
+  REQUIRE(key.ok());
+  CHECK(archive->Size(SignatureKeyFor(SessionKey(good))).value().has_value());
+  CHECK(archive->Get(IndexKey(good))
+            .value()
+            .find("\"signed_by\":\"" + key->public_key().key_id + "\"}") != std::string::npos);
+  CHECK(ScanSpool(f.cfg.spool_dir, nullptr)->empty());
 }
 
 TEST_CASE("uploader: a session whose recorder died unsealed goes up as interrupted") {

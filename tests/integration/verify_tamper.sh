@@ -13,12 +13,20 @@ done
 [[ $(ls "$SPOOL"/*.json | wc -l) == 3 ]] || fail "want 3 sealed sessions in the spool"
 "$TA" verify --all >"$T/spool-verify" || fail "verify of the spool failed: $(cat "$T/spool-verify")"
 assert_eq "$(grep -c '^PENDING' "$T/spool-verify")" 3 "spool sessions: chain intact, not yet signed"
+assert_eq "$("$TA" search --json | jq -r .evidence | sort | uniq -c | xargs)" "3 pending" \
+  "search: sessions in the spool are pending"
 
 "$BIN/ttyaudit-uploader" --once 2>"$T/uploader.log" || fail "uploader: $(cat "$T/uploader.log")"
 [[ $(stat -c %a "$T/node.key") == 600 ]] || fail "node key is not 0600"
 keys=$(find "$T/archive/keys" -name '*.pub')
 [[ -n $keys ]] || fail "no public key published in the archive"
 cat $keys >"$T/trusted.keys"  # what an auditor keeps aside
+key_id=$(basename $keys .pub)
+assert_eq "$("$TA" search --json | jq -r '.evidence + " " + .signed_by' | sort | uniq -c | xargs)" \
+  "3 signed $key_id" "search: archived sessions were checked and signed by the node key"
+"$TA" search >"$T/table"
+assert_contains "$(head -n1 "$T/table")" "EVIDENCE" "the table's header"
+assert_eq "$(grep -c " signed " "$T/table")" 3 "the table's rows"
 
 "$TA" verify --all --keys "$T/trusted.keys" >"$T/out" || fail "untouched archive: $(cat "$T/out")"
 assert_eq "$(grep -c '^OK' "$T/out")" 3 "three sessions verified"
@@ -46,7 +54,7 @@ tamper() {
   ok "$name: verify fails: $want"
 }
 # The copies are read as their own store, without the spool.
-for n in changed inserted removed reordered truncated manifest badsig nosig unknownkey deleted untouched; do
+for n in changed inserted removed reordered truncated truncatedmid header manifest badsig nosig unknownkey deleted untouched; do
   printf '{"spool_dir":"%s","archive_dir":"%s"}\n' "$T/empty-spool-$n" "$T/copy-$n" >"$T/config-$n.json"
 done
 
@@ -73,6 +81,22 @@ ends = [i + 1 for i in range(len(data)) if data[i:i + 1] == b"\n" and data.rfind
 assert len(ends) >= 2, ends
 open(sys.argv[1], "wb").write(data[:ends[-2]])
 PY
+}
+# Cut inside a block: the bytes after the last whole chain line are covered by nothing.
+truncate_mid_block() {
+  python3 - "$CAST" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+ends = [i + 1 for i in range(len(data)) if data[i:i + 1] == b"\n" and data.rfind(b'"h"', 0, i) > data.rfind(b"\n", 0, i)]
+assert len(ends) >= 2, ends
+open(sys.argv[1], "wb").write(data[:ends[-2] + 12])
+PY
+}
+# The header, which the recorder rewrites at the end and the chain does not cover: the
+# session's user changed, in place, same length.
+edit_header() {
+  head -n1 "$CAST" | grep -q '"user":"root"' || fail "no user root in the header: $(head -n1 "$CAST")"
+  sed -i '1s/"user":"root"/"user":"toor"/' "$CAST"
 }
 edit_manifest() { sed -i 's/"exit_code":0/"exit_code":1/' "$MANIFEST"; }
 bad_signature() {
@@ -104,6 +128,8 @@ tamper inserted "does not match its chain line" insert_byte
 tamper removed "does not match its chain line" remove_byte
 tamper reordered "does not match its chain line" reorder_lines
 tamper truncated "(truncated)" truncate_at_link
+tamper truncatedmid "are not covered by the chain" truncate_mid_block
+tamper header "the header line was changed" edit_header
 tamper manifest "the manifest was changed" edit_manifest
 tamper badsig "the signature does not verify" bad_signature
 tamper nosig "no signature" remove_signature
