@@ -147,33 +147,18 @@ int64_t HttpDateNanos(const std::string& s) {
   return static_cast<int64_t>(timegm(&tm)) * 1000000000LL;
 }
 
-// Each object of a session in a bucket whose config asks for Object Lock must carry it, in the
-// configured mode (or the stricter COMPLIANCE), for at least the configured days from upload.
+// Each object of a session in a bucket whose config asks for Object Lock must carry it
+// (ObjectLockProblems).
 void CheckObjectLock(Verdict& v, Store& store, const ObjectLockConfig& want,
                      const std::vector<std::string>& keys) {
   if (!store.Remote() || want.mode.empty() || want.days <= 0) return;
-  const std::string wanted = want.mode + " for " + std::to_string(want.days) + " days";
   for (const auto& key : keys) {
     auto head = store.Head(key);
     if (!head.ok() || !*head) {
       v.problems.push_back("object " + key + ": cannot read its Object Lock");
       continue;
     }
-    const ObjectInfo& o = **head;
-    if (o.lock_mode.empty() || o.lock_retain_until.empty()) {
-      v.problems.push_back("object " + key + " has no Object Lock (configured: " + wanted + ")");
-      continue;
-    }
-    if (o.lock_mode != want.mode && o.lock_mode != "COMPLIANCE")
-      v.problems.push_back("object " + key + " is locked in " + o.lock_mode +
-                           " mode (configured: " + wanted + ")");
-    auto until = ParseTime(o.lock_retain_until, RealtimeNanos());
-    int64_t since = HttpDateNanos(o.last_modified);
-    constexpr int64_t kSlack = 300LL * 1000000000LL;  // clocks and the upload's own duration
-    if (!until.ok() || !since ||
-        *until + kSlack < since + static_cast<int64_t>(want.days) * 86400LL * 1000000000LL)
-      v.problems.push_back("object " + key + " is locked only until " + o.lock_retain_until +
-                           ", shorter than the configured " + wanted);
+    for (auto& p : ObjectLockProblems(key, **head, want)) v.problems.push_back(std::move(p));
   }
 }
 
@@ -278,6 +263,27 @@ void Print(const Verdict& v, bool json) {
 }
 
 }  // namespace
+
+std::vector<std::string> ObjectLockProblems(const std::string& key, const ObjectInfo& o,
+                                            const ObjectLockConfig& want) {
+  std::vector<std::string> out;
+  const std::string wanted = want.mode + " for " + std::to_string(want.days) + " days";
+  if (o.lock_mode.empty() || o.lock_retain_until.empty()) {
+    out.push_back("object " + key + " has no Object Lock (configured: " + wanted + ")");
+    return out;
+  }
+  if (o.lock_mode != want.mode && o.lock_mode != "COMPLIANCE")
+    out.push_back("object " + key + " is locked in " + o.lock_mode +
+                  " mode (configured: " + wanted + ")");
+  auto until = ParseTime(o.lock_retain_until, RealtimeNanos());
+  int64_t since = HttpDateNanos(o.last_modified);
+  constexpr int64_t kSlack = 300LL * 1000000000LL;  // clocks and the upload's own duration
+  if (!until.ok() || !since ||
+      *until + kSlack < since + static_cast<int64_t>(want.days) * 86400LL * 1000000000LL)
+    out.push_back("object " + key + " is locked only until " + o.lock_retain_until +
+                  ", shorter than the configured " + wanted);
+  return out;
+}
 
 std::vector<std::string> SequenceProblems(const std::vector<Verdict>& verdicts) {
   std::map<std::string, std::vector<uint64_t>> by_node;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "store/store.h"
 
 namespace ttyaudit {
 
@@ -36,6 +37,12 @@ struct Verdict {
   std::vector<std::string> problems;
   bool ok() const { return problems.empty(); }
 };
+
+/// What is wrong with the Object Lock of object `key` (its HEAD: `o`) for a config that asks for
+/// `want`: missing, another mode (COMPLIANCE is stricter and passes), or retained for less than
+/// the configured days from the object's Last-Modified. Empty when it holds.
+std::vector<std::string> ObjectLockProblems(const std::string& key, const ObjectInfo& o,
+                                            const ObjectLockConfig& want);
 
 /// The gaps and repeats in each node's session numbers among `verdicts`, as problems.
 std::vector<std::string> SequenceProblems(const std::vector<Verdict>& verdicts);
