@@ -136,11 +136,14 @@ Result<std::vector<PublicKey>> ParsePublicKeys(std::string_view text, const std:
 }
 
 Result<NodeKey> NodeKey::LoadOrCreate(const std::string& path, const std::string& node) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd && errno == ENOENT) {
+  struct stat sb;
+  if (lstat(path.c_str(), &sb) != 0 && errno == ENOENT)
     if (Status st = CreateKeyFile(path); !st) return Error{st.message()};
-    fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  }
+  return Load(path, node);
+}
+
+Result<NodeKey> NodeKey::Load(const std::string& path, const std::string& node) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return SysError("open node key", path, errno);
   if (Status st = CheckKeyFile(fd.get(), path); !st) return Error{st.message()};
   FILE* f = fdopen(fd.release(), "r");

@@ -41,6 +41,8 @@ class NodeKey {
   /// Loads the PEM private key at `path`, or makes one there (0600, its directory 0700) when
   /// there is none. Refuses a key file that others can read or that another user owns.
   static Result<NodeKey> LoadOrCreate(const std::string& path, const std::string& node);
+  /// Loads the key at `path` as LoadOrCreate does, but never makes one (`ttyaudit doctor`).
+  static Result<NodeKey> Load(const std::string& path, const std::string& node);
   NodeKey(NodeKey&&) noexcept;
   NodeKey& operator=(NodeKey&&) noexcept;
   ~NodeKey();
