@@ -175,13 +175,12 @@ const Verb kVerbs[] = {
        return OnSession(c, cfg, [](const SessionRecord& s) { return ExportSession(s); });
      }},
     {"watch",
-     "Write a session's output so far, then, while it is still being recorded on this machine, "
-     "follow it until it ends (to a terminal: without what could act on the terminal, unless "
+     "Write a session's output so far, then, while it is still being recorded (on this node, or "
+     "anywhere its uploader ships live chunks to the store), follow it until it ends; exits with "
+     "the session's status (to a terminal: without what could act on the terminal, unless "
      "--raw)",
      AddCat,
-     [](CommandLine& c, const Config& cfg) {
-       return OnSession(c, cfg, [&](const SessionRecord& s) { return WatchSession(s, c.replay); });
-     }},
+     [](CommandLine& c, const Config& cfg) { return WatchSession(cfg, c.store, c.id, c.replay); }},
     {"correlate",
      "Match recorded exec sessions to the pods/exec requests of a kube-apiserver audit log and "
      "print who opened each (user, groups, source IPs); with --record, also store that "

@@ -17,6 +17,7 @@
 #include "base/printable.h"
 #include "catalog/catalog.h"
 #include "catalog/filter.h"
+#include "cli/live.h"
 #include "record/asciicast.h"
 #include "record/cast_reader.h"
 
@@ -277,6 +278,23 @@ std::string StorePrefix(const SearchQuery& q, const Config& cfg) {
   return slash == std::string::npos ? "" : rest.substr(slash + 1);
 }
 
+// The sessions the store is recording now: they have no index entry yet, only the live chunks
+// their uploader ships (cli/live.h). They carry no store key: nothing is sealed to fetch.
+std::vector<SessionRecord> LiveStoreSessions(const SearchQuery& q, const Config& cfg,
+                                             std::vector<std::string>& warnings) {
+  std::vector<SessionRecord> out;
+  auto store = OpenStore(cfg, q.store_url);
+  if (!store.ok() || !(*store)->Remote()) return out;
+  for (auto& m : ListLiveSessions(**store, warnings)) {
+    SessionRecord r;
+    r.meta = std::move(m);
+    r.commands_json = "[]";
+    r.where = (*store)->Url();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunSearch(const SearchQuery& q, const Config& cfg) {
@@ -304,6 +322,9 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
   auto store_matcher = FilterMatcher::Create(wide);
   std::map<std::string, std::string> identities;  // correlate's, by session id
   auto stored = StoreSessions(q, cfg, *store_matcher, identities, warnings);
+  // --text reads what a session showed, which a running one in a store has only in pieces.
+  std::vector<SessionRecord> live;
+  if (stored.ok() && q.text_re.empty()) live = LiveStoreSessions(q, cfg, warnings);
   for (const auto& w : warnings)
     std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
   if (!stored.ok())
@@ -317,6 +338,12 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
   std::set<std::string> ids;
   for (const auto& r : all) ids.insert(r.meta.id);
   for (auto& r : spool) {
+    if (auto it = identities.find(r.meta.id); it != identities.end()) SetIdentity(r, it->second);
+    if (!ids.insert(r.meta.id).second) continue;
+    if (matcher->Matches(r.meta, r.commands_json, r.escalated, r.k8s_user))
+      all.push_back(std::move(r));
+  }
+  for (auto& r : live) {
     if (auto it = identities.find(r.meta.id); it != identities.end()) SetIdentity(r, it->second);
     if (!ids.count(r.meta.id) && matcher->Matches(r.meta, r.commands_json, r.escalated, r.k8s_user))
       all.push_back(std::move(r));
