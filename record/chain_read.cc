@@ -22,7 +22,8 @@ Result<ManifestChain> ReadManifestChain(std::string_view manifest) {
   od::object obj;
   if (v.get_object().get(obj)) return Error{"manifest: chain: want an object"};
   int64_t version = 0;
-  if (Status st = DecodeJsonObject(obj, JsonPlace("manifest", "chain"),
+  const JsonPlace top("manifest");
+  if (Status st = DecodeJsonObject(obj, top.Member("chain"),
                                    {
                                        {"version", JsonInteger(version)},
                                        {"head", JsonString(m.head)},
