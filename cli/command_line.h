@@ -16,6 +16,7 @@
 #include "cli/reindex.h"
 #include "cli/replay.h"
 #include "cli/search.h"
+#include "cli/serve.h"
 #include "cli/verify.h"
 #include "config/config.h"
 
@@ -33,6 +34,7 @@ struct CommandLine {
   ReindexArgs reindex;
   VerifyOptions verify;
   DoctorOptions doctor;
+  ServeOptions serve;
   bool doctor_json = false;
 };
 
