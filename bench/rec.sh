@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The recorder benchmark: ttyaudit rec against a bare pty, script(1), asciinema rec and tlog-rec,
-# all under the same pty harness (bench/pty_harness.cc) and on the same output. Writes
+# all under the same pty harness (bench/pty_harness.cc) and on the same output. ttyaudit_nochain
+# is the same recorder built without its hash chain (TTYAUDIT_BENCH_NO_CHAIN, in a build dir of
+# its own): the difference between the two is what the chain costs. Writes
 # bench/results/rec.json and prints a Markdown table. See bench/README.md for what each figure means.
 #
 # Environment: BUILD (build dir, default build), ROUNDS (3: rounds of everything), FAST_ROUNDS (7:
@@ -31,6 +33,16 @@ if [ ! -x "$H" ] || [ "$ROOT/bench/pty_harness.cc" -nt "$H" ]; then
   g++ -std=c++20 -O2 -Wall -Wextra -o "$H" "$ROOT/bench/pty_harness.cc"
 fi
 
+# The recorder without the hash chain: there is no config switch for it (a chain that could be
+# turned off would prove nothing), so it is a build of its own, only of the lean binaries.
+NOCHAIN_BUILD=$BUILD/bench-nochain
+NOCHAIN_REC=$NOCHAIN_BUILD/bin/ttyaudit-rec
+if [ ! -f "$NOCHAIN_BUILD/CMakeCache.txt" ]; then
+  cmake -S "$ROOT" -B "$NOCHAIN_BUILD" -DTTYAUDIT_BENCH_NO_CHAIN=ON -DTTYAUDIT_EBPF=OFF >/dev/null
+fi
+cmake --build "$NOCHAIN_BUILD" -j "${JOBS:-2}" --target ttyaudit-rec ttyaudit-tracker >/dev/null ||
+  { echo "rec.sh: cannot build the recorder without the chain" >&2; NOCHAIN_REC=; }
+
 W=$(mktemp -d "${BENCH_TMP:-/tmp}/ttyaudit-bench.XXXXXX")
 # ttyaudit rec starts the node's tracker hub on demand: here, one of this run's own, stopped at
 # the end.
@@ -41,7 +53,7 @@ stop_hub() {
   [[ $(cat "/proc/$p/comm" 2>/dev/null) == ttyaudit-track* ]] && kill "$p" 2>/dev/null
   return 0
 }
-trap 'stop_hub; rm -rf "$W"' EXIT
+trap 'stop_hub; chattr -R -i "$W/spool" 2>/dev/null; rm -rf "$W"' EXIT
 # The hub works for ttyaudit's sessions in a process of its own, outside the recorder's tree:
 # its CPU over a run is counted with the recorder's. "PID TICKS" of the running hub, or "- 0".
 CLK_TCK=$(getconf CLK_TCK)
@@ -57,7 +69,7 @@ hub_hwm_kib() {
   p=$(cat "$TTYAUDIT_RUN_DIR/tracker.pid" 2>/dev/null) || { echo 0; return 0; }
   awk '/^VmHWM:/ {print $2; f = 1} END {if (!f) print 0}' "/proc/$p/status" 2>/dev/null || echo 0
 }
-mkdir -p "$W/spool" "$W/out"
+mkdir -p "$W/out" && mkdir -m 0700 -p "$W/spool"
 printf '{"spool_dir":"%s"}\n' "$W/spool" >"$W/config.json"
 export TTYAUDIT_CONFIG=$W/config.json
 export BENCH_PRODUCER_RUSAGE=$W/producer.json
@@ -89,6 +101,8 @@ recorder_argv() {  # NAME COMMAND...
     asciinema) ARGV=(asciinema rec -q -c "$*" "$W/out/asciinema.cast") ;;
     tlog_rec) ARGV=("${TLOG[@]}" -w file -o "$W/out/tlog.json" "$@") ;;
     ttyaudit) ARGV=("$TTYAUDIT" rec -q -o "$W/spool" -- "$@") ;;
+    # What `ttyaudit rec` execs (cli/rec_main.cc), here the build without the chain.
+    ttyaudit_nochain) ARGV=("$NOCHAIN_REC" --spool "$W/spool" -q -- "$@") ;;
   esac
 }
 
@@ -97,6 +111,7 @@ available() {
     script) command -v script >/dev/null ;;
     asciinema) command -v asciinema >/dev/null ;;
     tlog_rec) [ ${#TLOG[@]} -gt 0 ] ;;
+    ttyaudit_nochain) [ -n "$NOCHAIN_REC" ] && [ -x "$NOCHAIN_REC" ] ;;
     *) true ;;
   esac
 }
@@ -107,13 +122,14 @@ recorded_bytes() {  # total size of the files the recorder wrote (0 for the bare
 
 RAW=$W/raw.jsonl
 : >"$RAW"
-RECORDERS=(bare_pty relay script asciinema tlog_rec ttyaudit)
+RECORDERS=(bare_pty relay script asciinema tlog_rec ttyaudit ttyaudit_nochain)
 MISSING=()
 for r in "${RECORDERS[@]}"; do available "$r" || MISSING+=("$r"); done
 
 run_tput() {  # NAME ROUND [BYTES]
   local name=$1 round=$2 bytes=${3:-$BYTES}
   recorder_argv "$name" "$H" produce "$bytes"
+  chattr -R -i "$W/spool" 2>/dev/null || true  # sealed sessions are immutable
   rm -rf "$W/out"/* "$W/spool"/* "$BENCH_PRODUCER_RUSAGE"
   # No run pays for an earlier one's files: the kernel writes back what a recorder left dirty
   # (script, asciinema and tlog-rec never fsync) while the next one runs, unless it is done now;
@@ -167,6 +183,7 @@ run_lat() {  # KIND ROUND NAME... (all at once, keystrokes alternating between t
     if [ "$(id -u)" = 0 ]; then pin=(nice -n -20 "${pin[@]}"); fi
   fi
   [ "$kind" = lat ] && [ ${#pin[@]} -eq 0 ] && kind=lat_unpinned
+  chattr -R -i "$W/spool" 2>/dev/null || true
   rm -rf "$W/out"/* "$W/spool"/*
   settle
   local out
@@ -198,8 +215,8 @@ for ((round = 0; round < ALL_ROUNDS; round++)); do
   # Keystroke round trips with and without ttyaudit (and script(1) for reference), the three
   # sessions open at once and the keystrokes alternating between them.
   if ((round < FAST_ROUNDS)); then
-    run_lat lat "$round" bare_pty ttyaudit script relay
-    run_lat lat_unpinned "$round" bare_pty ttyaudit script relay
+    run_lat lat "$round" bare_pty ttyaudit ttyaudit_nochain script relay
+    run_lat lat_unpinned "$round" bare_pty ttyaudit ttyaudit_nochain script relay
   fi
 done
 # Peak RSS against session size: the same recorder on a session 1/8 the size.
@@ -221,7 +238,7 @@ raw, out, nbytes, rounds, fast_rounds, lat_n, load_start, load_end, missing = sy
 nbytes, rounds, fast_rounds, lat_n = int(nbytes), int(rounds), int(fast_rounds), int(lat_n)
 MIB, GIB = 1 << 20, 1 << 30
 rows = [json.loads(l) for l in open(raw) if l.strip()]
-names = ["bare_pty", "relay", "script", "asciinema", "tlog_rec", "ttyaudit"]
+names = ["bare_pty", "relay", "script", "asciinema", "tlog_rec", "ttyaudit", "ttyaudit_nochain"]
 med = lambda xs: statistics.median(xs) if xs else None
 rnd = lambda x, d=2: None if x is None else round(x, d)
 
@@ -231,7 +248,7 @@ def recorder_cpu(r):
     if run["name"] == "bare_pty":
         return 0.0  # no recorder: the producer is the whole tree
     # ttyaudit's tracker hub works for the session outside the recorder's tree: counted too.
-    hub = r["hub"]["cpu_s"] if run["name"] == "ttyaudit" else 0.0
+    hub = r["hub"]["cpu_s"] if run["name"].startswith("ttyaudit") else 0.0
     return max(0.0, tree - prod["user_s"] - prod["sys_s"]) + hub
 
 def run_secs(r):
@@ -305,7 +322,7 @@ for other in ["script", "tlog_rec", "asciinema"]:
 
 def latency_of(kind):
     lat = {}
-    for name in ["bare_pty", "ttyaudit", "script", "relay"]:
+    for name in ["bare_pty", "ttyaudit", "ttyaudit_nochain", "script", "relay"]:
         runs = [r["run"] for r in rows if r["kind"] == kind and r["run"]["name"] == name]
         if runs:
             lat[name] = {"p10": rnd(med([x["p10_us"] for x in runs]), 1),
@@ -316,7 +333,7 @@ def latency_of(kind):
                          "median_each": [x["median_us"] for x in runs],
                          "p99_each": [x["p99_us"] for x in runs], "n_each": runs[0]["n"]}
     out = {"bare": lat.get("bare_pty"), "ttyaudit": lat.get("ttyaudit"), "script": lat.get("script"),
-           "relay": lat.get("relay")}
+           "relay": lat.get("relay"), "ttyaudit_nochain": lat.get("ttyaudit_nochain")}
     if lat.get("bare_pty") and lat.get("ttyaudit"):
         for q in ["p10", "median", "p99"]:
             out["added_" + q] = rnd(lat["ttyaudit"][q] - lat["bare_pty"][q], 1)
@@ -365,7 +382,24 @@ if "relay" in recorders:
             floor["relay_vs_" + other] = rnd(rl / recorders[other]["throughput_mib_s"])
     if "ttyaudit" in recorders:
         floor["ttyaudit_vs_relay"] = rnd(recorders["ttyaudit"]["throughput_mib_s"] / rl)
+    if "ttyaudit_nochain" in recorders:
+        floor["ttyaudit_nochain_vs_relay"] = rnd(recorders["ttyaudit_nochain"]["throughput_mib_s"] / rl)
     floor["relay_added_latency_median_us"] = latency.get("added_by_relay_median")
+
+# What the hash chain costs: the same recorder with and without it, in the same rounds.
+chain_cost = {}
+if "ttyaudit" in recorders and "ttyaudit_nochain" in recorders:
+    chain_cost["throughput_with_over_without"], chain_cost["throughput_with_over_without_each"] = \
+        ratio("ttyaudit", "ttyaudit_nochain")
+    chain_cost["cpu_s_per_gib_added"] = rnd(recorders["ttyaudit"]["cpu_s_per_gib"] -
+                                            recorders["ttyaudit_nochain"]["cpu_s_per_gib"])
+    chain_cost["recorded_bytes_added"] = (recorders["ttyaudit"]["recorded_bytes"] -
+                                          recorders["ttyaudit_nochain"]["recorded_bytes"])
+for title, lt in [("latency_us", latency), ("latency_us_unpinned", latency_unpinned)]:
+    if lt.get("ttyaudit") and lt.get("ttyaudit_nochain"):
+        chain_cost[title + "_added_median"] = rnd(lt["ttyaudit"]["median"] -
+                                                 lt["ttyaudit_nochain"]["median"], 1)
+        chain_cost[title + "_added_p99"] = rnd(lt["ttyaudit"]["p99"] - lt["ttyaudit_nochain"]["p99"], 1)
 
 cpu_model = ""
 try:
@@ -387,7 +421,7 @@ result = {
     "recorders": recorders, "ratios": ratios, "ratios_each_round": ratios_each,
     "ratios_best_run": ratios_best, "cpu_ratios": cpu_ratios,
     "latency_us": latency, "latency_us_unpinned": latency_unpinned, "ttyaudit_peak_rss_kib_by_session_bytes": rss_by_size,
-    "targets": targets, "relay_floor": floor,
+    "targets": targets, "relay_floor": floor, "chain_cost": chain_cost,
 }
 with open(out, "w") as f:
     json.dump(result, f, indent=2)
@@ -417,7 +451,7 @@ for title, lt in [("one CPU", latency), ("unpinned", latency_unpinned)]:
     print(f"\n| keystroke round trip ({title}) | p10 us | median us | p99 us | recorder CPU us per keystroke |")
     print("|---|---:|---:|---:|---:|")
     for key, label in [("bare", "bare pty"), ("relay", "relay (the floor)"), ("ttyaudit", "ttyaudit rec"),
-                       ("script", "script (reference)")]:
+                       ("ttyaudit_nochain", "ttyaudit rec, no chain"), ("script", "script (reference)")]:
         v = lt.get(key)
         if v:
             cpu = "(the echo: %s)" % fmt(v["recorder_cpu_us_per_keystroke"]) if key == "bare" else \
@@ -441,6 +475,13 @@ if floor:
                     if v is not None and "_vs_" in k) +
           (f"; it adds {floor['relay_added_latency_median_us']:.1f} us to the median round trip"
            if floor.get("relay_added_latency_median_us") is not None else ""))
+if chain_cost:
+    print("\nThe hash chain's cost (ttyaudit against the same recorder built without it): throughput "
+          f"{fmt(chain_cost.get('throughput_with_over_without'), '{:.2f}x')}, recorder CPU "
+          f"{fmt(chain_cost.get('cpu_s_per_gib_added'), '{:+.2f}')} s/GiB, "
+          f"{chain_cost.get('recorded_bytes_added', 0):+d} bytes recorded; keystroke round trip median "
+          f"{fmt(chain_cost.get('latency_us_added_median'), '{:+.1f}')} us (one CPU), "
+          f"{fmt(chain_cost.get('latency_us_unpinned_added_median'), '{:+.1f}')} us (unpinned)")
 print("\n| target | met |")
 print("|---|---|")
 for k, v in targets.items():

@@ -499,6 +499,28 @@ TEST_CASE("segment lines: a line is the entry's, and a hostile line is refused")
   CHECK_FALSE(SegmentLine("{\"session\":{\"id\":\"../x\"},\"key\":\"sessions/x\"}").ok());
 }
 
+TEST_CASE("segment lines: the key that signed the session, and none for an unsigned one") {
+  std::mt19937_64 rng(2);
+  SessionMeta m;
+  std::string entry = MakeEntry(1, kT0, rng, m);
+  auto unsigned_line = SegmentLine(entry);
+  REQUIRE(unsigned_line.ok());
+  CHECK(ParseSegmentLine(*unsigned_line).value().signed_by.empty());
+  // The uploader adds "signed_by" at the end of the index entry, after the hash.
+  entry.insert(entry.size() - 1, ",\"signed_by\":\"0123456789abcdef\"");
+  auto line = SegmentLine(entry);
+  REQUIRE(line.ok());
+  CHECK(line->size() > 30);
+  CHECK(line->substr(line->size() - 31) == "\"signed_by\":\"0123456789abcdef\"}");
+  CHECK(ParseSegmentLine(*line).value().signed_by == "0123456789abcdef");
+  // A line written before the member existed still reads, as unsigned.
+  std::string old = *line;
+  old.erase(old.rfind(",\"signed_by\""), 31);
+  auto e = ParseSegmentLine(old);
+  REQUIRE(e.ok());
+  CHECK(e->signed_by.empty());
+}
+
 TEST_CASE("filters: a literal every match must contain, or none when unsure") {
   CHECK(RequiredLiteral("rm -rf") == "rm -rf");
   CHECK(RequiredLiteral("^ls") == "ls");

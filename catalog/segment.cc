@@ -94,6 +94,8 @@ Result<std::string> SegmentLine(std::string_view index_entry) {
   dom::array commands;
   bool escalated = false;
   if (doc["escalated"].get_bool().get(escalated)) escalated = false;
+  std::string_view signed_by;
+  if (doc["signed_by"].get_string().get(signed_by)) signed_by = "";
 
   JsonWriter w;
   w.BeginObject();
@@ -105,6 +107,7 @@ Result<std::string> SegmentLine(std::string_view index_entry) {
   w.Key("cast_sha256").String(sha);
   w.Key("commands")
       .Raw(doc["commands"].get_array().get(commands) ? "[]" : simdjson::minify(commands));
+  w.Key("signed_by").String(signed_by);
   w.EndObject();
   return w.Take();
 }
@@ -167,6 +170,9 @@ Result<CatalogEntry> ParseSegmentLine(std::string_view line) {
   }
   if (o["commands"].get_array().get(commands)) return bad("commands");
   e.commands_json = simdjson::minify(commands);
+  // Added after the first lines were written: a line without it was shipped unsigned.
+  std::string_view signed_by;
+  if (!o["signed_by"].get_string().get(signed_by)) e.signed_by.assign(signed_by);
   if (e.key.rfind("sessions/", 0) != 0) return bad("key");
   return e;
 }

@@ -39,6 +39,8 @@ struct CatalogEntry {
   std::string key;  // the .cast's key under the store's root
   uint64_t cast_size = 0;
   std::string cast_sha256;
+  std::string signed_by;  // the node key that signed the manifest once the uploader had checked
+                          // the recording's hash chain against it; empty: shipped unsigned
 };
 
 /// Parses and checks one line (every member's type; the id a UUID; the key under sessions/).

@@ -136,6 +136,16 @@ void AddReindex(CLI::App& v, CommandLine& cmd) {
              "Only rebuild this machine's catalog from the segments; write nothing to the store");
 }
 
+void AddVerify(CLI::App& v, CommandLine& cmd) {
+  VerifyOptions& o = cmd.verify;
+  v.add_option("ID", o.target, "Session id (8+ characters) or a .cast file");
+  v.add_flag("--all", o.all, "Every session, with the gaps in each node's numbers");
+  v.add_option("--since", o.since, "With --all: sessions still running at or after T");
+  v.add_option("--keys", o.keys_file,
+               "Trusted public keys (lines of keys/<node>/<id>.pub); default: the store's");
+  v.add_flag("--json", o.json, "One JSON object per session and line");
+}
+
 void AddDoctor(CLI::App& v, CommandLine& cmd) {
   v.add_flag("--json", cmd.doctor_json, "One JSON object: {\"ok\", \"checks\": [...]}");
   v.add_option("--containerd-config", cmd.doctor.containerd_config, "containerd's config file");
@@ -196,6 +206,11 @@ const Verb kVerbs[] = {
      "machine's catalog from the segments (after a lost spool, or to check them)",
      AddReindex,
      [](CommandLine& c, const Config& cfg) { return RunReindex(c.reindex, c.store, cfg); }},
+    {"verify", "Prove sessions complete and unchanged: hash chain, signature, sequence", AddVerify,
+     [](CommandLine& c, const Config& cfg) {
+       c.verify.store_url = c.store;
+       return RunVerify(c.verify, cfg);
+     }},
     {"serve",
      "Browse, replay and follow sessions in a web browser (read-only): the sessions of the "
      "store, with every filter of search, their recordings and commands",

@@ -17,6 +17,7 @@
 #include "cli/replay.h"
 #include "cli/search.h"
 #include "cli/serve.h"
+#include "cli/verify.h"
 #include "config/config.h"
 
 namespace ttyaudit {
@@ -31,6 +32,7 @@ struct CommandLine {
   ReplayOptions replay;
   CorrelateArgs correlate;
   ReindexArgs reindex;
+  VerifyOptions verify;
   DoctorOptions doctor;
   ServeOptions serve;
   bool doctor_json = false;

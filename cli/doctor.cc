@@ -15,11 +15,13 @@
 #include <regex>
 
 #include "base/files.h"
+#include "base/host_info.h"
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/run_dir.h"
 #include "record/spool.h"
 #include "store/keys.h"
+#include "store/signing.h"
 #include "store/store.h"
 
 namespace ttyaudit {
@@ -251,6 +253,49 @@ DoctorCheck CheckStore(const Config& cfg) {
   return Ok("store", detail);
 }
 
+DoctorCheck CheckNodeKey(const Config& cfg) {
+  const std::string path = cfg.NodeKeyPath();
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0)
+    return Fail("node key", path + ": " + std::strerror(errno),
+                "start ttyaudit-uploader, which makes the key when there is none");
+  if (!S_ISREG(st.st_mode))
+    return Fail("node key", path + ": not a regular file",
+                "remove it; ttyaudit-uploader then makes a new key");
+  if (st.st_uid != 0)
+    return Fail("node key", path + ": owned by uid " + std::to_string(st.st_uid),
+                "chown root " + path + ", or remove it and let the uploader make a new key");
+  if (st.st_mode & 077)
+    return Fail("node key", path + ": mode " + Octal(st.st_mode) + ", readable by others",
+                "chmod 0600 " + path +
+                    "; whoever could read it can forge signatures, so make a "
+                    "new key if that was possible for long");
+  auto key = NodeKey::Load(path, NodeName(cfg.node_name));
+  if (!key.ok()) return Fail("node key", key.message(), "remove it; the uploader makes a new one");
+  const PublicKey& pub = key->public_key();
+  const std::string object = PublicKeyObjectKey(pub);
+  const std::string detail = path + ": key " + pub.key_id + ", root's, mode 0600";
+  S3RetryPolicy quick;
+  quick.max_attempts = 2;
+  quick.connect_timeout_s = 5;
+  quick.read_timeout_s = 10;
+  auto store = OpenStore(cfg, cfg.StoreUrl(), quick);
+  if (!store.ok())
+    return Fail("node key", detail + "; cannot look for its public part: " + store.message(),
+                "fix \"store\" in the config");
+  auto text = (*store)->Get(object);
+  const std::string where = (*store)->Url() + "/" + object;
+  if (!text.ok())
+    return Fail("node key", detail + "; its public part is not at " + where + ": " + text.message(),
+                "start ttyaudit-uploader, which publishes it; until then `ttyaudit verify` "
+                "cannot check this node's sessions");
+  auto published = ParsePublicKeyLine(*text);
+  if (!published.ok() || published->raw != pub.raw || published->node != pub.node)
+    return Fail("node key", detail + "; " + where + " does not hold this key's public part",
+                "find out who wrote it; then remove it and restart ttyaudit-uploader");
+  return Ok("node key", detail + ", published at " + where);
+}
+
 std::vector<DoctorCheck> RunDoctor(const Config& cfg, const DoctorOptions& opts) {
   return {CheckRunc(opts.runtime),
           CheckContainerd(opts.containerd_config),
@@ -258,7 +303,8 @@ std::vector<DoctorCheck> RunDoctor(const Config& cfg, const DoctorOptions& opts)
           CheckSpool(cfg),
           CheckTracker(opts.run_dir),
           CheckUploader(cfg),
-          CheckStore(cfg)};
+          CheckStore(cfg),
+          CheckNodeKey(cfg)};
 }
 
 std::string DoctorReport(const std::vector<DoctorCheck>& checks, bool json) {

@@ -42,6 +42,10 @@ DoctorCheck CheckUploader(const Config& cfg);
 /// Whether the store is reachable and writable: a probe object is written and removed.
 DoctorCheck CheckStore(const Config& cfg);
 
+/// The node's signing key (store/signing.h): it exists, is root's and 0600, loads, and its
+/// public part is published in the store, where `ttyaudit verify` looks for it.
+DoctorCheck CheckNodeKey(const Config& cfg);
+
 /// Every check, in the order above.
 std::vector<DoctorCheck> RunDoctor(const Config& cfg, const DoctorOptions& opts);
 /// One line per check, or with `json` one object: {"ok": bool, "checks": [...]}.

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <string>
 
+#include "store/signing.h"
+#include "store/store.h"
+
 using namespace ttyaudit;
 
 namespace {
@@ -81,6 +84,55 @@ TEST_CASE("doctor: a spool that others can write is a failure that says chmod") 
   CHECK(c.status == CheckStatus::kFail);
   CHECK(c.detail.find("0777") != std::string::npos);
   CHECK(c.fix == "chmod 0700 " + cfg.spool_dir);
+}
+
+TEST_CASE("doctor: the node key must exist, be root's and 0600, and be published") {
+  if (geteuid() != 0) return;  // the key must be root's
+  TempDir t;
+  Config cfg;
+  cfg.spool_dir = t.path + "/spool";
+  cfg.archive_dir = t.path + "/archive";
+  cfg.node_name = "node-doctor";
+  REQUIRE(mkdir(cfg.spool_dir.c_str(), 0700) == 0);
+  REQUIRE(mkdir(cfg.archive_dir.c_str(), 0700) == 0);
+  const std::string path = cfg.NodeKeyPath();
+  CHECK(path == t.path + "/node.key");
+  DoctorCheck c = CheckNodeKey(cfg);  // none yet
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.fix.find("ttyaudit-uploader") != std::string::npos);
+
+  auto key = NodeKey::LoadOrCreate(path, "node-doctor");
+  REQUIRE(key.ok());
+  c = CheckNodeKey(cfg);  // made, but its public part is not where verify looks
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.detail.find("is not at file://" + cfg.archive_dir + "/keys/node-doctor/") !=
+        std::string::npos);
+
+  auto store = OpenStore(cfg, cfg.StoreUrl());
+  REQUIRE(store.ok());
+  const std::string object = PublicKeyObjectKey(key->public_key());
+  // Another key's line under this key's name: not this key's public part.
+  auto other = NodeKey::LoadOrCreate(t.path + "/other.key", "node-doctor");
+  REQUIRE(other.ok());
+  REQUIRE((*store)->Put(object, PublicKeyLine(other->public_key())).ok());
+  c = CheckNodeKey(cfg);
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.detail.find("does not hold this key's public part") != std::string::npos);
+
+  REQUIRE((*store)->Put(object, PublicKeyLine(key->public_key())).ok());
+  c = CheckNodeKey(cfg);
+  CHECK(c.status == CheckStatus::kOk);
+  CHECK(c.detail.find("published at") != std::string::npos);
+
+  REQUIRE(chmod(path.c_str(), 0640) == 0);
+  c = CheckNodeKey(cfg);
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.fix.find("chmod 0600 " + path) == 0);
+  REQUIRE(chmod(path.c_str(), 0600) == 0);
+  REQUIRE(chown(path.c_str(), 65534, 65534) == 0);
+  c = CheckNodeKey(cfg);
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.detail.find("owned by uid 65534") != std::string::npos);
 }
 
 TEST_CASE("doctor: any failed check makes the exit code 1; --json says ok false") {

@@ -24,7 +24,13 @@ struct TempDir {
     REQUIRE(mkdtemp(tmpl));
     path = tmpl;
   }
-  ~TempDir() { std::filesystem::remove_all(path); }
+  ~TempDir() {
+    // Sealed spool files are immutable until the uploader takes them (record/spool_writer.h).
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(path, ec))
+      if (e.is_regular_file(ec)) (void)ReleaseImmutable(e.path().string());
+    std::filesystem::remove_all(path, ec);
+  }
 };
 
 std::string Joined(const std::vector<CastEvent>& events) {

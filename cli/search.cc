@@ -37,8 +37,8 @@ std::string Duration(const SessionMeta& m) {
 }
 
 void PrintTable(const std::vector<const SessionRecord*>& rows) {
-  std::printf("%-36s  %-20s  %-8s  %-11s  %-4s  %-10s  %-30s  %s\n", "ID", "START (UTC)", "LENGTH",
-              "STATE", "EXIT", "USER", "WHERE", "COMMAND");
+  std::printf("%-36s  %-20s  %-8s  %-11s  %-4s  %-8s  %-10s  %-30s  %s\n", "ID", "START (UTC)",
+              "LENGTH", "STATE", "EXIT", "EVIDENCE", "USER", "WHERE", "COMMAND");
   for (const SessionRecord* r : rows) {
     const SessionMeta& m = r->meta;
     std::string where =
@@ -53,9 +53,9 @@ void PrintTable(const std::vector<const SessionRecord*>& rows) {
     start[10] = ' ';
     // Every field but the times is recorded data: a container's argv, a user name from its
     // /etc/passwd, names from annotations. Shown, never sent to the terminal as controls.
-    std::printf("%-36s  %-20s  %-8s  %-11s  %-4s  %-10s  %-30s  %s\n",
+    std::printf("%-36s  %-20s  %-8s  %-11s  %-4s  %-8s  %-10s  %-30s  %s\n",
                 EscapeControlChars(m.id).c_str(), start.c_str(), Duration(m).c_str(),
-                EscapeControlChars(m.state).c_str(), exit.c_str(),
+                EscapeControlChars(m.state).c_str(), exit.c_str(), r->evidence.c_str(),
                 EscapeControlChars(m.user).c_str(), EscapeControlChars(where.substr(0, 30)).c_str(),
                 EscapeControlChars(JoinArgv(m.argv).substr(0, 60)).c_str());
   }
@@ -202,6 +202,7 @@ SessionRecord RecordOf(CatalogEntry e, const std::shared_ptr<Store>& store) {
   r.commands_json = std::move(e.commands_json);
   r.escalated = e.escalated;
   r.key = std::move(e.key);
+  SetSignedBy(r, std::move(e.signed_by));
   r.where = store->Url();
   if (!store->Remote()) r.path = store->Url().substr(7) + "/" + r.key;
   r.store = store;

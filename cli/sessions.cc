@@ -19,6 +19,7 @@
 #include "record/session_meta_read.h"
 #include "record/spool.h"
 #include "store/keys.h"
+#include "store/signing.h"
 
 namespace ttyaudit {
 namespace {
@@ -47,7 +48,7 @@ void Walk(const std::string& dir, int depth, std::vector<std::string>& out) {
   if (!d) return;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+    if (name == "." || name == ".." || (depth == 0 && name == "quarantine")) continue;
     std::string p = dir + "/" + name;
     if (e->d_type == DT_DIR) {
       Walk(p, depth + 1, out);
@@ -87,6 +88,11 @@ std::map<std::string, std::string> LoadIdentities(Store& store) {
   return out;
 }
 
+void SetSignedBy(SessionRecord& r, std::string key_id) {
+  r.evidence = key_id.empty() ? "unsigned" : "signed";
+  r.signed_by = std::move(key_id);
+}
+
 Result<SessionRecord> ReadLocalSession(const std::string& cast_path, const std::string& where) {
   auto reader = CastReader::Open(cast_path);
   if (!reader.ok()) return reader.error();
@@ -97,6 +103,13 @@ Result<SessionRecord> ReadLocalSession(const std::string& cast_path, const std::
   r.path = cast_path;
   r.where = where;
   ReadManifestFile(cast_path, r);
+  if (where == "spool") {
+    r.evidence = "pending";
+  } else {  // an archive: the signature beside the recording names its key
+    auto sig = ReadFile(SignatureKeyFor(cast_path));
+    auto doc = sig.ok() ? ParseSignatureDoc(*sig) : Result<SignatureDoc>(sig.error());
+    SetSignedBy(r, doc.ok() ? doc->key_id : "");
+  }
   if (r.meta.state == "recording" && !RecorderHoldsLock(cast_path)) {
     r.meta.state = "interrupted";
     struct stat st;
@@ -134,6 +147,8 @@ Result<SessionRecord> ParseIndexEntry(const std::string& json, std::shared_ptr<S
   SessionRecord r;
   r.meta = std::move(meta.value());
   ReadManifestSummary(doc, r);
+  std::string_view signed_by;
+  SetSignedBy(r, std::string(doc["signed_by"].get_string().get(signed_by) ? "" : signed_by));
   r.key = std::string(key);
   r.where = store->Url();
   if (!store->Remote()) r.path = store->Url().substr(7) + "/" + r.key;
@@ -302,6 +317,8 @@ std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix) {
                                      : SessionKey(m, prefix));
   w.Key("where").String(s.where);
   w.Key("path").String(s.path);
+  w.Key("evidence").String(s.evidence);
+  w.Key("signed_by").String(s.signed_by);
   w.EndObject();
   return w.Take();
 }

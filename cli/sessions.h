@@ -26,7 +26,16 @@ struct SessionRecord {
   std::string key;            // the .cast's key in `store`, for sessions from a store
   std::shared_ptr<Store> store;
   std::shared_ptr<const UniqueFd> copy;  // a fetched copy, which `path` names while it is held
+  // What the session's evidence is, as cheaply known (docs/EVIDENCE.md); `ttyaudit verify`
+  // checks it all again. "signed": the uploader checked the recording's hash chain against the
+  // manifest and signed the manifest with key `signed_by`. "pending": still in the spool,
+  // checked and signed when shipped. "unsigned": stored without a signature.
+  std::string evidence;
+  std::string signed_by;
 };
+
+/// Sets `evidence` from the key that signed the session (empty: none).
+void SetSignedBy(SessionRecord& r, std::string key_id);
 
 /// A local file with the session's recording: `path` itself, or the object fetched from its
 /// remote store into a temporary file that has no name (O_TMPFILE, else unlinked at once), held

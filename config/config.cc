@@ -142,6 +142,7 @@ Status ParseTop(od::object obj, const JsonPlace& at, Config& c) {
           {"spool_max_bytes", spool_max_bytes},
           {"log_file", JsonString(c.log_file)},
           {"node_name", JsonString(c.node_name)},
+          {"node_key", StringWhere(c.node_key, AbsolutePath)},
       },
       JsonUnknownKeys::kReject);
 }

@@ -45,7 +45,19 @@ struct Config {
   uint64_t spool_max_bytes = 8ULL << 30;
   std::string log_file = "/var/log/ttyaudit.log";
   std::string node_name;  // empty means the host name
+  /// The node's Ed25519 signing key (PEM, 0600 root), made by the uploader when missing; empty
+  /// means node.key beside the spool directory (/var/lib/ttyaudit/node.key by default).
+  std::string node_key;
 
+  /// The node key's path with the default applied.
+  std::string NodeKeyPath() const {
+    if (!node_key.empty()) return node_key;
+    std::string dir = spool_dir;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    size_t slash = dir.rfind('/');
+    return (slash == std::string::npos || slash == 0 ? std::string() : dir.substr(0, slash)) +
+           "/node.key";
+  }
   /// The store URL with the default applied.
   std::string StoreUrl() const { return store.empty() ? "file://" + archive_dir : store; }
 };

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/files.h"
+#include "config/trust.h"
 
 namespace ttyaudit {
 namespace {
@@ -27,6 +28,9 @@ std::string ConfigPath() {
 Result<ConfigText> ReadConfigFile(const std::string& path, bool named) {
   ConfigText config;
   config.path = path;
+  // A config names the runc run as root: one that someone else could have written is refused.
+  if (::access(path.c_str(), F_OK) == 0)
+    if (Status st = CheckConfigTrusted(path); !st) return Error{"config: " + st.message()};
   auto text = ReadSmallFile(path);
   if (text) {
     config.found = true;

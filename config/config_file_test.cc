@@ -55,7 +55,7 @@ TEST_CASE("config file: a default file that exists but cannot be read is an erro
   // A directory: open succeeds, read fails (EISDIR), and it is no missing file.
   auto c = ReadConfigFile(dir.path, false);
   REQUIRE_FALSE(c.ok());
-  CHECK(c.message() == "config: read `" + dir.path + "`: Is a directory");
+  CHECK(c.message() == "config: config `" + dir.path + "`: not a regular file");
   // Beneath a file: ENOTDIR, not ENOENT, so not the defaults either.
   std::ofstream(dir.path + "/file") << "{}";
   auto under_file = ReadConfigFile(dir.path + "/file/config.json", false);

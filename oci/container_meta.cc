@@ -16,6 +16,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/json_read.h"
+#include "config/trust.h"
 
 namespace ttyaudit {
 namespace {
@@ -162,6 +163,7 @@ Result<ContainerMeta> ParseContainerMeta(std::string_view json) {
 }
 
 Status SaveContainerMeta(const std::string& run_dir, const ContainerMeta& m) {
+  if (auto s = EnsurePrivateDir(run_dir, "run dir"); !s) return s;
   if (auto s = MakeDirs(run_dir + "/containers", 0700); !s) return s;
   // The run dir is tmpfs: a crash loses the containers too.
   return ReplaceFile(ContainerPath(run_dir, m.id), ContainerMetaToJson(m), Durability::kNone);
@@ -209,6 +211,7 @@ int64_t ProcessStartTime(pid_t pid) {
 Status RegisterSession(const std::string& run_dir, const std::string& container_id,
                        const std::string& session_id, pid_t pid) {
   const std::string dir = SessionsDir(run_dir, container_id);
+  if (auto s = EnsurePrivateDir(run_dir, "run dir"); !s) return s;
   if (auto s = MakeDirs(dir, 0700); !s) return s;
   const std::string text = std::to_string(pid) + " " + std::to_string(ProcessStartTime(pid)) + "\n";
   return ReplaceFile(dir + "/" + SanitizeKeyComponent(session_id) + ".pid", text,

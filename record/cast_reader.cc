@@ -154,6 +154,7 @@ Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std:
   od::json_type type;
   if (dv.type().get(type)) return bad();
   if (type != od::json_type::string) return false;  // another tool's event shape
+  if (code == "h") return false;                    // a chain line (record/chain.h)
   if (dv.get_string().get(data)) return bad();
   if (code == "b") {
     auto bytes = Base64Decode(data);

@@ -45,6 +45,7 @@ void SessionMeta::WriteJson(JsonWriter& w) const {
   w.Key("bytes_in").Uint(bytes_in);
   w.Key("bytes_in_hidden").Uint(bytes_in_hidden);
   w.Key("recorder_pid").Int(recorder_pid);
+  w.Key("seq").Uint(seq);
   w.EndObject();
 }
 

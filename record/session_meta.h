@@ -46,6 +46,7 @@ struct SessionMeta {
   uint64_t bytes_in = 0;
   uint64_t bytes_in_hidden = 0;  // typed while echo was off: counted, not stored
   int64_t recorder_pid = 0;
+  uint64_t seq = 0;  // the node's session number (record/spool_writer.h); 0: none
 
   /// Writes this as one JSON object value.
   void WriteJson(JsonWriter& w) const;

@@ -45,6 +45,7 @@ Status ReadMetaObject(od::object obj, const JsonPlace& at, SessionMeta& m) {
                               {"bytes_in", JsonInteger(m.bytes_in)},
                               {"bytes_in_hidden", JsonInteger(m.bytes_in_hidden)},
                               {"recorder_pid", JsonInteger(m.recorder_pid)},
+                              {"seq", JsonInteger(m.seq)},
                           },
                           JsonUnknownKeys::kSkip);
 }

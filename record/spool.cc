@@ -63,6 +63,10 @@ std::string SpoolUploaderStatusPath(const std::string& spool_dir) {
   return spool_dir + "/uploader.status";
 }
 
+std::string SpoolSequencePath(const std::string& spool_dir) { return spool_dir + "/sequence"; }
+
+std::string SpoolQuarantineDir(const std::string& spool_dir) { return spool_dir + "/quarantine"; }
+
 std::string SpoolSegmentJournalPath(const std::string& spool_dir) {
   return spool_dir + "/index-segment.journal";
 }

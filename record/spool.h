@@ -8,13 +8,19 @@
 //                    recorder holds flock(LOCK_EX) on it while it runs, so a reader that can
 //                    take the lock knows the recorder is gone and reads an unfinished file as
 //                    "interrupted".
-//   <id>.json        the manifest (SessionMeta + commands), replaced atomically when the session
-//                    ends. Its presence means the session is sealed and ready to upload.
+//   <id>.json        the manifest (SessionMeta + commands + the chain's end, record/chain.h),
+//                    replaced atomically when the session ends. Its presence means the session
+//                    is sealed and ready to upload. Both files are made read-only (0400) once
+//                    sealed, and immutable (FS_IMMUTABLE_FL) where the filesystem and the
+//                    recorder's capabilities allow, until the uploader takes them.
+//   sequence         the node's session counter: each session takes the next number (meta.seq),
+//                    so a session deleted later leaves a gap that `ttyaudit verify` reports.
 //   <id>.upstate     the uploader's progress on that session (uploader/upload_state.h).
 //   <id>.screen.txt, <id>.keyframes.jsonl
 //                    what was on screen and the replay keyframes (screen/screen_record.h),
 //                    written by the uploader when it seals the session, before it ships them
 //   uploader.status  the uploader's counters, for `ttyaudit-uploader --status`.
+//   quarantine/      sessions whose chain does not hold, moved aside by the uploader.
 //   .<name>.tmp-...  a file being replaced (base/files.h); hidden, so never a session.
 // Only <id>.cast names a session; every file counts against spool_max_bytes.
 #pragma once
@@ -36,6 +42,10 @@ std::string SpoolManifestPath(const std::string& spool_dir, std::string_view id)
 std::string SpoolUploadStatePath(const std::string& spool_dir, std::string_view id);
 /// <spool_dir>/uploader.status
 std::string SpoolUploaderStatusPath(const std::string& spool_dir);
+/// <spool_dir>/sequence: the node's session counter (NextSessionSeq, record/spool_writer.h)
+std::string SpoolSequencePath(const std::string& spool_dir);
+/// <spool_dir>/quarantine: where the uploader moves sessions whose chain does not hold
+std::string SpoolQuarantineDir(const std::string& spool_dir);
 /// <spool_dir>/index-segment.journal: the index lines the uploader has not yet put into an index
 /// segment (catalog/segment_journal.h). Neither .cast nor .json: no reader of the spool takes
 /// it for a session.

@@ -2,19 +2,23 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 
 #include "base/files.h"
 #include "base/ids.h"
 #include "base/json.h"
+#include "config/trust.h"
 
 namespace ttyaudit {
 namespace {
@@ -30,7 +34,7 @@ size_t PaddedSize(size_t len) {
 Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& spool_dir,
                                                              SessionMeta meta,
                                                              const SessionWriterOptions& opts) {
-  if (auto st = MakeDirs(spool_dir, 0700); !st) return Error{st.message()};
+  if (auto st = EnsurePrivateDir(spool_dir, "spool"); !st) return Error{st.message()};
   if (opts.spool_max_bytes) {
     uint64_t used = SpoolBytes(spool_dir);
     if (used >= opts.spool_max_bytes)
@@ -38,8 +42,12 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
                    " bytes, at or over its cap of " + std::to_string(opts.spool_max_bytes) +
                    " (spool_max_bytes): is ttyaudit-uploader running?"};
   }
+  auto seq = NextSessionSeq(spool_dir);
+  if (!seq.ok()) return seq.error();
   std::unique_ptr<SessionWriter> w(new SessionWriter());
   w->meta_ = std::move(meta);
+  w->meta_.seq = *seq;
+  w->chain_ = std::make_unique<ChainWriter>(w->meta_.id);
   w->opts_ = opts;
   w->path_ = SpoolCastPath(spool_dir, w->meta_.id);
   w->start_mono_ = MonotonicNanos();
@@ -59,6 +67,8 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
   header.append(w->header_size_ - 1 - header.size(), ' ');
   header.push_back('\n');
   if (auto st = WriteAll(w->fd_.get(), header, w->path_); !st) return Error{st.message()};
+  w->written_ = header.size();
+  w->header_ = std::move(header);
   w->syncer_ = std::thread([p = w.get()] { p->SyncLoop(); });
   return w;
 }
@@ -119,7 +129,11 @@ void SessionWriter::Marker(std::string_view label) { AppendEventLine(pending_, N
 
 Status SessionWriter::Flush() {
   if (pending_.empty()) return {};
+#ifndef TTYAUDIT_BENCH_NO_CHAIN  // bench/rec.sh's build without the chain (CMakeLists.txt)
+  chain_->Seal(pending_, Now());
+#endif
   Status st = WriteAll(fd_.get(), pending_, path_);
+  written_ += pending_.size();
   pending_.clear();
   if (pending_.capacity() > 4 * kFlushBytes) pending_.shrink_to_fit();
   dirty_ = true;
@@ -170,14 +184,70 @@ Status SessionWriter::Finish(const std::string& state, int exit_code, int signal
     header.push_back('\n');
     if (pwrite(fd_.get(), header.data(), header.size(), 0) != static_cast<ssize_t>(header.size()))
       return SysError("rewrite header", path_, errno);
+    header_ = std::move(header);
   }  // else the manifest alone carries the end state; the header stays valid as it was
   if (fsync(fd_.get()) < 0) return SysError("fsync", path_, errno);
+  fchmod(fd_.get(), 0400);
+  MakeImmutable(fd_.get());
 
+  ChainCheck end;
+  end.head_hex = ToHex(chain_->head());
+  end.blocks = chain_->blocks();
+  end.size = written_;
+  end.header_sha256_hex = ToHex(Sha256Of(header_));
   std::string manifest = "{\"manifest_version\":1,\"session\":" + meta_.ToJson() + "," +
-                         (manifest_extra_.empty() ? "\"commands\":[]" : manifest_extra_) + "}\n";
-  if (Status st = ReplaceFile(ManifestPathFor(path_), manifest, Durability::kFileAndDir); !st)
+                         (manifest_extra_.empty() ? "\"commands\":[]" : manifest_extra_) + "," +
+                         ChainManifestMember(end) + "}\n";
+  const std::string manifest_path = ManifestPathFor(path_);
+  if (Status st = ReplaceFile(manifest_path, manifest, Durability::kFileAndDir, 0400); !st)
     return st;
+  if (UniqueFd mf(open(manifest_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)); mf)
+    MakeImmutable(mf.get());
   return flushed;
+}
+
+bool MakeImmutable(int fd) {
+  int flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) return false;
+  flags |= FS_IMMUTABLE_FL;
+  return ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+}
+
+Status ReleaseImmutable(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return errno == ENOENT || errno == ELOOP ? Status() : SysError("open", path, errno);
+  int flags = 0;
+  if (ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) != 0 || !(flags & FS_IMMUTABLE_FL)) return {};
+  flags &= ~FS_IMMUTABLE_FL;
+  if (ioctl(fd.get(), FS_IOC_SETFLAGS, &flags) != 0)
+    return SysError("clear the immutable flag of", path, errno);
+  return {};
+}
+
+Result<uint64_t> NextSessionSeq(const std::string& spool_dir) {
+  const std::string path = SpoolSequencePath(spool_dir);
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return SysError("open", path, errno);
+  int locked;
+  do locked = flock(fd.get(), LOCK_EX);
+  while (locked < 0 && errno == EINTR);
+  if (locked < 0) return SysError("flock", path, errno);
+  char buf[32] = {};
+  ssize_t n = pread(fd.get(), buf, sizeof buf - 1, 0);
+  if (n < 0) return SysError("read", path, errno);
+  uint64_t last = 0;
+  for (ssize_t i = 0; i < n && buf[i] != '\n'; ++i) {
+    if (buf[i] < '0' || buf[i] > '9') return Error{"`" + path + "`: not a session number"};
+    last = last * 10 + static_cast<uint64_t>(buf[i] - '0');
+  }
+  // Fixed width, so that the new number always overwrites the old one whole.
+  char next[32];
+  int len =
+      std::snprintf(next, sizeof next, "%020llu\n", static_cast<unsigned long long>(last + 1));
+  if (pwrite(fd.get(), next, static_cast<size_t>(len), 0) != len)
+    return SysError("write", path, errno);
+  if (fdatasync(fd.get()) < 0) return SysError("fsync", path, errno);
+  return last + 1;
 }
 
 }  // namespace ttyaudit

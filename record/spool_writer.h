@@ -1,5 +1,6 @@
 // Writing one session into the spool while it runs: its <id>.cast, then its manifest
-// (the spool's layout: record/spool.h).
+// (the spool's layout: record/spool.h), sealed read-only and immutable until uploaded, and the
+// node's session counter.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "record/asciicast.h"
+#include "record/chain.h"
 #include "record/session_meta.h"
 #include "record/spool.h"
 
@@ -49,7 +51,8 @@ class SessionWriter {
   void Resize(int cols, int rows);
   void Marker(std::string_view label);
 
-  /// Writes the buffered whole lines to the file. Call before the proxy blocks.
+  /// Writes the buffered whole lines to the file, ended by their chain line. Call before the
+  /// proxy blocks.
   Status Flush();
   /// True when enough is buffered that it should be written now.
   bool NeedsFlush() const { return pending_.size() >= kFlushBytes; }
@@ -89,6 +92,9 @@ class SessionWriter {
   EventEncoder encoder_;
   bool hidden_run_ = false;
   std::string manifest_extra_;
+  std::string header_;    // the header line as it is in the file, padding and '\n' included
+  uint64_t written_ = 0;  // bytes in the file
+  std::unique_ptr<ChainWriter> chain_;
 
   std::thread syncer_;
   std::mutex mu_;
@@ -96,5 +102,16 @@ class SessionWriter {
   bool stop_ = false;
   std::atomic<bool> dirty_{false};
 };
+
+/// Takes the next session number of `spool_dir`'s node from its `sequence` file (created at 1),
+/// under an exclusive lock, written in place and synced before it is returned.
+Result<uint64_t> NextSessionSeq(const std::string& spool_dir);
+
+/// Sets FS_IMMUTABLE_FL on the sealed spool file open on `fd`; false where the filesystem or
+/// the caller's capabilities (CAP_LINUX_IMMUTABLE) do not allow it, and the file stays 0400.
+bool MakeImmutable(int fd);
+/// Clears FS_IMMUTABLE_FL of the spool file at `path`, so that the uploader can move or remove
+/// it; no error when it was not set, cannot be set there, or the file is gone.
+Status ReleaseImmutable(const std::string& path);
 
 }  // namespace ttyaudit

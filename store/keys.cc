@@ -97,6 +97,19 @@ std::optional<std::string> SessionIdOfIdentityKey(std::string_view key) {
   return std::string(id);
 }
 
+std::string SignatureKeyFor(std::string_view cast_key) {
+  std::string k(cast_key);
+  if (EndsWith(k, ".cast")) k.resize(k.size() - 5);
+  return k + ".sig";
+}
+
+std::string NodePublicKeyKey(std::string_view node, std::string_view key_id) {
+  return NodeKeysPrefix() + SanitizeKeyComponent(node) + "/" + SanitizeKeyComponent(key_id) +
+         ".pub";
+}
+
+std::string NodeKeysPrefix() { return "keys/"; }
+
 std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id) {
   int64_t ms = written_ns / 1000000;
   return SegmentListStart(ms) + "-" + SanitizeKeyComponent(node, 64) + "-" +

@@ -11,6 +11,8 @@
 //                                                 "cast_sha256": what search lists
 //   live/<id>/<seq, 8 digits>.part   the .cast so far, in whole lines, while it records
 //   identity/<id>.json   the Kubernetes identity `ttyaudit correlate` found for a session
+//   sessions/.../<id>.sig   the manifest's signature by its node's key (store/signing.h)
+//   keys/<node>/<key_id>.pub   a node's public key, published by its uploader
 #pragma once
 
 #include <cstdint>
@@ -56,6 +58,13 @@ std::string IdentityKey(std::string_view id);
 std::string IdentityPrefix();
 /// The session id an identity key names, or nullopt for a key that is not one.
 std::optional<std::string> SessionIdOfIdentityKey(std::string_view key);
+
+/// The signature object beside a session key (…/<id>.cast): …/<id>.sig.
+std::string SignatureKeyFor(std::string_view cast_key);
+/// keys/<node>/<key_id>.pub: node `node`'s public key `key_id`.
+std::string NodePublicKeyKey(std::string_view node, std::string_view key_id);
+/// "keys/": the prefix of every published node key.
+std::string NodeKeysPrefix();
 
 /// Where the catalog's index segments live (docs/CATALOG.md).
 constexpr std::string_view kSegmentPrefix = "index-segments/";

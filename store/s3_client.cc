@@ -519,6 +519,9 @@ Result<std::optional<ObjectInfo>> S3Client::HeadObject(const std::string& key) {
   o.key = key;
   o.size = std::strtoull(r->Header("Content-Length").c_str(), nullptr, 10);
   o.etag = Unquote(r->Header("ETag"));
+  o.lock_mode = r->Header("x-amz-object-lock-mode");
+  o.lock_retain_until = r->Header("x-amz-object-lock-retain-until-date");
+  o.last_modified = r->Header("Last-Modified");
   return std::optional<ObjectInfo>(o);
 }
 

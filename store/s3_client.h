@@ -60,6 +60,10 @@ struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
   std::string etag;  // without quotes
+  // From HeadObject only: the object's Object Lock, empty when it has none, and its time.
+  std::string lock_mode;          // x-amz-object-lock-mode
+  std::string lock_retain_until;  // x-amz-object-lock-retain-until-date (RFC 3339)
+  std::string last_modified;      // Last-Modified (HTTP date)
 };
 
 struct ListPage {

@@ -223,6 +223,10 @@ class S3Store : public Store {
     return std::optional<uint64_t>((*h)->size);
   }
 
+  Result<std::optional<ObjectInfo>> Head(const std::string& key) override {
+    return client_->HeadObject(Full(key));
+  }
+
   Status Put(const std::string& key, std::string_view bytes, const PutOptions& opts) override {
     return client_->PutObject(Full(key), bytes, opts).status();
   }

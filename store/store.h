@@ -67,6 +67,14 @@ class Store {
   /// Stores the file at `path` under `key`, the same way.
   virtual Status PutFile(const std::string& key, const std::string& path,
                          const PutFileOptions& opts) = 0;
+  /// The object's head (size, and for S3 its Object Lock and Last-Modified), or nullopt when
+  /// there is no such key. A local archive has no Object Lock: only the size is filled.
+  virtual Result<std::optional<ObjectInfo>> Head(const std::string& key) {
+    auto size = Size(key);
+    if (!size.ok()) return size.error();
+    if (!*size) return std::optional<ObjectInfo>();
+    return std::optional<ObjectInfo>(ObjectInfo{key, **size, "", "", "", ""});
+  }
   /// Removes `key`; no error when it is already gone.
   virtual Status Delete(const std::string& key) = 0;
   /// "file:///path" or "s3://bucket/prefix".

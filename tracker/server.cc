@@ -21,6 +21,7 @@
 
 #include "base/files.h"
 #include "base/ids.h"
+#include "config/trust.h"
 #include "track/ebpf/ebpf_source.h"
 #include "track/proc_connector_source.h"
 #include "track/proc_events.h"
@@ -84,7 +85,8 @@ class Hub : private ProcEventSink {
 
 Status Hub::Setup() {
   umask(077);
-  if (Status st = MakeDirs(opts_.run_dir, 0700); !st) return st;
+  // The hub's socket and lock live there: made 0700, refused when looser or someone else's.
+  if (Status st = EnsurePrivateDir(opts_.run_dir, "run dir"); !st) return st;
   std::string lock_path = opts_.run_dir + "/" + tracker_wire::kLockName;
   lock_.reset(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock_) return SysError("open", lock_path, errno);

@@ -17,12 +17,15 @@
 #include <utility>
 
 #include "base/files.h"
+#include "base/host_info.h"
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/json_read.h"
 #include "base/printable.h"
 #include "base/unique_fd.h"
+#include "config/trust.h"
 #include "record/asciicast.h"
+#include "record/chain.h"
 #include "record/session_meta_read.h"
 #include "record/spool_writer.h"
 #include "store/keys.h"
@@ -90,9 +93,11 @@ Result<std::string> InterruptedManifest(const SpoolEntry& e) {
          ",\"commands\":[],\"sealed_by\":\"ttyaudit-uploader\"}\n";
 }
 
-// The index entry: the manifest plus where the recording is and what it hashes to.
+// The index entry: the manifest plus where the recording is, what it hashes to, and the key
+// that signed the manifest once the recording's chain had been checked against it (search
+// shows that as the session's evidence; `ttyaudit verify` checks it all again).
 Result<std::string> IndexEntry(const std::string& manifest, const std::string& cast_key,
-                               const std::string& cast_path) {
+                               const std::string& cast_path, const std::string& signed_by) {
   UniqueFd fd(open(cast_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return SysError("open", cast_path, errno);
   Digest sha(Digest::kSha256);
@@ -113,7 +118,9 @@ Result<std::string> IndexEntry(const std::string& manifest, const std::string& c
   std::string extra;
   AppendJsonString(extra, cast_key);
   m += ",\"key\":" + extra + ",\"cast_size\":" + std::to_string(size) + ",\"cast_sha256\":\"" +
-       HexEncode(sha.Final()) + "\"}\n";
+       HexEncode(sha.Final()) + "\",\"signed_by\":";
+  AppendJsonString(m, signed_by);
+  m += "}\n";
   return m;
 }
 
@@ -174,6 +181,12 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
   const std::string url = opts_.store_url.empty() ? opts_.config.StoreUrl() : opts_.store_url;
   S3RetryPolicy retry = opts_.retry;
   if (!retry.on_retry) retry.on_retry = RetryLogger(log_, retry.max_attempts);
+  if (Status s = EnsurePrivateDir(opts_.config.spool_dir, "spool_dir"); !s) return s;
+  if (url.rfind("file://", 0) == 0)
+    if (Status s = EnsurePrivateDir(url.substr(7), "archive"); !s) return s;
+  auto key = NodeKey::LoadOrCreate(opts_.config.NodeKeyPath(), NodeName(opts_.config.node_name));
+  if (!key.ok()) return Error{"cannot sign sessions: " + key.message()};
+  key_ = std::make_unique<NodeKey>(std::move(key.value()));
   std::vector<std::unique_ptr<Store>> stores;
   for (int i = 0; i < std::max(1, opts_.jobs); ++i) {
     auto s = OpenStore(opts_.config, url, retry);
@@ -181,6 +194,19 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
     stores.push_back(std::move(s.value()));
   }
   remote_ = stores[0]->Remote();
+  {
+    // One try now, so that a node with nothing to ship has its key where `verify` and `doctor`
+    // look; through an outage the retries (and their log lines) are the sessions' own, and the
+    // key goes up before the first signature.
+    S3RetryPolicy once = retry;
+    once.max_attempts = 1;
+    once.on_retry = nullptr;
+    auto key_store = OpenStore(opts_.config, url, once);
+    Status s = key_store.ok() ? PublishKey(**key_store) : key_store.status();
+    if (!s)
+      Log(LogLevel::kWarning,
+          "publishing the node key: " + s.message() + " (tried again before the next signature)");
+  }
   segments_ = std::make_unique<SegmentJournal>(opts_.config.spool_dir);
   auto segment_store = OpenStore(opts_.config, url, opts_.retry);
   if (!segment_store.ok()) return segment_store.status();
@@ -328,9 +354,14 @@ Status Uploader::DoLive(Store& store, const SpoolEntry& e) {
   auto state = LoadUploadState(e.state_path);
   if (!state.ok()) return state.status();
   if (state->phase != UploadState::kLive) return Status::Ok();
-  UniqueFd fd(open(e.cast_path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(open(e.cast_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return errno == ENOENT ? Status::Ok() : Status(SysError("open", e.cast_path, errno));
   if (fstat(fd.get(), &st) != 0) return SysError("stat", e.cast_path, errno);
+  if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+    Quarantine(e, "`" + e.cast_path + "` is not a regular file owned by uid " +
+                      std::to_string(geteuid()) + " as the recorder's files are");
+    return Status::Ok();
+  }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   // The state file exists before the first chunk does, so that sealing a session without one
   // can skip looking for chunks.
@@ -357,6 +388,69 @@ Status Uploader::DoLive(Store& store, const SpoolEntry& e) {
   return Status::Ok();
 }
 
+Status Uploader::PublishKey(Store& store) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (key_published_) return Status::Ok();
+  }
+  const PublicKey& pub = key_->public_key();
+  if (Status s = store.Put(PublicKeyObjectKey(pub), PublicKeyLine(pub)); !s) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!key_published_)
+    Log(LogLevel::kInfo, "node key " + pub.key_id + " is published at " + store.Url() + "/" +
+                             PublicKeyObjectKey(pub));
+  key_published_ = true;
+  return Status::Ok();
+}
+
+std::string Uploader::Distrust(const SpoolEntry& e, std::string& manifest) const {
+  for (const std::string& path : {e.cast_path, e.sealed ? e.manifest_path : std::string()}) {
+    if (path.empty()) continue;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return "`" + path + "`: " + std::strerror(errno);
+    if (!S_ISREG(st.st_mode)) return "`" + path + "` is not a regular file";
+    if (st.st_uid != geteuid())
+      return "`" + path + "` is owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
+             std::to_string(geteuid()) + " as the recorder's files are";
+    if (st.st_nlink != 1) return "`" + path + "` has other hard links";
+  }
+  auto check = CheckCastFile(e.cast_path, e.id, false);
+  if (!check.ok()) return check.message();
+  if (!e.sealed) {  // the uploader seals it: the chain as found is the manifest's
+    if (!check->chain_ok) return "the recording's hash chain is broken: " + check->problem;
+    while (!manifest.empty() && manifest.back() == '\n') manifest.pop_back();
+    if (manifest.empty() || manifest.back() != '}') return "the manifest made for it is not JSON";
+    manifest.pop_back();
+    manifest += "," + ChainManifestMember(*check) + "}\n";
+    return "";
+  }
+  auto claimed = ReadManifestChain(manifest);
+  if (!claimed.ok()) return claimed.message();
+  std::string diff = CompareChain(*check, *claimed);
+  if (!diff.empty()) return "the recording does not match its manifest: " + diff;
+  return "";
+}
+
+void Uploader::Quarantine(const SpoolEntry& e, const std::string& why) {
+  const std::string dir = SpoolQuarantineDir(opts_.config.spool_dir);
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    Log(LogLevel::kError, "mkdir `" + dir + "`: " + std::strerror(errno));
+  for (const std::string& path : {e.cast_path, e.manifest_path, e.state_path}) {
+    std::string to = dir + "/" + path.substr(path.rfind('/') + 1);
+    if (Status s = ReleaseImmutable(path); !s) Log(LogLevel::kError, s.message());
+    if (rename(path.c_str(), to.c_str()) != 0 && errno != ENOENT)
+      Log(LogLevel::kError, "rename `" + path + "` to `" + to + "`: " + std::strerror(errno));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.quarantined;
+    ++stats_.errors;
+    stats_.last_error = "session " + EscapeControlChars(e.id) + " quarantined: " + why;
+  }
+  Log(LogLevel::kError, "QUARANTINED session " + EscapeControlChars(e.id) + ", not uploaded: " +
+                            why + "; its files are in " + dir + " for inspection");
+}
+
 Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
   struct stat st;
   const bool had_state = stat(e.state_path.c_str(), &st) == 0;
@@ -365,6 +459,10 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
   UploadState state = std::move(loaded.value());
   auto manifest = e.sealed ? ReadFile(e.manifest_path) : InterruptedManifest(e);
   if (!manifest.ok()) return manifest.status();
+  if (std::string why = Distrust(e, *manifest); !why.empty()) {
+    Quarantine(e, why);
+    return Status::Ok();
+  }
   auto meta = MetaFromManifest(*manifest);
   if (!meta.ok()) return Error{"`" + e.manifest_path + "`: " + meta.message()};
   if (meta->id.empty()) meta->id = e.id;
@@ -404,12 +502,18 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
       return s;
     if (Status s = store.Put(manifest_key, *manifest, SealedPutOptions("application/json")); !s)
       return s;
+    if (Status s = PublishKey(store); !s) return s;  // before anything it signs
+    auto sig = key_->SignManifest(*manifest);
+    if (!sig.ok()) return sig.status();
+    if (Status s = store.Put(SignatureKeyFor(cast_key), *sig, SealedPutOptions("application/json"));
+        !s)
+      return s;
     state.phase = UploadState::kIndex;
     if (Status s = save(); !s) return s;
   }
   if (stopping()) return Status::Ok();
   if (state.phase == UploadState::kIndex) {
-    auto index = IndexEntry(*manifest, cast_key, e.cast_path);
+    auto index = IndexEntry(*manifest, cast_key, e.cast_path, key_->public_key().key_id);
     if (!index.ok()) return index.status();
     if (Status s = store.Put(index_key, *index, SealedPutOptions("application/json")); !s) return s;
     auto added = segments_->Add(*index);
@@ -430,8 +534,10 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     // (CleanOrphans), whereas a .cast without its manifest would look interrupted.
     for (const std::string& path :
          {e.cast_path, e.manifest_path, SpoolScreenTextPath(opts_.config.spool_dir, e.id),
-          SpoolKeyframesPath(opts_.config.spool_dir, e.id), e.state_path})
+          SpoolKeyframesPath(opts_.config.spool_dir, e.id), e.state_path}) {
+      if (Status s = ReleaseImmutable(path); !s) return s;
       if (unlink(path.c_str()) != 0 && errno != ENOENT) return SysError("unlink", path, errno);
+    }
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.sessions_sealed;
   }
@@ -457,6 +563,7 @@ void Uploader::WriteStatus(uint64_t spool_bytes, size_t sessions) {
   w.Key("live_chunks").Uint(s.live_chunks);
   w.Key("bytes_sent").Uint(s.bytes_sent);
   w.Key("errors").Uint(s.errors);
+  w.Key("quarantined").Uint(s.quarantined);
   w.Key("last_error").String(s.last_error);
   w.EndObject();
   const std::string path = SpoolUploaderStatusPath(opts_.config.spool_dir);

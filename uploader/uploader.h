@@ -5,7 +5,10 @@
 // gone without sealing (the session is then sealed as "interrupted"), the session goes up as:
 //   sessions/date=.../<id>.cast   the recording (multipart above 8 MiB), with object lock and
 //                                 SSE when configured
-//   sessions/date=.../<id>.json   the manifest, byte for byte as the recorder wrote it
+//   sessions/date=.../<id>.json   the manifest, byte for byte as the recorder wrote it (or,
+//                                 for an interrupted session, as the uploader made it)
+//   sessions/date=.../<id>.sig    the manifest's Ed25519 signature by the node's key
+//                                 (store/signing.h)
 //   index/date=.../node=.../<id>.json   the manifest plus "key", "cast_size", "cast_sha256"
 // in that order, each confirmed before the next; then the session's catalog line goes into the
 // spool's segment journal (catalog/segment_journal.h: index-segments/...), then the live chunks
@@ -13,6 +16,11 @@
 // restart resumes.
 // With a file:// store there are no live chunks (the spool is already local) and sealed
 // sessions move into the archive under the same keys.
+//
+// Before a session is shipped, its hash chain is checked against its manifest (record/chain.h)
+// and its files must be regular files owned by the uploader's user. A session that fails is
+// never shipped: its files move to <spool>/quarantine/ and the reason is logged as an error.
+// The node's public key is published once at keys/<node>/<key_id>.pub.
 #pragma once
 
 #include <atomic>
@@ -29,6 +37,7 @@
 #include "catalog/segment_journal.h"
 #include "config/config.h"
 #include "record/spool.h"
+#include "store/signing.h"
 #include "store/store.h"
 #include "uploader/upload_state.h"
 
@@ -51,6 +60,7 @@ struct UploaderStats {
   uint64_t live_chunks = 0;
   uint64_t bytes_sent = 0;
   uint64_t errors = 0;
+  uint64_t quarantined = 0;
   std::string last_error;
 };
 
@@ -84,11 +94,18 @@ class Uploader {
   void Worker(Store& store);
   Status DoLive(Store& store, const SpoolEntry& e);
   Status DoSeal(Store& store, const SpoolEntry& e);
+  /// Why the session must not be shipped (its files or its chain), or empty. `manifest` is
+  /// the sealed manifest, or the one made for an interrupted session (which gets its chain).
+  std::string Distrust(const SpoolEntry& e, std::string& manifest) const;
+  void Quarantine(const SpoolEntry& e, const std::string& why);
+  Status PublishKey(Store& store);
   void Schedule(const std::vector<SpoolEntry>& spool, double now, bool first_pass);
   void WriteStatus(uint64_t spool_bytes, size_t sessions);
   PutOptions SealedPutOptions(const std::string& content_type) const;
 
   UploaderOptions opts_;
+  std::unique_ptr<NodeKey> key_;
+  bool key_published_ = false;  // under mu_
   void Log(LogLevel level, std::string_view message) const { log_(level, message); }
   LogSink log_;
   bool remote_ = false;

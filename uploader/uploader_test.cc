@@ -13,6 +13,7 @@
 #include "record/session_meta_read.h"
 #include "record/spool_writer.h"
 #include "store/keys.h"
+#include "store/signing.h"
 #include "store/sigv4.h"
 #include "tests/unit/s3_client_testing.h"
 
@@ -110,6 +111,44 @@ TEST_CASE("uploader: a sealed session moves into the archive under its keys, byt
         std::string::npos);
 }
 
+TEST_CASE("uploader: a recording changed in the spool is quarantined, never shipped") {
+  Fixture f;
+  SessionMeta good, bad;
+  f.Record(good, "an honest session\r\n");
+  f.Record(bad, "rm -rf /evidence\r\n");
+  const std::string bad_cast = SpoolCastPath(f.cfg.spool_dir, bad.id);
+  std::string text = ReadFile(bad_cast).value();
+  const size_t at = text.find("rm -rf");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 6, "ls -la");  // same length: only the chain can tell
+  REQUIRE(ReleaseImmutable(bad_cast).ok());
+  REQUIRE(chmod(bad_cast.c_str(), 0600) == 0);
+  REQUIRE(ReplaceFile(bad_cast, text, Durability::kNone).ok());
+
+  REQUIRE(f.RunOnce().ok());
+  auto archive = f.Archive();
+  CHECK_FALSE(archive->Size(SessionKey(bad)).value().has_value());
+  CHECK_FALSE(archive->Size(IndexKey(bad)).value().has_value());
+  const std::string q = SpoolQuarantineDir(f.cfg.spool_dir);
+  CHECK(ReadFile(q + "/" + bad.id + ".cast").value() == text);
+  CHECK(access((q + "/" + bad.id + ".json").c_str(), F_OK) == 0);
+  bool logged = false;
+  for (const auto& line : f.log)
+    logged |= line.find("QUARANTINED session " + bad.id) != std::string::npos &&
+              line.find("does not match its chain line") != std::string::npos;
+  CHECK_MESSAGE(logged, "no loud line for the quarantined session");
+  CHECK(ReadFile(SpoolUploaderStatusPath(f.cfg.spool_dir)).value().find("\"quarantined\":1") !=
+        std::string::npos);
+  // The honest one shipped, signed; its index entry names the key that signed it.
+  auto key = NodeKey::Load(f.cfg.NodeKeyPath(), "n1");
+  REQUIRE(key.ok());
+  CHECK(archive->Size(SignatureKeyFor(SessionKey(good))).value().has_value());
+  CHECK(archive->Get(IndexKey(good))
+            .value()
+            .find("\"signed_by\":\"" + key->public_key().key_id + "\"}") != std::string::npos);
+  CHECK(ScanSpool(f.cfg.spool_dir, nullptr)->empty());
+}
+
 TEST_CASE("uploader: a session whose recorder died unsealed goes up as interrupted") {
   Fixture f;
   SessionMeta meta;
@@ -137,7 +176,7 @@ TEST_CASE("uploader: a session still recording stays in the spool of a local arc
   auto spool = ScanSpool(f.cfg.spool_dir, nullptr);
   REQUIRE(spool->size() == 1);
   CHECK(spool->at(0).id == meta.id);
-  CHECK(f.Archive()->List("").value().empty());
+  CHECK(f.Archive()->List("sessions/").value().empty());  // keys/ holds the node's public key
   auto report = UploaderStatusReport(f.cfg, false);
   REQUIRE(report.ok());
   CHECK(report->find(meta.id + "  recording") != std::string::npos);
@@ -173,12 +212,13 @@ TEST_CASE("uploader: a manifest that names another session is refused and kept")
   const size_t at = manifest.find(meta.id);
   REQUIRE(at != std::string::npos);
   manifest.replace(at, meta.id.size(), "0000-not-this-one");
+  REQUIRE(ReleaseImmutable(manifest_path).ok());  // sealed: made immutable where possible
   REQUIRE(ReplaceFile(manifest_path, manifest, Durability::kNone).ok());
   auto st = f.RunOnce();
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("is not the file's name") != std::string::npos);
   CHECK(ScanSpool(f.cfg.spool_dir, nullptr)->size() == 1);
-  CHECK(f.Archive()->List("").value().empty());
+  CHECK(f.Archive()->List("sessions/").value().empty());
   auto json = UploaderStatusReport(f.cfg, true);
   REQUIRE(json.ok());
   CHECK(json->find("\"state\":\"sealed\"") != std::string::npos);

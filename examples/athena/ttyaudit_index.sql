@@ -40,7 +40,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ttyaudit_index (
   cast_sha256  string,
   commands     array<struct<pid:bigint, ppid:bigint, argv:array<string>, cwd:string,
                             uid:bigint, euid:bigint, `start`:double, `end`:double,
-                            exit_code:int, signal:int>>
+                            exit_code:int, signal:int>>,
+  signed_by    string
 )
 PARTITIONED BY (`date` string, `hour` string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
@@ -70,7 +71,7 @@ TBLPROPERTIES (
 --   commands array(row(pid bigint, ppid bigint, argv array(varchar), cwd varchar, uid bigint,
 --                      euid bigint, "start" double, "end" double, exit_code integer,
 --                      signal integer)),
---   "date" varchar, "hour" varchar)
+--   signed_by varchar, "date" varchar, "hour" varchar)
 -- WITH (format = 'JSON', external_location = 's3://BUCKET/PREFIX/index-segments/',
 --       partitioned_by = ARRAY['date', 'hour']);
 

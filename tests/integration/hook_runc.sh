@@ -58,7 +58,7 @@ sleep 300 &
 rec=$!
 track_pid "$rec"
 start=$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$rec/stat")
-mkdir -p "$T/run/sessions/$id"
+(umask 077 && mkdir -p "$T/run/sessions/$id")  # the run dir is 0700, as the hub makes it
 echo "$rec $start" >"$T/run/sessions/$id/session-1.pid"
 
 "$RUNC" --root "$root" kill "$id" KILL

@@ -23,6 +23,7 @@ fi
 id=$(only_session_id)
 assert_eq "$(session_field "$id" bytes_out)" 1073741824 "bytes_out"
 assert_eq "$("$TA" cat "$id" | wc -c)" 1073741824 "bytes replayed"
+chattr -i "$SPOOL"/* 2>/dev/null || true  # sealed files are immutable
 rm -f "$SPOOL"/*
 
 # NULs, invalid UTF-8 and an escape sequence that never ends.

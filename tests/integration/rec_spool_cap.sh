@@ -2,7 +2,7 @@
 # start: fail-open runs the command unrecorded and says so; fail_closed refuses it.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rec.sh"
-mkdir -p "$SPOOL"
+mkdir -m 0700 -p "$SPOOL"
 head -c 2000000 /dev/zero >"$SPOOL/backlog.cast"
 printf '{"spool_dir":"%s","archive_dir":"%s","spool_max_bytes":1048576}\n' "$SPOOL" "$T/archive" >"$TTYAUDIT_CONFIG"
 set +e

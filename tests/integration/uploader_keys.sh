@@ -31,7 +31,9 @@ for s in "${sessions[@]}"; do
   assert_eq "$(jq -r .cast_sha256 "$T/$id.index")" "$(sha256sum <"$T/spool.orig/$id.cast" | cut -d' ' -f1)" "index sha256"
   assert_eq "$(jq -r .session.id "$T/$id.index")" "$id" "index session id"
 done
-assert_eq "$(grep -vc '^evidence/index-segments/' <<<"$keys")" "15" "five objects per session"
+assert_eq "$(grep -c '\.sig$' <<<"$keys")" "3" "a signature per session"
+assert_eq "$(grep -c '^evidence/keys/.*\.pub$' <<<"$keys")" "1" "the node's public key"
+assert_eq "$(grep -vc '^evidence/index-segments/' <<<"$keys")" "19" "six objects per session and the node key"
 assert_eq "$(grep -c '^evidence/index-segments/date=.*/hour=.*\.jsonl$' <<<"$keys")" "1" "one index segment, nothing else"
 assert_eq "$(bucket_keys evidence/live/)" "" "no live chunks left"
 assert_eq "$(ls "$spool" | grep -v '^uploader.status$' || true)" "" "spool emptied"

@@ -29,7 +29,8 @@ live_text() {
 
 for round in 1 2 3; do
   marker="typed-in-round-$round-$RANDOM"
-  printf '[%d.5, "o", "%s\\r\\n"]\n' "$((100 + round))" "$marker" >>"$cast"
+  python3 "$ROOT/tests/lib/castchain.py" append "$cast" \
+    "$(printf '[%d.5, "o", "%s\\r\\n"]' "$((100 + round))" "$marker")"
   t0=$(date +%s.%N)
   for _ in $(seq 100); do
     live_text | grep -q "$marker" && break
@@ -43,11 +44,12 @@ cmp "$T/live.cast" "$cast" || fail "the live chunks in order are not the recordi
 kill -0 "$up" || fail "uploader died"
 
 # Seal it: the recorder writes the manifest (state exited) and lets go of the lock.
-python3 - "$cast" "$spool/$id.json" <<'PY'
-import json, sys
+PYTHONPATH="$ROOT/tests/lib" python3 - "$cast" "$spool/$id.json" <<'PY'
+import castchain, json, sys
 hdr = json.loads(open(sys.argv[1]).readline())["ttyaudit"]
 hdr.update(state="exited", exit_code=0, end_ns=hdr["start_ns"] + 10**9)
-json.dump({"manifest_version": 1, "session": hdr, "commands": []}, open(sys.argv[2] + ".tmp", "w"))
+json.dump({"manifest_version": 1, "session": hdr, "commands": [],
+           "chain": castchain.manifest_chain(sys.argv[1])}, open(sys.argv[2] + ".tmp", "w"))
 PY
 mv "$spool/$id.json.tmp" "$spool/$id.json"
 cp "$cast" "$T/final.cast"
@@ -55,7 +57,7 @@ wait_for 20 test ! -e "$cast"
 awss3 cp "s3://$S3_BUCKET/p/$key" "$T/sealed.cast" >/dev/null
 cmp "$T/sealed.cast" "$T/final.cast" || fail "sealed object differs"
 assert_eq "$(bucket_keys p/live/)" "" "live chunks removed after sealing"
-assert_eq "$(bucket_keys p/ | grep -vc '^p/index-segments/')" "3" "recording, manifest, index"
+assert_eq "$(bucket_keys p/ | grep -vc '^p/index-segments/')" "5" "recording, manifest, signature, index, node key"
 
 kill -TERM "$up"
 wait "$up" || fail "uploader exited non-zero on SIGTERM"

@@ -36,8 +36,8 @@ for _ in $(seq 900); do (($(casts) == 0)) && break; sleep 0.1; done
 echo "spool drained after the bucket came back"
 
 keys=$(bucket_keys o/ | grep -v '^o/index-segments/')
-assert_eq "$(echo "$keys" | wc -l)" "$((45 * 5))" "five objects per session"
-assert_eq "$(echo "$keys" | sort -u | wc -l)" "$((45 * 5))" "no key twice"
+assert_eq "$(echo "$keys" | wc -l)" "$((45 * 6 + 1))" "six objects per session, the node key"
+assert_eq "$(echo "$keys" | sort -u | wc -l)" "$((45 * 6 + 1))" "no key twice"
 awss3 cp --recursive "s3://$S3_BUCKET/o/sessions/" "$T/back/" >/dev/null
 while read -r id key; do
   cmp "$T/back/${key#sessions/}" "$T/orig/$id.cast" || fail "$id differs"

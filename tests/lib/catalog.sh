@@ -5,10 +5,10 @@
 # make_varied_sessions SPOOL COUNT NODE SEED: COUNT sealed sessions in SPOOL, as the recorder
 # writes them, started over the last three days, for node NODE. Prints their ids.
 make_varied_sessions() {
-  python3 - "$@" <<'PY'
-import json, os, random, sys, time
+  PYTHONPATH="$(dirname "${BASH_SOURCE[0]}")" python3 - "$@" <<'PY'
+import castchain, json, os, random, sys, time
 spool, count, node, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-os.makedirs(spool, exist_ok=True)
+os.makedirs(spool, mode=0o700, exist_ok=True)
 rnd = random.Random(seed)
 def uuid7(ms):
     r = rnd.getrandbits(74)
@@ -34,9 +34,11 @@ for i in range(count):
                     image=rnd.choice(["busybox:1.36", "nginx:1.25", "registry.local/tools:2"]))
     header = json.dumps({"version": 2, "width": 80, "height": 24, "timestamp": ms // 1000,
                          "ttyaudit": meta})
-    with open(os.path.join(spool, sid + ".cast"), "w") as f:
-        f.write(header.ljust(len(header) + 256) + "\n")
-        f.write(json.dumps([0.1, "o", "session %d\r\n" % i]) + "\n")
+    cast = os.path.join(spool, sid + ".cast")
+    block = (json.dumps([0.1, "o", "session %d\r\n" % i]) + "\n").encode()
+    chain_line, _ = castchain.seal(castchain.seed(sid), block, 0.1)
+    with open(cast, "wb") as f:
+        f.write((header.ljust(len(header) + 256) + "\n").encode() + block + chain_line)
     state = rnd.choice(["exited", "exited", "signaled", "ended", "interrupted"])
     meta.update(state=state, end_ns=(ms + rnd.randrange(7200000)) * 1000000)
     if state == "exited":
@@ -47,7 +49,7 @@ for i in range(count):
                  "euid": meta["uid"], "start": 0.5, "end": 1.5, "exit_code": 0, "signal": 0}
                 for c, argv in enumerate(COMMANDS) if rnd.randrange(3) == 0]
     manifest = {"manifest_version": 1, "session": meta, "commands": commands,
-                "escalated": rnd.randrange(7) == 0}
+                "escalated": rnd.randrange(7) == 0, "chain": castchain.manifest_chain(cast)}
     with open(os.path.join(spool, sid + ".json.tmp"), "w") as f:
         json.dump(manifest, f)
         f.write("\n")

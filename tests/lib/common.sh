@@ -30,6 +30,9 @@ _finish() {
   done
   stop_tracker_hub
   if ((rc == 0)) || [[ -n "${KEEP_TMP:-}" ]]; then :; fi
+  # Sealed spool files are immutable until the uploader takes them (record/spool_writer.h).
+  [[ -n "${KEEP_TMP:-}" ]] || find "$T" -type f \( -name '*.cast' -o -name '*.json' \) \
+    -exec chattr -i {} + 2>/dev/null || true
   [[ -n "${KEEP_TMP:-}" ]] || rm -rf "$T"
   exit "$rc"
 }

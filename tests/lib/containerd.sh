@@ -99,7 +99,7 @@ ctr_exec() {
 # the log in $T/ttyaudit.log, plus the given members, and exports TTYAUDIT_CONFIG.
 use_ttyaudit_config() {
   SPOOL="$T/spool"
-  mkdir -p "$SPOOL"
+  mkdir -m 0700 -p "$SPOOL"
   local extra=""
   local m
   for m in "$@"; do extra+=", $m"; done

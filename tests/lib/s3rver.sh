@@ -94,12 +94,13 @@ one_big_session() {
 # events each into SPOOL, as the recorder would (header line with a "ttyaudit" object, event
 # lines, and for sealed ones the manifest). Prints "ID KEY" per session, KEY being the sealed
 # object's key under the store root.
+# Events go in chained blocks of about 4 KiB (tests/lib/castchain.py).
 make_sessions() {
-  python3 - "$@" <<'PY'
-import json, os, random, sys, time
+  PYTHONPATH="$ROOT/tests/lib" python3 - "$@" <<'PY'
+import castchain, json, os, random, sys, time
 spool, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sealed = (sys.argv[4] if len(sys.argv) > 4 else "sealed") == "sealed"
-os.makedirs(spool, exist_ok=True)
+os.makedirs(spool, mode=0o700, exist_ok=True)
 def uuid7(ms):
     r = random.getrandbits(74)
     v = (ms << 80) | (0x7 << 76) | ((r >> 62) << 64) | (0b10 << 62) | (r & ((1 << 62) - 1))
@@ -116,20 +117,28 @@ for i in range(count):
             "state": "recording"}
     header = json.dumps({"version": 2, "width": 80, "height": 24, "timestamp": ms // 1000,
                          "ttyaudit": meta})
-    lines, total, t = [header.ljust(len(header) + 256) + "\n"], 0, 0.0
+    lines, total, t = [(header.ljust(len(header) + 256) + "\n").encode()], 0, 0.0
     rnd = random.Random(i)
+    head, block, n = castchain.seed(sid), b"", 0
     while total < size:
         t += 0.01
-        text = "line %d of %s: %s\r\n" % (len(lines), sid, "x" * rnd.randint(10, 200))
-        ev = json.dumps([round(t, 6), "o", text]) + "\n"
-        lines.append(ev)
+        n += 1
+        text = "line %d of %s: %s\r\n" % (n, sid, "x" * rnd.randint(10, 200))
+        ev = (json.dumps([round(t, 6), "o", text]) + "\n").encode()
+        block += ev
         total += len(ev)
-    with open(os.path.join(spool, sid + ".cast"), "w") as f:
+        if len(block) >= 4096 or total >= size:
+            chain_line, head = castchain.seal(head, block, t)
+            lines.append(block + chain_line)
+            block = b""
+    cast = os.path.join(spool, sid + ".cast")
+    with open(cast, "wb") as f:
         f.writelines(lines)
     if sealed:
         meta.update(state="exited", exit_code=0, end_ns=(ms + 5000) * 1000000)
         with open(os.path.join(spool, sid + ".json.tmp"), "w") as f:
-            json.dump({"manifest_version": 1, "session": meta, "commands": []}, f)
+            json.dump({"manifest_version": 1, "session": meta, "commands": [],
+                       "chain": castchain.manifest_chain(cast)}, f)
             f.write("\n")
         os.rename(os.path.join(spool, sid + ".json.tmp"), os.path.join(spool, sid + ".json"))
     day = time.strftime("%Y-%m-%d", time.gmtime(ms / 1000))
