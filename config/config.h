@@ -31,6 +31,15 @@ struct S3Config {
   std::string session_token;
 };
 
+/// Least privilege (sandbox/sandbox.h): seccomp, capabilities, no_new_privs and each
+/// recorder's own cgroup with these limits. `enabled` false (or TTYAUDIT_SANDBOX=off) is for
+/// debugging only.
+struct SandboxConfig {
+  bool enabled = true;
+  uint64_t recorder_memory_max = 256ULL << 20;  // bytes
+  uint64_t recorder_pids_max = 64;              // processes and threads
+};
+
 struct Config {
   std::string path;  // the file it was read from, or empty for built-in defaults
   std::string runc;  // the real runc; empty means search PATH, /usr/bin/runc, /usr/sbin/runc
@@ -45,6 +54,7 @@ struct Config {
   uint64_t spool_max_bytes = 8ULL << 30;
   std::string log_file = "/var/log/ttyaudit.log";
   std::string node_name;  // empty means the host name
+  SandboxConfig sandbox;
 
   /// The store URL with the default applied.
   std::string StoreUrl() const { return store.empty() ? "file://" + archive_dir : store; }
