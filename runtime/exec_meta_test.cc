@@ -29,6 +29,12 @@ TEST_CASE("exec meta: a process file that is not an object, or has wrong types, 
   CHECK_FALSE(ttyaudit::ParseProcessSpec("{\"args\":\"sh\"}").ok());
   CHECK_FALSE(ttyaudit::ParseProcessSpec("{\"args\":[1]}").ok());
   CHECK_FALSE(ttyaudit::ParseProcessSpec("not json").ok());
+  auto uid = ttyaudit::ParseProcessSpec(R"({"user":{"uid":"0"}})");
+  REQUIRE_FALSE(uid.ok());
+  CHECK(uid.message() == "process spec: user.uid: want a whole number");
+  auto width = ttyaudit::ParseProcessSpec(R"({"consoleSize":{"width":4294967297}})");
+  REQUIRE_FALSE(width.ok());
+  CHECK(width.message() == "process spec: consoleSize.width: want a whole number");
 }
 
 TEST_CASE("exec meta: CRI annotations name the Kubernetes namespace, pod and container") {
