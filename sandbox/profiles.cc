@@ -42,6 +42,7 @@ std::vector<SyscallRule> RecorderSyscalls() {
           {"sendto", "subscribing the proc connector; the tracker hub's wire messages"},
           {"recvfrom", "events from the tracker hub or the proc connector"},
           {"recvmmsg", "proc connector events, in batches"},
+          {"uname", "the proc connector's fallback checks the kernel's version"},
           {"sched_setscheduler", "the proc connector's reader runs at SCHED_FIFO 1"},
           {"setpriority", "else at nice -10"},
       });
@@ -178,6 +179,8 @@ SandboxProfile TrackerHubProfile() {
           {"recvmmsg", "proc connector events, in batches"},
           {"setsockopt", "the proc connector's event filter"},
           {"getsockopt", "SO_PEERCRED: only root may subscribe"},
+          {"getrusage", "its CPU time in --stats"},
+          {"uname", "the proc connector source checks the kernel's version"},
           {"sched_setscheduler", "the reader at SCHED_FIFO 1"},
           {"setpriority", "else at nice -10"},
           {"unlink", "its socket and pid file at exit"},
