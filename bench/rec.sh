@@ -103,6 +103,9 @@ recorder_argv() {  # NAME COMMAND...
     ttyaudit) ARGV=("$TTYAUDIT" rec -q -o "$W/spool" -- "$@") ;;
     # What `ttyaudit rec` execs (cli/rec_main.cc), here the build without the chain.
     ttyaudit_nochain) ARGV=("$NOCHAIN_REC" --spool "$W/spool" -q -- "$@") ;;
+    # The "before" of the sandbox (sandbox/sandbox.h): no seccomp filter, capabilities,
+    # no_new_privs or cgroup of its own. What they cost is ttyaudit against this, in one run.
+    ttyaudit_nosandbox) ARGV=(env TTYAUDIT_SANDBOX=off "$TTYAUDIT" rec -q -o "$W/spool" -- "$@") ;;
   esac
 }
 
@@ -122,7 +125,7 @@ recorded_bytes() {  # total size of the files the recorder wrote (0 for the bare
 
 RAW=$W/raw.jsonl
 : >"$RAW"
-RECORDERS=(bare_pty relay script asciinema tlog_rec ttyaudit ttyaudit_nochain)
+RECORDERS=(bare_pty relay script asciinema tlog_rec ttyaudit ttyaudit_nochain ttyaudit_nosandbox)
 MISSING=()
 for r in "${RECORDERS[@]}"; do available "$r" || MISSING+=("$r"); done
 
@@ -215,8 +218,8 @@ for ((round = 0; round < ALL_ROUNDS; round++)); do
   # Keystroke round trips with and without ttyaudit (and script(1) for reference), the three
   # sessions open at once and the keystrokes alternating between them.
   if ((round < FAST_ROUNDS)); then
-    run_lat lat "$round" bare_pty ttyaudit ttyaudit_nochain script relay
-    run_lat lat_unpinned "$round" bare_pty ttyaudit ttyaudit_nochain script relay
+    run_lat lat "$round" bare_pty ttyaudit ttyaudit_nochain script relay ttyaudit_nosandbox
+    run_lat lat_unpinned "$round" bare_pty ttyaudit ttyaudit_nochain script relay ttyaudit_nosandbox
   fi
 done
 # Peak RSS against session size: the same recorder on a session 1/8 the size.
@@ -238,7 +241,8 @@ raw, out, nbytes, rounds, fast_rounds, lat_n, load_start, load_end, missing = sy
 nbytes, rounds, fast_rounds, lat_n = int(nbytes), int(rounds), int(fast_rounds), int(lat_n)
 MIB, GIB = 1 << 20, 1 << 30
 rows = [json.loads(l) for l in open(raw) if l.strip()]
-names = ["bare_pty", "relay", "script", "asciinema", "tlog_rec", "ttyaudit", "ttyaudit_nochain"]
+names = ["bare_pty", "relay", "script", "asciinema", "tlog_rec", "ttyaudit", "ttyaudit_nochain",
+         "ttyaudit_nosandbox"]
 med = lambda xs: statistics.median(xs) if xs else None
 rnd = lambda x, d=2: None if x is None else round(x, d)
 
@@ -292,7 +296,7 @@ for name in names:
         "throughput_mib_s_each": [round(t, 1) for t in tput],
         "cpu_s_per_gib_each": [round(c, 2) for c in cpu],
     }
-    if name == "ttyaudit":
+    if name.startswith("ttyaudit"):
         # Included in cpu_s_per_gib above; its memory is the node's one hub's, shared by every
         # session, so it is shown apart from the recorder's peak RSS.
         recorders[name]["hub_cpu_s_per_gib"] = rnd(med([r["hub"]["cpu_s"] / (nbytes / GIB)
@@ -322,7 +326,7 @@ for other in ["script", "tlog_rec", "asciinema"]:
 
 def latency_of(kind):
     lat = {}
-    for name in ["bare_pty", "ttyaudit", "ttyaudit_nochain", "script", "relay"]:
+    for name in ["bare_pty", "ttyaudit", "ttyaudit_nochain", "script", "relay", "ttyaudit_nosandbox"]:
         runs = [r["run"] for r in rows if r["kind"] == kind and r["run"]["name"] == name]
         if runs:
             lat[name] = {"p10": rnd(med([x["p10_us"] for x in runs]), 1),
@@ -333,7 +337,8 @@ def latency_of(kind):
                          "median_each": [x["median_us"] for x in runs],
                          "p99_each": [x["p99_us"] for x in runs], "n_each": runs[0]["n"]}
     out = {"bare": lat.get("bare_pty"), "ttyaudit": lat.get("ttyaudit"), "script": lat.get("script"),
-           "relay": lat.get("relay"), "ttyaudit_nochain": lat.get("ttyaudit_nochain")}
+           "relay": lat.get("relay"), "ttyaudit_nochain": lat.get("ttyaudit_nochain"),
+           "ttyaudit_nosandbox": lat.get("ttyaudit_nosandbox")}
     if lat.get("bare_pty") and lat.get("ttyaudit"):
         for q in ["p10", "median", "p99"]:
             out["added_" + q] = rnd(lat["ttyaudit"][q] - lat["bare_pty"][q], 1)
@@ -400,6 +405,27 @@ for title, lt in [("latency_us", latency), ("latency_us_unpinned", latency_unpin
         chain_cost[title + "_added_median"] = rnd(lt["ttyaudit"]["median"] -
                                                  lt["ttyaudit_nochain"]["median"], 1)
         chain_cost[title + "_added_p99"] = rnd(lt["ttyaudit"]["p99"] - lt["ttyaudit_nochain"]["p99"], 1)
+# What the sandbox costs (seccomp filter, capabilities, no_new_privs, the recorder's cgroup):
+# ttyaudit against ttyaudit with TTYAUDIT_SANDBOX=off, both against the relay floor.
+sandbox = {}
+if "ttyaudit" in recorders and "ttyaudit_nosandbox" in recorders:
+    on, off = recorders["ttyaudit"], recorders["ttyaudit_nosandbox"]
+    sandbox["throughput_mib_s"] = {"on": on["throughput_mib_s"], "off": off["throughput_mib_s"]}
+    sandbox["throughput_on_over_off"], sandbox["throughput_on_over_off_each_round"] = \
+        ratio("ttyaudit", "ttyaudit_nosandbox")
+    sandbox["cpu_s_per_gib"] = {"on": on["cpu_s_per_gib"], "off": off["cpu_s_per_gib"]}
+    if "relay" in recorders:
+        rl = recorders["relay"]["throughput_mib_s"]
+        sandbox["vs_relay"] = {"on": rnd(on["throughput_mib_s"] / rl),
+                               "off": rnd(off["throughput_mib_s"] / rl)}
+    for kind, lt in [("latency_us", latency), ("latency_us_unpinned", latency_unpinned)]:
+        if lt.get("ttyaudit") and lt.get("ttyaudit_nosandbox") and lt.get("bare"):
+            sandbox[kind] = {
+                "median_on": lt["ttyaudit"]["median"], "median_off": lt["ttyaudit_nosandbox"]["median"],
+                "p99_on": lt["ttyaudit"]["p99"], "p99_off": lt["ttyaudit_nosandbox"]["p99"],
+                "added_by_sandbox_median": rnd(lt["ttyaudit"]["median"] - lt["ttyaudit_nosandbox"]["median"], 1),
+                "relay_median": lt["relay"]["median"] if lt.get("relay") else None,
+            }
 
 cpu_model = ""
 try:
@@ -421,7 +447,7 @@ result = {
     "recorders": recorders, "ratios": ratios, "ratios_each_round": ratios_each,
     "ratios_best_run": ratios_best, "cpu_ratios": cpu_ratios,
     "latency_us": latency, "latency_us_unpinned": latency_unpinned, "ttyaudit_peak_rss_kib_by_session_bytes": rss_by_size,
-    "targets": targets, "relay_floor": floor, "chain_cost": chain_cost,
+    "targets": targets, "relay_floor": floor, "chain_cost": chain_cost, "sandbox_cost": sandbox,
 }
 with open(out, "w") as f:
     json.dump(result, f, indent=2)
@@ -451,7 +477,9 @@ for title, lt in [("one CPU", latency), ("unpinned", latency_unpinned)]:
     print(f"\n| keystroke round trip ({title}) | p10 us | median us | p99 us | recorder CPU us per keystroke |")
     print("|---|---:|---:|---:|---:|")
     for key, label in [("bare", "bare pty"), ("relay", "relay (the floor)"), ("ttyaudit", "ttyaudit rec"),
-                       ("ttyaudit_nochain", "ttyaudit rec, no chain"), ("script", "script (reference)")]:
+                       ("ttyaudit_nochain", "ttyaudit rec, no chain"),
+                       ("ttyaudit_nosandbox", "ttyaudit rec, sandbox off"),
+                       ("script", "script (reference)")]:
         v = lt.get(key)
         if v:
             cpu = "(the echo: %s)" % fmt(v["recorder_cpu_us_per_keystroke"]) if key == "bare" else \
@@ -482,6 +510,17 @@ if chain_cost:
           f"{chain_cost.get('recorded_bytes_added', 0):+d} bytes recorded; keystroke round trip median "
           f"{fmt(chain_cost.get('latency_us_added_median'), '{:+.1f}')} us (one CPU), "
           f"{fmt(chain_cost.get('latency_us_unpinned_added_median'), '{:+.1f}')} us (unpinned)")
+if sandbox:
+    lt = sandbox.get("latency_us", {})
+    print("\nThe sandbox (seccomp, capabilities, no_new_privs, own cgroup), on against off in this run: "
+          f"throughput {fmt(sandbox['throughput_mib_s']['on'])} against "
+          f"{fmt(sandbox['throughput_mib_s']['off'])} MiB/s "
+          f"({fmt(sandbox['throughput_on_over_off'], '{:.2f}x')}"
+          + (f"; of the relay floor {sandbox['vs_relay']['on']:.2f}x against {sandbox['vs_relay']['off']:.2f}x"
+             if sandbox.get("vs_relay") else "") + ")"
+          + (f"; keystroke median {fmt(lt.get('median_on'))} against {fmt(lt.get('median_off'))} us "
+             f"(relay {fmt(lt.get('relay_median'))} us), p99 {fmt(lt.get('p99_on'))} against "
+             f"{fmt(lt.get('p99_off'))} us" if lt else ""))
 print("\n| target | met |")
 print("|---|---|")
 for k, v in targets.items():

@@ -18,6 +18,8 @@
 #include "record/pty.h"
 #include "record/session_meta.h"
 #include "record/spool_writer.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/profiles.h"
 #include "track/proc_tracker.h"
 
 extern char** environ;
@@ -86,6 +88,33 @@ SessionMeta HostSessionMeta(const Config& cfg, const std::vector<std::string>& a
   return m;
 }
 
+// Least privilege, first step (sandbox/sandbox.h), once the command is forked (it keeps the
+// user's privileges) and the tracker hub started if it had to be: root's recorder gets a
+// cgroup of its own with the configured limits, then any recorder no_new_privs and only the
+// capabilities it uses. The tracker's thread, started next, inherits them; the spool writer's
+// fsync thread, started with the session file, keeps what the recorder started with. A failure
+// is reported and the session recorded anyway.
+void DropRecPrivileges(const Config& cfg, const std::string& session_id) {
+  if (!SandboxWanted(cfg.sandbox.enabled)) return;
+  if (geteuid() == 0) {
+    CgroupLimits limits;
+    limits.memory_max = cfg.sandbox.recorder_memory_max;
+    limits.pids_max = cfg.sandbox.recorder_pids_max;
+    if (auto cg = JoinOwnCgroup(session_id, limits); !cg)
+      std::fprintf(stderr, "ttyaudit rec: no cgroup of its own: %s\r\n", cg.message().c_str());
+  }
+  if (Status st = DropPrivileges(RecProfile()); !st)
+    std::fprintf(stderr, "ttyaudit rec: runs with all its privileges: %s\r\n",
+                 st.message().c_str());
+}
+
+// Least privilege, second step: only the syscalls the recorder makes from here on.
+void LoadRecFilter(const Config& cfg) {
+  if (!SandboxWanted(cfg.sandbox.enabled)) return;
+  if (Status st = LoadSyscallFilter(RecProfile()); !st)
+    std::fprintf(stderr, "ttyaudit rec: no seccomp filter: %s\r\n", st.message().c_str());
+}
+
 }  // namespace
 
 std::string ExecLeanRecorder(const RecOptions& opts, const Config& cfg) {
@@ -104,6 +133,11 @@ std::string ExecLeanRecorder(const RecOptions& opts, const Config& cfg) {
                                    "--spool-max-bytes",
                                    std::to_string(cfg.spool_max_bytes)};
   if (!cfg.record_input) args.push_back("--no-input");
+  if (!cfg.sandbox.enabled) args.push_back("--no-sandbox");
+  for (const std::string& a :
+       {std::string("--memory-max"), std::to_string(cfg.sandbox.recorder_memory_max),
+        std::string("--pids-max"), std::to_string(cfg.sandbox.recorder_pids_max)})
+    args.push_back(a);
   if (FailClosed(cfg.fail_policy, kNoNamespace)) args.push_back("--fail-closed");
   if (opts.quiet) args.push_back("-q");
   args.push_back("--");
@@ -174,6 +208,7 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   }
   if (child == 0) ExecChild(argv, pty->slave.release());
   pty->slave.reset();
+  DropRecPrivileges(cfg, rec.meta().id);
   if (tracker && !tracker->Start(child).ok()) tracker.reset();
   auto mark_commands = [&] {
     if (!tracker) return;
@@ -190,6 +225,7 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
     popts.event_fd = tracker->command_fd();
     popts.on_event = mark_commands;
   }
+  LoadRecFilter(cfg);
   auto outcome = RunConsoleProxy(ends, popts, rec);
   raw.Restore();
 

@@ -22,12 +22,16 @@ int main(int argc, char** argv) {
                                     {"node", required_argument, nullptr, 'N'},
                                     {"quiet", no_argument, nullptr, 'q'},
                                     {"spool-max-bytes", required_argument, nullptr, 'm'},
+                                    {"no-sandbox", no_argument, nullptr, 'S'},
+                                    {"memory-max", required_argument, nullptr, 'M'},
+                                    {"pids-max", required_argument, nullptr, 'P'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
   constexpr const char* kUsage =
       "usage: ttyaudit-rec --spool DIR [--no-input] [--fsync-interval S] [--fail-closed]\n"
-      "                    [--node NAME] [--spool-max-bytes N] [-q] [-- CMD ARGS...]\n"
+      "                    [--node NAME] [--spool-max-bytes N] [--no-sandbox]\n"
+      "                    [--memory-max BYTES] [--pids-max N] [-q] [-- CMD ARGS...]\n"
       "The recorder that `ttyaudit rec` runs with the settings of the config: use that.\n";
   Config cfg;
   RecOptions opts;
@@ -56,6 +60,15 @@ int main(int argc, char** argv) {
         break;
       case 'm':
         cfg.spool_max_bytes = std::strtoull(optarg, nullptr, 10);
+        break;
+      case 'S':
+        cfg.sandbox.enabled = false;
+        break;
+      case 'M':
+        cfg.sandbox.recorder_memory_max = std::strtoull(optarg, nullptr, 10);
+        break;
+      case 'P':
+        cfg.sandbox.recorder_pids_max = std::strtoull(optarg, nullptr, 10);
         break;
       case 'h':
         std::fputs(kUsage, stdout);

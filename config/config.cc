@@ -110,6 +110,29 @@ Status ParseFailClosed(od::value v, const JsonPlace& at, Config& c) {
   return {};
 }
 
+// A whole number from `lo` to `hi`.
+JsonReader Count(uint64_t& out, uint64_t lo, uint64_t hi, const std::string& want) {
+  return [&out, lo, hi, want](od::value v, const JsonPlace& at) -> Status {
+    uint64_t n;
+    if (v.get_uint64().get(n) || n < lo || n > hi) return at.Bad(want);
+    out = n;
+    return {};
+  };
+}
+
+Status ParseSandbox(od::object obj, const JsonPlace& at, SandboxConfig& sb) {
+  return DecodeJsonObject(
+      obj, at,
+      {
+          {"enabled", JsonBool(sb.enabled)},
+          {"recorder_memory_max", Count(sb.recorder_memory_max, 16ULL << 20, 1ULL << 40,
+                                        "want a byte count from 16777216 to 2^40")},
+          {"recorder_pids_max",
+           Count(sb.recorder_pids_max, 8, 100000, "want a whole number from 8 to 100000")},
+      },
+      JsonUnknownKeys::kReject);
+}
+
 Status ParseTop(od::object obj, const JsonPlace& at, Config& c) {
   auto store = StringWhere(c.store, [](const std::string& s) -> std::string {
     if (!s.empty() && s.rfind("file:///", 0) != 0 && s.rfind("s3://", 0) != 0)
@@ -143,6 +166,9 @@ Status ParseTop(od::object obj, const JsonPlace& at, Config& c) {
           {"log_file", JsonString(c.log_file)},
           {"node_name", JsonString(c.node_name)},
           {"node_key", StringWhere(c.node_key, AbsolutePath)},
+          {"sandbox", Object([&c](od::object o, const JsonPlace& at) {
+             return ParseSandbox(o, at, c.sandbox);
+           })},
       },
       JsonUnknownKeys::kReject);
 }

@@ -31,6 +31,15 @@ struct S3Config {
   std::string session_token;
 };
 
+/// Least privilege (sandbox/sandbox.h): seccomp, capabilities, no_new_privs and each
+/// recorder's own cgroup with these limits. `enabled` false (or TTYAUDIT_SANDBOX=off) is for
+/// debugging only.
+struct SandboxConfig {
+  bool enabled = true;
+  uint64_t recorder_memory_max = 256ULL << 20;  // bytes
+  uint64_t recorder_pids_max = 64;              // processes and threads
+};
+
 struct Config {
   std::string path;  // the file it was read from, or empty for built-in defaults
   std::string runc;  // the real runc; empty means search PATH, /usr/bin/runc, /usr/sbin/runc
@@ -48,6 +57,7 @@ struct Config {
   /// The node's Ed25519 signing key (PEM, 0600 root), made by the uploader when missing; empty
   /// means node.key beside the spool directory (/var/lib/ttyaudit/node.key by default).
   std::string node_key;
+  SandboxConfig sandbox;
 
   /// The node key's path with the default applied.
   std::string NodeKeyPath() const {

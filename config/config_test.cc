@@ -64,3 +64,28 @@ TEST_CASE("config: text after the object is an error; white space is not") {
   CHECK(ParseConfig("{\"runc\":\"/r\"} \n\t", "t").ok());
   CHECK(ParseConfig("{\"s3\":{\"region\":\"eu\"}}", "t").ok());
 }
+
+TEST_CASE("config: the sandbox's keys, their defaults and their ranges") {
+  auto d = ParseConfig("{}", "t");
+  REQUIRE(d.ok());
+  CHECK(d->sandbox.enabled);
+  CHECK(d->sandbox.recorder_memory_max == (256ULL << 20));
+  CHECK(d->sandbox.recorder_pids_max == 64);
+  auto c = ParseConfig(
+      R"({"sandbox":{"enabled":false,"recorder_memory_max":67108864,"recorder_pids_max":16}})",
+      "t");
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->sandbox.enabled);
+  CHECK(c->sandbox.recorder_memory_max == 67108864);
+  CHECK(c->sandbox.recorder_pids_max == 16);
+  auto msg = [](const char* json) {
+    auto r = ParseConfig(json, "cfg.json");
+    return r.ok() ? std::string("ok") : r.message();
+  };
+  CHECK(msg(R"({"sandbox":{"recorder_pids_max":2}})").find("sandbox.recorder_pids_max") !=
+        std::string::npos);
+  CHECK(msg(R"({"sandbox":{"recorder_memory_max":4096}})").find("sandbox.recorder_memory_max") !=
+        std::string::npos);
+  CHECK(msg(R"({"sandbox":{"seccomp":false}})") == "cfg.json: sandbox.seccomp: unknown key");
+  CHECK(msg(R"({"sandbox":{"enabled":"no"}})").find("sandbox.enabled") != std::string::npos);
+}

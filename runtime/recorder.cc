@@ -23,6 +23,8 @@
 #include "runtime/detach.h"
 #include "runtime/exit_hold.h"
 #include "runtime/exit_watch.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/profiles.h"
 #include "track/proc_tracker.h"
 
 namespace ttyaudit {
@@ -129,9 +131,8 @@ bool OpenSession(int control, Recording& r, SessionMeta meta, const std::string&
 // What ran in the session (commands, hidden processes): subscribed to the node's tracker hub
 // before runc runs (the wrapper, which forks runc, is tracked from then on), rooted at runc,
 // then narrowed to the exec's process. Fail-open: the screen is still recorded without it.
-// Without the tracker, a plain exit watcher gives the exit status in case the exit hold cannot
-// attach.
-void StartTracking(Recording& r, pid_t wrapper_pid) {
+// Opening it may start the hub, which must not inherit the recorder's reduced privileges.
+void OpenTracker(Recording& r, pid_t wrapper_pid) {
   ProcTrackerOptions topts;
   topts.session_start_mono_ns = MonotonicNanos() - static_cast<int64_t>(r.writer->Now() * 1e9);
   topts.hub_run_dir = r.ctx.run_dir;
@@ -144,10 +145,45 @@ void StartTracking(Recording& r, pid_t wrapper_pid) {
     return;
   }
   r.ctx.log.Warning(r.what + ": processes not tracked: " + t.message());
+}
+
+// Without the tracker, a plain exit watcher gives the exit status in case the exit hold cannot
+// attach.
+void OpenExitWatcher(Recording& r) {
+  if (r.tracker) return;
   if (auto w = ExitWatcher::Open(); w.ok())
     r.watcher = std::move(w.value());
   else
     r.ctx.log.Warning(r.what + ": exit status may be unknown: " + w.message());
+}
+
+// Least privilege, first step (sandbox/sandbox.h): its own cgroup with the configured limits,
+// then no_new_privs and only the capabilities a recorder uses. Before the threads that follow
+// (the tracker's, the exit hold's, the exit watcher's), which inherit both; the spool writer's
+// fsync thread, started with the session file, keeps what the recorder started with. A
+// failure is logged and the session recorded anyway: recording comes first.
+void DropRecorderPrivileges(Recording& r, const std::string& session_id) {
+  if (!SandboxWanted(r.ctx.config.sandbox.enabled)) {
+    r.ctx.log.Warning(r.what + ": sandbox off (config sandbox.enabled or TTYAUDIT_SANDBOX)");
+    return;
+  }
+  CgroupLimits limits;
+  limits.memory_max = r.ctx.config.sandbox.recorder_memory_max;
+  limits.pids_max = r.ctx.config.sandbox.recorder_pids_max;
+  if (auto cg = JoinOwnCgroup(session_id, limits); !cg)
+    r.ctx.log.Error(r.what + ": no cgroup of its own: " + cg.message());
+  if (Status st = DropPrivileges(RuntimeRecorderProfile()); !st)
+    r.ctx.log.Error(r.what + ": runs with all its privileges: " + st.message());
+}
+
+// Least privilege, second step: once the shim has its console, only the syscalls a recorder
+// makes (sandbox/profiles.h); any other kills it, and the session reads as interrupted.
+void LoadRecorderFilter(Recording& r) {
+  if (!SandboxWanted(r.ctx.config.sandbox.enabled)) return;
+  // The first log line opens the journal (libsystemd, its socket) while that is still allowed.
+  r.ctx.log.Info(r.what + ": recording under seccomp");
+  if (Status st = LoadSyscallFilter(RuntimeRecorderProfile()); !st)
+    r.ctx.log.Error(r.what + ": no seccomp filter: " + st.message());
 }
 
 // Waits for the wrapper's news of runc: its pid (the tracker roots there), then "go" with runc's
@@ -286,7 +322,9 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
   Recording r{ctx, "session " + meta.id};
   const std::string container_id = meta.container_id, session_id = meta.id;
   if (!OpenSession(control, r, std::move(meta), term)) return 1;
-  StartTracking(r, wrapper_pid);
+  OpenTracker(r, wrapper_pid);
+  DropRecorderPrivileges(r, session_id);
+  OpenExitWatcher(r);
   if (!control::Send(control, control::EncodeReady())) {
     Discard(r.writer);
     return 1;
@@ -307,6 +345,7 @@ int RecorderMain(int control, const ExecContext& ctx, SessionMeta meta, const st
     Discard(r.writer);
     return 1;
   }
+  LoadRecorderFilter(r);
   ProxySession(r, outer_slave->get());
   Seal(r, std::move(outer_slave.value()));
   return 0;

@@ -7,7 +7,7 @@ import re
 import sys
 
 # Lowest first: a library may include itself and those before it.
-LIBRARIES = ["base", "config", "track", "record", "screen", "oci", "store", "catalog"]
+LIBRARIES = ["base", "sandbox", "config", "track", "record", "screen", "oci", "store", "catalog"]
 BINARIES = ["runtime", "oci-hook", "tracker", "uploader", "cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/run_dir.h"
 #include "base/version.h"
+#include "sandbox/sandbox.h"
 #include "tracker/server.h"
 #include "tracker/track_cmd.h"
 
@@ -122,6 +123,8 @@ int main(int argc, char** argv) {
     }
   }
   if (stats) return PrintHubStats(opts.run_dir);
+  // The hub has no config file: TTYAUDIT_SANDBOX=off in its environment turns it off.
+  opts.sandbox = SandboxWanted(true);
   Logger log("ttyaudit-tracker", opts.run_dir + "/tracker.log");
   return RunHub(opts, log);
 }

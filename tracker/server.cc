@@ -22,6 +22,7 @@
 #include "base/files.h"
 #include "base/ids.h"
 #include "config/trust.h"
+#include "sandbox/profiles.h"
 #include "track/ebpf/ebpf_source.h"
 #include "track/proc_connector_source.h"
 #include "track/proc_events.h"
@@ -297,6 +298,11 @@ int Hub::Run() {
   }
   log_.Info("serving " + sock_path_ + " (pid " + std::to_string(getpid()) + ", reading " +
             source_->reads() + ")");
+  // Its source is loaded and its socket listens: from here on, only what serving takes.
+  if (opts_.sandbox) {
+    if (Status st = EnterSandbox(TrackerHubProfile()); !st)
+      log_.Error("runs with all its privileges: " + st.message());
+  }
   if (opts_.ready_fd >= 0) {
     [[maybe_unused]] ssize_t w = write(opts_.ready_fd, "1", 1);
     close(opts_.ready_fd);

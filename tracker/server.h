@@ -28,6 +28,9 @@ struct HubOptions {
   int lock_wait_ms = 2000;
   /// Written one byte once the hub listens, then closed (the starter waits on it); -1: none.
   int ready_fd = -1;
+  /// Once set up, enter the hub's sandbox (sandbox/profiles.h): for the hub process, never for
+  /// a hub on a thread of another program (the tests).
+  bool sandbox = false;
 };
 
 /// Serves until SIGTERM/SIGINT or the idle timeout. Returns the exit status: 0 also when

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "config/config.h"
+#include "sandbox/profiles.h"
 #include "uploader/uploader.h"
 
 namespace {
@@ -83,6 +84,12 @@ int main(int argc, char** argv) {
   opts.jobs = jobs;
   opts.once = once;
   opts.interrupted_after_s = interrupted_after;
+  // Least privilege before any worker thread (sandbox/profiles.h); a failure is logged and
+  // the uploader carries on.
+  if (ttyaudit::SandboxWanted(cfg->sandbox.enabled)) {
+    if (ttyaudit::Status sb = ttyaudit::EnterSandbox(ttyaudit::UploaderProfile()); !sb)
+      sink(ttyaudit::LogLevel::kError, "runs with all its privileges: " + sb.message());
+  }
   ttyaudit::Uploader uploader(opts, sink);
   ttyaudit::Status st = uploader.Run(g_stop, [] { sd_notify(0, "READY=1"); });
   sd_notify(0, "STOPPING=1");

@@ -1,0 +1,151 @@
+#include "sandbox/sandbox.h"
+
+#include <doctest/doctest.h>
+#include <linux/capability.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/profiles.h"
+
+namespace ttyaudit {
+namespace {
+
+// "NoNewPrivs:\t1" -> "1".
+std::string StatusField(const std::string& name) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + ":", 0) == 0)
+      return line.substr(line.find_first_not_of(" \t", name.size() + 1));
+  return "";
+}
+
+// Runs `body` in a forked child and returns its raw wait status.
+template <class F>
+int InChild(F body) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(body());
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return st;
+}
+
+SandboxProfile SmallProfile() {
+  SandboxProfile p;
+  p.program = "test";
+  p.syscalls = BaseSyscalls();
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("sandbox: a sandboxed process has no_new_privs, a filter and only the kept caps") {
+  int st = InChild([] {
+    SandboxProfile p = SmallProfile();
+    p.keep_caps = {CAP_SYS_PTRACE};
+    if (!EnterSandbox(p)) return 10;
+    if (StatusField("NoNewPrivs") != "1") return 11;
+    if (StatusField("Seccomp") != "2") return 12;
+    // Root keeps exactly CAP_SYS_PTRACE (bit 19); anyone else has none.
+    const std::string want = geteuid() == 0 ? "0000000000080000" : "0000000000000000";
+    if (StatusField("CapEff") != want || StatusField("CapPrm") != want) return 13;
+    if (geteuid() == 0 && StatusField("CapBnd") != want) return 14;
+    if (StatusField("CapAmb") != "0000000000000000") return 15;
+    return 0;
+  });
+  REQUIRE(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("sandbox: a syscall outside the allowlist kills the process with SIGSYS") {
+  int st = InChild([] {
+    if (!EnterSandbox(SmallProfile())) return 10;
+    char* const argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    execv("/bin/true", argv);
+    return 11;
+  });
+  REQUIRE(WIFSIGNALED(st));
+  CHECK(WTERMSIG(st) == SIGSYS);
+}
+
+TEST_CASE("sandbox: threads may start but a fork kills the process") {
+  int st = InChild([] {
+    if (!EnterSandbox(SmallProfile())) return 10;
+    int value = 0;
+    std::thread t([&] { value = 7; });  // clone3 refused with ENOSYS, then clone(CLONE_THREAD)
+    t.join();
+    if (value != 7) return 11;
+    pid_t pid = fork();  // clone without CLONE_THREAD
+    if (pid == 0) _exit(0);
+    return 12;
+  });
+  REQUIRE(WIFSIGNALED(st));
+  CHECK(WTERMSIG(st) == SIGSYS);
+}
+
+TEST_CASE("sandbox: an argument rule allows that value only") {
+  int st = InChild([] {
+    SandboxProfile p = SmallProfile();
+    p.syscalls.push_back({"ioctl", "test", 1, TIOCGWINSZ});
+    if (!EnterSandbox(p)) return 10;
+    winsize ws{};
+    ioctl(0, TIOCGWINSZ, &ws);  // allowed (it may fail: no terminal)
+    ioctl(0, TIOCSWINSZ, &ws);  // not allowed
+    return 11;
+  });
+  REQUIRE(WIFSIGNALED(st));
+  CHECK(WTERMSIG(st) == SIGSYS);
+}
+
+TEST_CASE("sandbox: TTYAUDIT_SANDBOX=off turns it off, and only that") {
+  unsetenv("TTYAUDIT_SANDBOX");
+  CHECK(SandboxWanted(true));
+  CHECK_FALSE(SandboxWanted(false));
+  setenv("TTYAUDIT_SANDBOX", "off", 1);
+  CHECK_FALSE(SandboxWanted(true));
+  setenv("TTYAUDIT_SANDBOX", "yes", 1);
+  CHECK(SandboxWanted(true));
+  unsetenv("TTYAUDIT_SANDBOX");
+}
+
+TEST_CASE("sandbox profiles: every syscall is known here and has a reason") {
+  for (const SandboxProfile& p :
+       {RuntimeRecorderProfile(), RecProfile(), UploaderProfile(), TrackerHubProfile()}) {
+    for (const SyscallRule& r : p.syscalls) {
+      INFO(p.program << ": " << r.name);
+      CHECK(seccomp_syscall_resolve_name(r.name) != __NR_SCMP_ERROR);
+      CHECK(std::string(r.why).size() > 3);
+    }
+    CHECK(ResolveSyscalls(p).size() == p.syscalls.size());
+  }
+}
+
+TEST_CASE("sandbox profiles: no recorder may exec, mount or load modules") {
+  for (const SandboxProfile& p : {RuntimeRecorderProfile(), RecProfile()}) {
+    for (const SyscallRule& r : p.syscalls) {
+      INFO(p.program << ": " << r.name);
+      for (const char* banned : {"execve", "execveat", "fork", "vfork", "mount", "init_module",
+                                 "finit_module", "setuid", "bpf", "ptrace"})
+        if (std::string(banned) != "ptrace" || p.program == "ttyaudit-rec")
+          CHECK(std::string(r.name) != banned);
+    }
+  }
+}
+
+TEST_CASE("cgroup: a name that could leave the parent is refused") {
+  CgroupLimits limits;
+  CHECK_FALSE(JoinCgroupfs("../escape", limits, "/nonexistent").ok());
+  CHECK_FALSE(JoinCgroupfs("", limits, "/nonexistent").ok());
+  auto r = JoinCgroupfs("ok-name", limits, "/nonexistent");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.message().find("no cgroup v2 tree") != std::string::npos);
+}
+
+}  // namespace ttyaudit
