@@ -55,6 +55,10 @@ std::string ContainerUserName(const std::string& rootfs, int64_t uid) {
   return "";
 }
 
+// A side of consoleSize as a pty takes it (16 bits); anything else counts as absent (0), so
+// that no reader of the session sizes a screen by it.
+int ConsoleSide(int64_t n) { return n > 0 && n <= 0xffff ? static_cast<int>(n) : 0; }
+
 }  // namespace
 
 SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
@@ -81,21 +85,24 @@ Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
       ok = ReadJsonString(v, p.cwd);
     } else if (k == "user" || k == "consoleSize") {
       od::object o;
+      // Not an object: a wrong type, and nothing to iterate (simdjson forbids it).
       ok = !v.get_object().get(o);
-      for (auto f : o) {
-        std::string_view fk;
-        int64_t n = 0;
-        if (f.unescaped_key().get(fk)) return Error{"process spec: malformed field"};
-        bool is_number = !f.value().get_int64().get(n);
-        if (!is_number) continue;
-        if (fk == "uid")
-          p.uid = n;
-        else if (fk == "gid")
-          p.gid = n;
-        else if (fk == "width")
-          p.width = static_cast<int>(n);
-        else if (fk == "height")
-          p.height = static_cast<int>(n);
+      if (ok) {
+        for (auto f : o) {
+          std::string_view fk;
+          int64_t n = 0;
+          if (f.unescaped_key().get(fk)) return Error{"process spec: malformed field"};
+          bool is_number = !f.value().get_int64().get(n);
+          if (!is_number) continue;
+          if (fk == "uid")
+            p.uid = n;
+          else if (fk == "gid")
+            p.gid = n;
+          else if (fk == "width")
+            p.width = ConsoleSide(n);
+          else if (fk == "height")
+            p.height = ConsoleSide(n);
+        }
       }
     }
     if (!ok) return Error{"process spec: " + std::string(k) + ": wrong type"};
