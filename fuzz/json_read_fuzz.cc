@@ -1,0 +1,40 @@
+// The shared JSON decoder (base/json_read.h) with every kind of member reader, as each file
+// format's decoder uses them, strict (the config) and lenient (state files).
+#include "base/json_read.h"
+#include "fuzz/fuzz_input.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace ttyaudit;
+  for (JsonUnknownKeys unknown : {JsonUnknownKeys::kSkip, JsonUnknownKeys::kReject}) {
+    JsonObjectText text;
+    if (!text.Open(fuzz::Text(data, size), "fuzz")) return 0;
+    std::string s;
+    bool b = false;
+    double d = 0;
+    int8_t i8 = 0;
+    int64_t i64 = 0;
+    uint16_t u16 = 0;
+    uint64_t u64 = 0;
+    std::vector<std::pair<std::string, std::string>> map;
+    std::vector<std::string> list;
+    auto nested = [&](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
+      simdjson::ondemand::object o;
+      if (v.get_object().get(o)) return at.Bad("want an object");
+      return DecodeJsonObject(o, at, {{"s", JsonString(s)}, {"n", JsonInteger(i64)}}, unknown);
+    };
+    Status st = DecodeJsonObject(text.object(), JsonPlace("fuzz"),
+                                 {{"s", JsonString(s)},
+                                  {"b", JsonBool(b)},
+                                  {"d", JsonNumber(d)},
+                                  {"i8", JsonInteger(i8)},
+                                  {"i64", JsonInteger(i64)},
+                                  {"u16", JsonInteger(u16)},
+                                  {"u64", JsonInteger(u64)},
+                                  {"map", JsonStringMap(map)},
+                                  {"list", JsonStringArray(list)},
+                                  {"o", nested}},
+                                 unknown);
+    if (st) (void)text.AtEnd();
+  }
+  return 0;
+}
