@@ -8,6 +8,7 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -90,25 +91,33 @@ inline Status ReadJsonStringArray(simdjson::ondemand::value v, const std::string
 
 /// Where a decoder stands: the text (`origin`: a file, or what the text is, "hook state") and
 /// the key path from its top object ("s3.object_lock"; empty at the top). Errors say both:
-/// "cfg.json: s3.region: want a string".
+/// "cfg.json: s3.region: want a string". A member's place only points at its parent's and at
+/// its key (valid while the member is read), so that decoding builds no string until it fails.
 class JsonPlace {
  public:
-  explicit JsonPlace(std::string origin, std::string path = "")
-      : origin_(std::move(origin)), path_(std::move(path)) {}
-  /// The place of member `key` of the object here.
-  JsonPlace Member(std::string_view key) const {
-    return JsonPlace(origin_, path_.empty() ? std::string(key) : path_ + "." + std::string(key));
-  }
+  explicit JsonPlace(std::string origin) : origin_(std::move(origin)) {}
+  /// The place of member `key` of the object here; it must not outlive this place or the key.
+  JsonPlace Member(std::string_view key) const { return JsonPlace(this, key); }
   /// "<origin>: <path>", or "<origin>" at the top.
-  std::string Name() const { return path_.empty() ? origin_ : origin_ + ": " + path_; }
+  std::string Name() const {
+    const std::string p = path();
+    return p.empty() ? origin() : origin() + ": " + p;
+  }
   /// "<origin>: <path>: <why>", or "<origin>: <why>" at the top.
   Error Bad(std::string_view why) const { return Error{Name() + ": " + std::string(why)}; }
-  const std::string& origin() const { return origin_; }
-  const std::string& path() const { return path_; }
+  const std::string& origin() const { return parent_ ? parent_->origin() : origin_; }
+  std::string path() const {
+    if (parent_ == nullptr) return "";
+    std::string up = parent_->path();
+    return up.empty() ? std::string(key_) : up + "." + std::string(key_);
+  }
 
  private:
-  std::string origin_;
-  std::string path_;
+  JsonPlace(const JsonPlace* parent, std::string_view key) : parent_(parent), key_(key) {}
+
+  std::string origin_;                 // at the top
+  const JsonPlace* parent_ = nullptr;  // below it
+  std::string_view key_;
 };
 
 /// Reads one member's value where it belongs; an error from `at.Bad(...)` (`at` is the
@@ -131,7 +140,7 @@ enum class JsonUnknownKeys {
 /// "<place>: malformed member" (not valid JSON there), "<place>.<key>: unknown key" under
 /// kReject, or the field's own error. A key that appears twice is read twice.
 inline Status DecodeJsonObject(simdjson::ondemand::object obj, const JsonPlace& at,
-                               std::initializer_list<JsonField> fields, JsonUnknownKeys unknown) {
+                               std::span<const JsonField> fields, JsonUnknownKeys unknown) {
   for (auto member : obj) {
     std::string_view key;
     simdjson::ondemand::value v;
@@ -146,6 +155,42 @@ inline Status DecodeJsonObject(simdjson::ondemand::object obj, const JsonPlace& 
     if (Status st = field->read(v, at.Member(key)); !st) return st;
   }
   return {};
+}
+
+inline Status DecodeJsonObject(simdjson::ondemand::object obj, const JsonPlace& at,
+                               std::initializer_list<JsonField> fields, JsonUnknownKeys unknown) {
+  return DecodeJsonObject(obj, at, std::span<const JsonField>(fields.begin(), fields.size()),
+                          unknown);
+}
+
+/// A member that is itself an object, decoded through its own fields.
+inline JsonReader JsonObjectOf(std::vector<JsonField> fields,
+                               JsonUnknownKeys unknown = JsonUnknownKeys::kSkip) {
+  return [fields = std::move(fields), unknown](simdjson::ondemand::value v,
+                                               const JsonPlace& at) -> Status {
+    simdjson::ondemand::object obj;
+    if (v.get_object().get(obj)) return at.Bad("want an object");
+    return DecodeJsonObject(obj, at, fields, unknown);
+  };
+}
+
+/// A member that is an array of objects: `each` makes the fields of one element and is told
+/// when the element has been read (`done`), so that it can keep what it gathered.
+inline JsonReader JsonArrayOfObjects(std::function<std::vector<JsonField>()> each,
+                                     std::function<void()> done,
+                                     JsonUnknownKeys unknown = JsonUnknownKeys::kSkip) {
+  return [each = std::move(each), done = std::move(done), unknown](simdjson::ondemand::value v,
+                                                                   const JsonPlace& at) -> Status {
+    simdjson::ondemand::array arr;
+    if (v.get_array().get(arr)) return at.Bad("want an array");
+    for (auto el : arr) {
+      simdjson::ondemand::object obj;
+      if (el.get_object().get(obj)) return at.Bad("want objects");
+      if (Status st = DecodeJsonObject(obj, at, each(), unknown); !st) return st;
+      done();
+    }
+    return {};
+  };
 }
 
 /// The readers of plain values; each says what it wants when the value is something else.

@@ -19,22 +19,8 @@ done
 [ -x "$ROOT/node_modules/.bin/s3rver" ] || { echo "search.sh: s3rver missing (make deps)" >&2; exit 1; }
 command -v aws >/dev/null || { echo "search.sh: aws CLI missing (make deps)" >&2; exit 1; }
 
-T=$(mktemp -d "${BENCH_TMP:-/tmp}/ttyaudit-bench-search.XXXXXX")
-_pids=()
-track_pid() { _pids+=("$1"); }
-skip() { echo "search.sh: $*" >&2; exit 1; }
-fail() { echo "search.sh: $*" >&2; exit 1; }
-wait_for() {
-  local secs=$1; shift
-  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  fail "timed out waiting for: $*"
-}
-cleanup() {
-  for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+BENCH_NAME=search
+. "$ROOT/bench/lib/harness.sh"
 . "$ROOT/tests/lib/s3rver.sh"
 . "$ROOT/tests/lib/catalog.sh"
 

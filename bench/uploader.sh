@@ -17,22 +17,8 @@ UPLOADER=$BUILD/bin/ttyaudit-uploader
 command -v aws >/dev/null || { echo "uploader.sh: aws CLI missing (make deps)" >&2; exit 1; }
 
 # The test helpers start and stop a private s3rver and write spool sessions.
-T=$(mktemp -d "${BENCH_TMP:-/tmp}/ttyaudit-bench-up.XXXXXX")
-_pids=()
-track_pid() { _pids+=("$1"); }
-skip() { echo "uploader.sh: $*" >&2; exit 1; }
-fail() { echo "uploader.sh: $*" >&2; exit 1; }
-wait_for() {
-  local secs=$1; shift
-  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  fail "timed out waiting for: $*"
-}
-cleanup() {
-  for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+BENCH_NAME=uploader
+. "$ROOT/bench/lib/harness.sh"
 . "$ROOT/tests/lib/s3rver.sh"
 
 start_s3rver

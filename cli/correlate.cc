@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "base/ids.h"
+#include "base/json_read.h"
 #include "base/printable.h"
 #include "cli/sessions.h"
 #include "config/config.h"
@@ -44,20 +45,43 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
-bool GetString(od::value v, std::string& out) {
-  std::string_view s;
-  if (v.get_string().get(s)) return false;
-  out.assign(s);
-  return true;
+// Audit events come from any apiserver version, and `search --json` lines from any ttyaudit: a
+// member of an unexpected type is left as it was, never an error. Only text that is not JSON
+// makes a line malformed.
+JsonReader AnyString(std::string& out) {
+  return [&out](od::value v, const JsonPlace&) -> Status {
+    ReadJsonString(v, out);
+    return {};
+  };
 }
 
-void GetStrings(od::value v, std::vector<std::string>& out) {
-  od::array arr;
-  if (v.get_array().get(arr)) return;
-  for (auto e : arr) {
-    std::string_view s;
-    if (!e.get_string().get(s)) out.emplace_back(s);
-  }
+JsonReader AnyStrings(std::vector<std::string>& out) {
+  return [&out](od::value v, const JsonPlace&) -> Status {
+    od::array arr;
+    if (v.get_array().get(arr)) return {};
+    for (auto e : arr) {
+      std::string_view s;
+      if (!e.get_string().get(s)) out.emplace_back(s);
+    }
+    return {};
+  };
+}
+
+JsonReader AnyInteger(int64_t& out) {
+  return [&out](od::value v, const JsonPlace&) -> Status {
+    if (v.get_int64().get(out)) out = 0;
+    return {};
+  };
+}
+
+// An object member decoded by `decode`; any other type is skipped.
+template <class Decode>
+JsonReader AnyObject(Decode decode) {
+  return [decode](od::value v, const JsonPlace& at) -> Status {
+    od::object o;
+    if (v.get_object().get(o)) return {};
+    return decode(o, at);
+  };
 }
 
 // The fields of one audit Event that correlation needs.
@@ -74,65 +98,41 @@ bool ParseAuditEvent(od::parser& parser, const char* line, size_t len, size_t ca
   od::document doc;
   od::object obj;
   if (parser.iterate(line, len, capacity).get(doc) || doc.get_object().get(obj)) return false;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v)) return false;
-    if (k == "auditID")
-      GetString(v, ev.audit_id);
-    else if (k == "stage")
-      GetString(v, ev.stage);
-    else if (k == "verb")
-      GetString(v, ev.verb);
-    else if (k == "requestURI")
-      GetString(v, ev.request_uri);
-    else if (k == "userAgent")
-      GetString(v, ev.user_agent);
-    else if (k == "requestReceivedTimestamp")
-      GetString(v, ev.received);
-    else if (k == "sourceIPs")
-      GetStrings(v, ev.source_ips);
-    else if (k == "user" || k == "impersonatedUser") {
-      const bool real = k == "user";
-      od::object u;
-      if (v.get_object().get(u)) continue;
-      for (auto uf : u) {
-        std::string_view uk;
-        od::value uv;
-        if (uf.unescaped_key().get(uk) || uf.value().get(uv)) return false;
-        if (uk == "username")
-          GetString(uv, real ? ev.user : ev.impersonated_user);
-        else if (uk == "groups" && real)
-          GetStrings(uv, ev.groups);
-      }
-    } else if (k == "objectRef") {
-      od::object o;
-      if (v.get_object().get(o)) continue;
-      for (auto of : o) {
-        std::string_view ok;
-        od::value ov;
-        if (of.unescaped_key().get(ok) || of.value().get(ov)) return false;
-        if (ok == "resource")
-          GetString(ov, ev.resource);
-        else if (ok == "subresource")
-          GetString(ov, ev.subresource);
-        else if (ok == "namespace")
-          GetString(ov, ev.ns);
-        else if (ok == "name")
-          GetString(ov, ev.name);
-      }
-    } else if (k == "responseStatus") {
-      od::object r;
-      if (v.get_object().get(r)) continue;
-      for (auto rf : r) {
-        std::string_view rk;
-        od::value rv;
-        if (rf.unescaped_key().get(rk) || rf.value().get(rv)) return false;
-        if (rk == "code" && rv.get_int64().get(ev.code)) ev.code = 0;
-      }
-    }
-  }
-  return true;
+  constexpr auto kSkip = JsonUnknownKeys::kSkip;
+  auto user = [&ev](od::object o, const JsonPlace& at) {
+    return DecodeJsonObject(
+        o, at, {{"username", AnyString(ev.user)}, {"groups", AnyStrings(ev.groups)}}, kSkip);
+  };
+  auto impersonated = [&ev](od::object o, const JsonPlace& at) {
+    return DecodeJsonObject(o, at, {{"username", AnyString(ev.impersonated_user)}}, kSkip);
+  };
+  auto object_ref = [&ev](od::object o, const JsonPlace& at) {
+    return DecodeJsonObject(o, at,
+                            {{"resource", AnyString(ev.resource)},
+                             {"subresource", AnyString(ev.subresource)},
+                             {"namespace", AnyString(ev.ns)},
+                             {"name", AnyString(ev.name)}},
+                            kSkip);
+  };
+  auto status = [&ev](od::object o, const JsonPlace& at) {
+    return DecodeJsonObject(o, at, {{"code", AnyInteger(ev.code)}}, kSkip);
+  };
+  return DecodeJsonObject(obj, JsonPlace("audit event"),
+                          {
+                              {"auditID", AnyString(ev.audit_id)},
+                              {"stage", AnyString(ev.stage)},
+                              {"verb", AnyString(ev.verb)},
+                              {"requestURI", AnyString(ev.request_uri)},
+                              {"userAgent", AnyString(ev.user_agent)},
+                              {"requestReceivedTimestamp", AnyString(ev.received)},
+                              {"sourceIPs", AnyStrings(ev.source_ips)},
+                              {"user", AnyObject(user)},
+                              {"impersonatedUser", AnyObject(impersonated)},
+                              {"objectRef", AnyObject(object_ref)},
+                              {"responseStatus", AnyObject(status)},
+                          },
+                          kSkip)
+      .ok();
 }
 
 class ExecRequestCollector {
@@ -343,31 +343,27 @@ bool ParseSessionLine(od::parser& parser, const std::string& line, SessionMeta& 
   od::object obj;
   if (parser.iterate(ps).get(doc) || doc.get_object().get(obj)) return false;
   std::string start;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v)) return false;
-    if (k == "id")
-      GetString(v, m.id);
-    else if (k == "source")
-      GetString(v, m.source);
-    else if (k == "namespace")
-      GetString(v, m.k8s_namespace);
-    else if (k == "pod")
-      GetString(v, m.pod);
-    else if (k == "container")
-      GetString(v, m.container);
-    else if (k == "container_id")
-      GetString(v, m.container_id);
-    else if (k == "argv")
-      GetStrings(v, m.argv);
-    else if (k == "terminal" && v.get_bool().get(m.terminal))
-      m.terminal = true;
-    else if (k == "start_ns" && v.get_int64().get(m.start_ns))
-      m.start_ns = 0;
-    else if (k == "start")
-      GetString(v, start);
-  }
+  // A session whose "terminal" is not a boolean is taken for a terminal one: the requests it
+  // may match say tty=true or nothing.
+  auto terminal = [&m](od::value v, const JsonPlace&) -> Status {
+    if (v.get_bool().get(m.terminal)) m.terminal = true;
+    return {};
+  };
+  auto st = DecodeJsonObject(obj, JsonPlace("session"),
+                             {
+                                 {"id", AnyString(m.id)},
+                                 {"source", AnyString(m.source)},
+                                 {"namespace", AnyString(m.k8s_namespace)},
+                                 {"pod", AnyString(m.pod)},
+                                 {"container", AnyString(m.container)},
+                                 {"container_id", AnyString(m.container_id)},
+                                 {"argv", AnyStrings(m.argv)},
+                                 {"terminal", terminal},
+                                 {"start_ns", AnyInteger(m.start_ns)},
+                                 {"start", AnyString(start)},
+                             },
+                             JsonUnknownKeys::kSkip);
+  if (!st) return false;
   if (m.start_ns == 0 && !start.empty()) {
     auto t = ParseTime(start, 0);
     if (t) m.start_ns = *t;

@@ -15,7 +15,6 @@ namespace ttyaudit {
 namespace {
 
 namespace dom = simdjson::dom;
-namespace od = simdjson::ondemand;
 
 constexpr const char* kOurStages[] = {"createRuntime", "poststop"};
 
@@ -138,43 +137,25 @@ Status AddHooks(const std::string& bundle_dir, const std::string& hook_binary,
 Result<BundleInfo> ParseBundleConfig(std::string_view json) {
   JsonObjectText text;
   if (auto st = text.Open(json, "bundle config"); !st) return Error{st.message()};
-  od::object& obj = text.object();
   BundleInfo b;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v))
-      return Error{"bundle config: malformed field"};
-    if (k == "annotations") {
-      if (auto st = ReadJsonStringMap(v, "bundle config: annotations", b.annotations); !st)
-        return Error{st.message()};
-    } else if (k == "mounts") {
-      od::array arr;
-      if (v.get_array().get(arr)) continue;
-      for (auto m : arr) {
-        od::object mo;
-        if (m.get_object().get(mo)) continue;
-        std::string dest, source;
-        for (auto f : mo) {
-          std::string_view fk, s;
-          if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
-          if (fk == "destination")
-            dest = std::string(s);
-          else if (fk == "source")
-            source = std::string(s);
-        }
-        if (dest == "/etc/hostname") b.hostname_mount = source;
-      }
-    } else if (k == "root") {
-      od::object ro;
-      if (v.get_object().get(ro)) continue;
-      for (auto f : ro) {
-        std::string_view fk, s;
-        if (f.unescaped_key().get(fk) || f.value().get_string().get(s)) continue;
-        if (fk == "path") b.root_path = std::string(s);
-      }
-    }
-  }
+  std::string dest, source;  // of the mount being read
+  auto mount_fields = [&] {
+    dest.clear();
+    source.clear();
+    return std::vector<JsonField>{{"destination", JsonString(dest)},
+                                  {"source", JsonString(source)}};
+  };
+  auto mount_done = [&] {
+    if (dest == "/etc/hostname") b.hostname_mount = source;
+  };
+  auto st = DecodeJsonObject(text.object(), JsonPlace("bundle config"),
+                             {
+                                 {"annotations", JsonStringMap(b.annotations)},
+                                 {"mounts", JsonArrayOfObjects(mount_fields, mount_done)},
+                                 {"root", JsonObjectOf({{"path", JsonString(b.root_path)}})},
+                             },
+                             JsonUnknownKeys::kSkip);
+  if (!st) return Error{st.message()};
   return b;
 }
 

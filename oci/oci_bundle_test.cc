@@ -139,6 +139,14 @@ TEST_CASE("oci bundle: config.json gives annotations, the hostname mount and the
   REQUIRE(b->annotations.size() == 2);
   CHECK(b->annotations[0].second == "prod");
   CHECK_FALSE(ParseBundleConfig(R"({"annotations":{"a":1}})").ok());
+  // The last /etc/hostname mount wins, and one mount's fields never leak into the next.
+  auto two = ParseBundleConfig(R"({"mounts":[{"destination":"/etc/hostname","source":"/a"},
+    {"source":"/b"},{"destination":"/etc/hostname"}]})");
+  REQUIRE(two.ok());
+  CHECK(two->hostname_mount == "");
+  auto bad = ParseBundleConfig(R"({"mounts":[{"destination":7}]})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.message() == "bundle config: mounts.destination: want a string");
 }
 
 TEST_CASE("oci bundle: a config.json that cannot be read or parsed is an error naming it") {

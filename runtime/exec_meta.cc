@@ -67,46 +67,22 @@ SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const 
 Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
   JsonObjectText text;
   if (auto st = text.Open(json, "process spec"); !st) return Error{st.message()};
-  od::object& obj = text.object();
   ProcessSpec p;
-  for (auto field : obj) {
-    std::string_view k;
-    od::value v;
-    if (field.unescaped_key().get(k) || field.value().get(v))
-      return Error{"process spec: malformed field"};
-    bool ok = true;
-    if (k == "terminal") {
-      ok = !v.get_bool().get(p.terminal);
-    } else if (k == "args") {
-      ok = ReadJsonStringArray(v, "process spec: args", p.args).ok();
-    } else if (k == "env") {
-      ok = ReadJsonStringArray(v, "process spec: env", p.env).ok();
-    } else if (k == "cwd") {
-      ok = ReadJsonString(v, p.cwd);
-    } else if (k == "user" || k == "consoleSize") {
-      od::object o;
-      // Not an object: a wrong type, and nothing to iterate (simdjson forbids it).
-      ok = !v.get_object().get(o);
-      if (ok) {
-        for (auto f : o) {
-          std::string_view fk;
-          int64_t n = 0;
-          if (f.unescaped_key().get(fk)) return Error{"process spec: malformed field"};
-          bool is_number = !f.value().get_int64().get(n);
-          if (!is_number) continue;
-          if (fk == "uid")
-            p.uid = n;
-          else if (fk == "gid")
-            p.gid = n;
-          else if (fk == "width")
-            p.width = ConsoleSide(n);
-          else if (fk == "height")
-            p.height = ConsoleSide(n);
-        }
-      }
-    }
-    if (!ok) return Error{"process spec: " + std::string(k) + ": wrong type"};
-  }
+  auto st = DecodeJsonObject(
+      text.object(), JsonPlace("process spec"),
+      {
+          {"terminal", JsonBool(p.terminal)},
+          {"args", JsonStringArray(p.args)},
+          {"env", JsonStringArray(p.env)},
+          {"cwd", JsonString(p.cwd)},
+          {"user", JsonObjectOf({{"uid", JsonInteger(p.uid)}, {"gid", JsonInteger(p.gid)}})},
+          {"consoleSize",
+           JsonObjectOf({{"width", JsonInteger(p.width)}, {"height", JsonInteger(p.height)}})},
+      },
+      JsonUnknownKeys::kSkip);
+  if (!st) return Error{st.message()};
+  p.width = ConsoleSide(p.width);
+  p.height = ConsoleSide(p.height);
   return p;
 }
 
@@ -158,23 +134,16 @@ void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m) {
   if (!text) return;
   JsonObjectText config;
   if (!config.Open(text.value(), "docker config")) return;
-  od::object& obj = config.object();
-  for (auto field : obj) {
-    std::string_view k, s;
-    if (field.unescaped_key().get(k)) return;
-    if (k == "Name") {
-      if (!field.value().get_string().get(s))
-        m.container = std::string(s.substr(s.starts_with("/") ? 1 : 0));
-    } else if (k == "Config") {
-      od::object cfg;
-      if (field.value().get_object().get(cfg)) continue;
-      for (auto f : cfg) {
-        std::string_view ck;
-        if (f.unescaped_key().get(ck)) break;
-        if (ck == "Image" && !f.value().get_string().get(s)) m.image = std::string(s);
-      }
-    }
-  }
+  std::string name, image;
+  auto st = DecodeJsonObject(config.object(), JsonPlace("docker config"),
+                             {
+                                 {"Name", JsonString(name)},
+                                 {"Config", JsonObjectOf({{"Image", JsonString(image)}})},
+                             },
+                             JsonUnknownKeys::kSkip);
+  if (!st) return;  // a config.v2.json that is not Docker's: keep what the bundle said
+  if (!name.empty()) m.container = name.substr(name.starts_with("/") ? 1 : 0);
+  if (!image.empty()) m.image = image;
 }
 
 SessionMeta BuildExecMeta(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,

@@ -29,6 +29,12 @@ TEST_CASE("exec meta: a process file that is not an object, or has wrong types, 
   CHECK_FALSE(ttyaudit::ParseProcessSpec("{\"args\":\"sh\"}").ok());
   CHECK_FALSE(ttyaudit::ParseProcessSpec("{\"args\":[1]}").ok());
   CHECK_FALSE(ttyaudit::ParseProcessSpec("not json").ok());
+  auto uid = ttyaudit::ParseProcessSpec(R"({"user":{"uid":"0"}})");
+  REQUIRE_FALSE(uid.ok());
+  CHECK(uid.message() == "process spec: user.uid: want a whole number");
+  auto width = ttyaudit::ParseProcessSpec(R"({"consoleSize":{"width":4294967297}})");
+  REQUIRE_FALSE(width.ok());
+  CHECK(width.message() == "process spec: consoleSize.width: want a whole number");
   // A user or consoleSize that is not an object was iterated anyway (found by
   // fuzz/process_spec): undefined behaviour in simdjson.
   CHECK_FALSE(ttyaudit::ParseProcessSpec(R"({"args":["ls"],"user":"root"})").ok());
@@ -36,8 +42,8 @@ TEST_CASE("exec meta: a process file that is not an object, or has wrong types, 
 }
 
 TEST_CASE("exec meta: a console size that no pty can have counts as absent") {
-  auto p = ttyaudit::ParseProcessSpec(
-      R"({"consoleSize":{"height":4294967297,"width":-80},"user":{"uid":0}})");
+  auto p =
+      ttyaudit::ParseProcessSpec(R"({"consoleSize":{"height":-24,"width":-80},"user":{"uid":0}})");
   REQUIRE(p.ok());
   CHECK(p->width == 0);
   CHECK(p->height == 0);

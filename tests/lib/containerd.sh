@@ -16,22 +16,21 @@ CTR_NS=${CTR_NS:-ttyaudit-test-${T##*.}}
 # The shim runs runc with --root $RUNC_ROOT/$CTR_NS (containerd's default is under /run/containerd).
 RUNC_ROOT="$T/runc"
 
-start_containerd() {
-  command -v containerd >/dev/null || fail "containerd is not installed (make deps)"
-  local d="$T/containerd"
-  mkdir -p "$d/root" "$d/state" "$d/fifo"
-  mkfifo "$T/no-input.fifo"  # ctr_exec_tty's stdin, made once (concurrent execs share it)
-  CTR_SOCK="$d/containerd.sock"
-  cat >"$d/config.toml" <<TOML
+# The part of a private containerd's config.toml that every test shares: its root, state and
+# sockets under DIR, and the plugins it never needs switched off (EXTRA_DISABLED: more of them,
+# each quoted and followed by ", ").
+containerd_config() {
+  local d=$1 extra=${2:-}
+  cat <<TOML
 version = 2
 root = "$d/root"
 state = "$d/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+disabled_plugins = [${extra}"io.containerd.internal.v1.opt",
   "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
   "io.containerd.tracing.processor.v1.otlp"]
 [grpc]
-  address = "$CTR_SOCK"
+  address = "$d/containerd.sock"
 [ttrpc]
   address = "$d/containerd.sock.ttrpc"
 [debug]
@@ -39,6 +38,15 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 [metrics]
   address = ""
 TOML
+}
+
+start_containerd() {
+  command -v containerd >/dev/null || fail "containerd is not installed (make deps)"
+  local d="$T/containerd"
+  mkdir -p "$d/root" "$d/state" "$d/fifo"
+  mkfifo "$T/no-input.fifo"  # ctr_exec_tty's stdin, made once (concurrent execs share it)
+  CTR_SOCK="$d/containerd.sock"
+  containerd_config "$d" '"io.containerd.grpc.v1.cri", ' >"$d/config.toml"
   containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
   CONTAINERD_PID=$!
   track_pid "$CONTAINERD_PID"

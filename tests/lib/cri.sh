@@ -37,22 +37,8 @@ start_cri_containerd() {
   mkdir -p "$d/root" "$d/state" "$d/cni/bin" "$d/cni/net.d" "$T/pods"
   CTR_SOCK="$d/containerd.sock"
   CTR_NS=k8s.io
-  cat >"$d/config.toml" <<TOML
-version = 2
-root = "$d/root"
-state = "$d/state"
-disabled_plugins = ["io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "$CTR_SOCK"
-[ttrpc]
-  address = "$d/containerd.sock.ttrpc"
-[debug]
-  address = "$d/debug.sock"
-[metrics]
-  address = ""
+  { containerd_config "$d"
+    cat <<TOML
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
   stream_server_address = "127.0.0.1"
@@ -77,6 +63,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt",
 $(_example_ttyaudit_handler)
     Root = "$RUNC_ROOT"
 TOML
+  } >"$d/config.toml"
   make_busybox_rootfs "$T/rootfs"
   containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
   CONTAINERD_PID=$!
