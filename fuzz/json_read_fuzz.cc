@@ -17,24 +17,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t u64 = 0;
     std::vector<std::pair<std::string, std::string>> map;
     std::vector<std::string> list;
-    auto nested = [&](simdjson::ondemand::value v, const JsonPlace& at) -> Status {
-      simdjson::ondemand::object o;
-      if (v.get_object().get(o)) return at.Bad("want an object");
-      return DecodeJsonObject(o, at, {{"s", JsonString(s)}, {"n", JsonInteger(i64)}}, unknown);
-    };
-    Status st = DecodeJsonObject(text.object(), JsonPlace("fuzz"),
-                                 {{"s", JsonString(s)},
-                                  {"b", JsonBool(b)},
-                                  {"d", JsonNumber(d)},
-                                  {"i8", JsonInteger(i8)},
-                                  {"i64", JsonInteger(i64)},
-                                  {"u16", JsonInteger(u16)},
-                                  {"u64", JsonInteger(u64)},
-                                  {"map", JsonStringMap(map)},
-                                  {"list", JsonStringArray(list)},
-                                  {"o", nested}},
-                                 unknown);
+    std::string each_s;
+    size_t elements = 0;
+    Status st = DecodeJsonObject(
+        text.object(), JsonPlace("fuzz"),
+        {{"s", JsonString(s)},
+         {"b", JsonBool(b)},
+         {"d", JsonNumber(d)},
+         {"i8", JsonInteger(i8)},
+         {"i64", JsonInteger(i64)},
+         {"u16", JsonInteger(u16)},
+         {"u64", JsonInteger(u64)},
+         {"map", JsonStringMap(map)},
+         {"list", JsonStringArray(list)},
+         {"o", JsonObjectOf({{"s", JsonString(s)}, {"n", JsonInteger(i64)}}, unknown)},
+         {"a", JsonArrayOfObjects(
+                   [&] {
+                     return std::vector<JsonField>{{"s", JsonString(each_s)}};
+                   },
+                   [&] { ++elements; }, unknown)}},
+        unknown);
     if (st) (void)text.AtEnd();
+    fuzz::Check(elements <= size, "every element read takes a byte");
   }
   return 0;
 }
