@@ -1,6 +1,5 @@
 #include "cli/replay.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,13 +10,11 @@
 #include <utility>
 
 #include "base/printable.h"
-#include "base/unique_fd.h"
 #include "base/utf8.h"
+#include "cli/live.h"
 #include "cli/terminal_filter.h"
 #include "record/asciicast.h"
 #include "record/cast_reader.h"
-#include "record/spool.h"
-#include "record/spool_writer.h"
 
 namespace ttyaudit {
 namespace {
@@ -64,14 +61,8 @@ int Fail(const std::string& verb, const std::string& msg) {
   return 1;
 }
 
-// A line of a session that watch skips, as CastReader reports one.
-void Warn(const std::string& path, uint64_t line, const std::string& why) {
-  std::fprintf(stderr, "ttyaudit watch: warning: %s: line %llu: %s; skipped\n",
-               EscapeControlChars(path).c_str(), static_cast<unsigned long long>(line),
-               EscapeControlChars(why).c_str());
-}
-
-constexpr size_t kMaxLine = 64 << 20;
+// Consecutive failed reads of the store after which watch gives up.
+constexpr int kWatchRetries = 30;
 
 }  // namespace
 
@@ -129,61 +120,33 @@ int ExportSession(const SessionRecord& s) {
   return WriteOut(out) ? 0 : 1;
 }
 
-int WatchSession(const SessionRecord& s, const ReplayOptions& opts) {
-  UniqueFd fd(open(s.path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Fail("watch", std::string("open `") + s.path + "`: " + std::strerror(errno));
-  EventLineParser parser;
-  std::string pending;  // the line so far
-  bool too_long = false;
-  uint64_t line_number = 0;
-  char buf[65536];
-  CastEvent ev;
+int WatchSession(const Config& cfg, const std::string& store_url, const std::string& id,
+                 const ReplayOptions& opts) {
+  auto follower = LiveFollower::Open(cfg, store_url, id);
+  if (!follower.ok()) return Fail("watch", follower.message());
+  LiveFollower& f = **follower;
   Output out(opts);
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Fail("watch", std::string("read: ") + std::strerror(errno));
-    if (n == 0) {
-      // At the end of what is written: finished once the recorder has let go of its lock.
-      if (!RecorderHoldsLock(fd.get())) {
-        n = read(fd.get(), buf, sizeof buf);  // whatever it wrote last
-        if (n <= 0) break;
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        continue;
-      }
+  int failures = 0;
+  while (!f.Ended()) {
+    auto events = f.PollEvents(1000);
+    for (const auto& w : f.TakeWarnings())
+      std::fprintf(stderr, "ttyaudit watch: warning: %s\n", EscapeControlChars(w).c_str());
+    if (!events.ok()) {
+      // A store that does not answer for a while is waited out, not a reason to stop.
+      if (++failures >= kWatchRetries) return Fail("watch", events.message());
+      std::fprintf(stderr, "ttyaudit watch: %s; trying again\n",
+                   EscapeControlChars(events.message()).c_str());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
     }
-    std::string_view chunk(buf, static_cast<size_t>(n));
-    for (size_t nl; !chunk.empty(); chunk.remove_prefix(nl + 1)) {
-      nl = chunk.find('\n');
-      std::string_view part = chunk.substr(0, nl);
-      // A line is held up to the reader's limit; past it, read through and skipped.
-      if (!too_long && pending.size() + part.size() > kMaxLine) {
-        too_long = true;
-        std::string().swap(pending);
-      }
-      if (!too_long) pending.append(part);
-      if (nl == std::string_view::npos) break;
-      ++line_number;
-      if (std::exchange(too_long, false)) {
-        Warn(s.path, line_number, "longer than 64 MiB");
-      } else if (line_number > 1) {  // line 1 is the header
-        auto got = parser.Parse(pending, ev, s.path);
-        if (!got.ok())
-          Warn(s.path, line_number, got.message());
-        else if (*got && ev.code == "o" && !out.Write(ev.data))
-          return 1;
-      }
-      pending.clear();
-    }
+    failures = 0;
+    for (const auto& ev : *events)
+      if (ev.code == "o" && !out.Write(ev.data))
+        return Fail("watch", std::string("write: ") + std::strerror(errno));
   }
-  if (!pending.empty() || too_long)
-    std::fprintf(stderr,
-                 "ttyaudit watch: warning: %s: ends in the middle of line %llu: the session is "
-                 "truncated there\n",
-                 EscapeControlChars(s.path).c_str(),
-                 static_cast<unsigned long long>(line_number + 1));
-  return out.Finish() ? 0 : 1;
+  if (!out.Finish()) return 1;
+  const int status = ShellStatus(f.Meta());
+  return status < 0 ? 0 : status;
 }
 
 }  // namespace ttyaudit

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/sessions.h"
+#include "config/config.h"
 
 namespace ttyaudit {
 
@@ -24,7 +25,11 @@ int PlaySession(const SessionRecord& s, const ReplayOptions& opts);
 /// Writes the session as plain asciicast v2 (no padding, no ttyaudit raw-byte events) to stdout.
 int ExportSession(const SessionRecord& s);
 
-/// Prints the output recorded so far, then follows the session until it ends.
-int WatchSession(const SessionRecord& s, const ReplayOptions& opts);
+/// Prints the output of session `id` (or a .cast path) recorded so far, from this node's spool
+/// or the store's live chunks (cli/live.h), then follows it until it ends. Returns the
+/// session's exit status as a shell gives it (0 when it is not known), 1 when it cannot be
+/// followed.
+int WatchSession(const Config& cfg, const std::string& store_url, const std::string& id,
+                 const ReplayOptions& opts);
 
 }  // namespace ttyaudit

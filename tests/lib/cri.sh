@@ -65,7 +65,10 @@ $(_example_ttyaudit_handler)
 TOML
   } >"$d/config.toml"
   make_busybox_rootfs "$T/rootfs"
-  containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  # In a session of its own: a Ctrl-C at the terminal (make demo) must not stop containerd
+  # before the exit trap has removed the pods through it. (An async child of a script is no
+  # group leader, so setsid does not fork: $! is containerd.)
+  setsid containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
   CONTAINERD_PID=$!
   track_pid "$CONTAINERD_PID"
   on_exit "_cri_cleanup"
