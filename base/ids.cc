@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <limits>
 
 namespace ttyaudit {
 
@@ -90,6 +91,10 @@ int DaysInMonth(int y, int m) {
 }  // namespace
 
 Result<int64_t> ParseTime(std::string_view s, int64_t now_nanos) {
+  // Nanoseconds in an int64_t reach from 1677 to 2262: a time outside, or an age longer than
+  // that, is refused rather than overflowed.
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000000000LL - 1;
+  constexpr const char* kOutOfRange = "out of range (years 1678 to 2261)";
   std::string str(s);
   auto bad = [&](const std::string& why) {
     return Error{"bad time `" + str + "`: " + why +
@@ -108,10 +113,16 @@ Result<int64_t> ParseTime(std::string_view s, int64_t now_nanos) {
                      : str.back() == 'm' ? 60
                      : str.back() == 'h' ? 3600
                                          : 86400;
-    return now_nanos - n * unit * 1000000000LL;
+    int64_t at = 0;
+    if (n * unit > kMaxSeconds || __builtin_sub_overflow(now_nanos, n * unit * 1000000000LL, &at))
+      return bad(kOutOfRange);
+    return at;
   }
-  if (i == 0 && digits == str.size() && digits <= 12)
-    return static_cast<int64_t>(std::atoll(str.c_str())) * 1000000000LL;
+  if (i == 0 && digits == str.size() && digits <= 12) {
+    long long secs = std::atoll(str.c_str());
+    if (secs > kMaxSeconds) return bad(kOutOfRange);
+    return static_cast<int64_t>(secs) * 1000000000LL;
+  }
   int Y = Digits(str, 0, 4), M = Digits(str, 5, 2), D = Digits(str, 8, 2);
   if (Y < 0 || M < 0 || D < 0 || str[4] != '-' || str[7] != '-') return bad("not a date");
   if (M < 1 || M > 12) return bad("no month " + std::to_string(M));
@@ -154,8 +165,9 @@ Result<int64_t> ParseTime(std::string_view s, int64_t now_nanos) {
   t.tm_hour = h;
   t.tm_min = m;
   t.tm_sec = sec;
-  time_t secs = timegm(&t);
-  return (static_cast<int64_t>(secs) - offset_s) * 1000000000LL + frac_ns;
+  int64_t secs = static_cast<int64_t>(timegm(&t)) - offset_s;
+  if (secs > kMaxSeconds || secs < -kMaxSeconds) return bad(kOutOfRange);
+  return secs * 1000000000LL + frac_ns;
 }
 
 // Base64 is written out here rather than taken from libcrypto: ttyaudit-runtime runs on every

@@ -53,6 +53,21 @@ TEST_CASE("time: a date or time that does not exist is an error naming it") {
   CHECK(FormatRfc3339(1795610184LL * 1000000000LL + 123000000) == "2026-11-25T12:36:24.123Z");
 }
 
+TEST_CASE("time: a time that nanoseconds in 64 bits cannot hold is an error, not an overflow") {
+  // Found by fuzz/audit_log: requestReceivedTimestamp "0000-..." overflowed secs * 10^9.
+  const int64_t now = 1795610184LL * 1000000000LL;
+  for (const char* far : {"0000-01-01T00:00:00Z", "1677-01-01", "9999-12-31T23:59:59Z",
+                          "2263-01-01", "999999999999", "-999999999999d", "999999999999h"}) {
+    auto t = ParseTime(far, now);
+    CHECK_MESSAGE(!t.ok(), far);
+    if (!t.ok()) CHECK(t.message().find("out of range") != std::string::npos);
+  }
+  CHECK(ParseTime("1678-01-01", now).ok());
+  CHECK(ParseTime("2261-12-31T23:59:59Z", now).ok());
+  CHECK(*ParseTime("9223372035", now) == 9223372035LL * 1000000000LL);
+  CHECK(*ParseTime("106751d", now) == now - 106751LL * 86400 * 1000000000LL);
+}
+
 TEST_CASE("base64: round trip of every byte value; bad input is an error") {
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));

@@ -212,9 +212,12 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view uri
 Result<std::vector<K8sExecRequest>> ReadK8sExecRequests(FILE* f, AuditScanStats* stats) {
   AuditScanStats local;
   AuditScanStats& st = stats ? *stats : local;
-  constexpr size_t kChunk = 16 << 20;
+  // Reads grow from 64 KiB to 16 MiB while they fill the buffer: a large log is read in large
+  // chunks, a small one (or one line from a pipe) does not cost 16 MiB.
+  constexpr size_t kMaxChunk = 16 << 20;
+  size_t chunk = 64 << 10;
   // One buffer: [carried partial line][new bytes][padding simdjson may read past a line].
-  std::vector<char> buf(kChunk + simdjson::SIMDJSON_PADDING);
+  std::vector<char> buf(chunk + simdjson::SIMDJSON_PADDING);
   size_t have = 0;
   od::parser parser;
   ExecRequestCollector collector;
@@ -222,9 +225,15 @@ Result<std::vector<K8sExecRequest>> ReadK8sExecRequests(FILE* f, AuditScanStats*
   static constexpr char kNeedle[] = "\"exec\"";  // objectRef.subresource's value
   bool eof = false;
   while (!eof) {
-    if (buf.size() - simdjson::SIMDJSON_PADDING - have < kChunk / 2)
+    if (buf.size() - simdjson::SIMDJSON_PADDING - have < chunk / 2)
       buf.resize(buf.size() * 2);  // a line longer than the chunk
-    size_t n = fread(buf.data() + have, 1, buf.size() - simdjson::SIMDJSON_PADDING - have, f);
+    const size_t want = buf.size() - simdjson::SIMDJSON_PADDING - have;
+    size_t n = fread(buf.data() + have, 1, want, f);
+    if (n == want && chunk < kMaxChunk) {
+      chunk *= 2;
+      if (buf.size() < chunk + simdjson::SIMDJSON_PADDING)
+        buf.resize(chunk + simdjson::SIMDJSON_PADDING);
+    }
     if (n == 0) {
       if (ferror(f)) return SysError("read", "audit log", errno);
       eof = true;

@@ -192,6 +192,22 @@ TEST_CASE("asciicast: a malformed line is skipped and the events after it are re
   unlink(path.c_str());
 }
 
+TEST_CASE("asciicast: an empty or short array is a malformed line, and the next event reads") {
+  // "[]" had simdjson read the first element of an empty array (found by fuzz/cast_reader).
+  EventLineParser parser;
+  CastEvent ev;
+  for (const char* bad : {"[]", "[ ]", "[0.1]", "[0.1, \"o\"]", "[[]]", "[{}, \"o\", \"x\"]"}) {
+    std::string line = bad;
+    auto got = parser.Parse(line, ev, "t.cast");
+    CHECK_FALSE(got.ok());
+  }
+  std::string line = "[0.5, \"o\", \"ok\"]";
+  auto got = parser.Parse(line, ev, "t.cast");
+  REQUIRE(got.ok());
+  CHECK(*got);
+  CHECK(ev.data == "ok");
+}
+
 TEST_CASE("asciicast: a line over 64 MiB is skipped without being held") {
   std::string all = "{\"version\":2}\n";
   AppendEventLine(all, 0.1, "o", "before");

@@ -145,7 +145,8 @@ Result<bool> EventLineParser::Parse(std::string& line, CastEvent& ev, const std:
   auto it = arr.begin();
   double t;
   std::string_view code, data;
-  if (it.error() || (*it).get_double().get(t)) return bad();
+  // An empty array has no first element to look at: simdjson's iterator may not be read there.
+  if (it.error() || it == arr.end() || (*it).get_double().get(t)) return bad();
   if (++it; it == arr.end() || (*it).get_string().get(code)) return bad();
   ++it;
   if (it == arr.end()) return bad();

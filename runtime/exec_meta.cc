@@ -55,6 +55,10 @@ std::string ContainerUserName(const std::string& rootfs, int64_t uid) {
   return "";
 }
 
+// A side of consoleSize as a pty takes it (16 bits); anything else counts as absent (0), so
+// that no reader of the session sizes a screen by it.
+int ConsoleSide(int64_t n) { return n > 0 && n <= 0xffff ? static_cast<int>(n) : 0; }
+
 }  // namespace
 
 SessionMeta MetaFromBundle(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,
@@ -77,6 +81,8 @@ Result<ProcessSpec> ParseProcessSpec(std::string_view json) {
       },
       JsonUnknownKeys::kSkip);
   if (!st) return Error{st.message()};
+  p.width = ConsoleSide(p.width);
+  p.height = ConsoleSide(p.height);
   return p;
 }
 

@@ -35,6 +35,22 @@ TEST_CASE("exec meta: a process file that is not an object, or has wrong types, 
   auto width = ttyaudit::ParseProcessSpec(R"({"consoleSize":{"width":4294967297}})");
   REQUIRE_FALSE(width.ok());
   CHECK(width.message() == "process spec: consoleSize.width: want a whole number");
+  // A user or consoleSize that is not an object was iterated anyway (found by
+  // fuzz/process_spec): undefined behaviour in simdjson.
+  CHECK_FALSE(ttyaudit::ParseProcessSpec(R"({"args":["ls"],"user":"root"})").ok());
+  CHECK_FALSE(ttyaudit::ParseProcessSpec(R"({"consoleSize":[80,24]})").ok());
+}
+
+TEST_CASE("exec meta: a console size that no pty can have counts as absent") {
+  auto p =
+      ttyaudit::ParseProcessSpec(R"({"consoleSize":{"height":-24,"width":-80},"user":{"uid":0}})");
+  REQUIRE(p.ok());
+  CHECK(p->width == 0);
+  CHECK(p->height == 0);
+  auto q = ttyaudit::ParseProcessSpec(R"({"consoleSize":{"height":65535,"width":65536}})");
+  REQUIRE(q.ok());
+  CHECK(q->height == 65535);
+  CHECK(q->width == 0);
 }
 
 TEST_CASE("exec meta: CRI annotations name the Kubernetes namespace, pod and container") {

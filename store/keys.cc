@@ -1,7 +1,9 @@
 #include "store/keys.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "base/ids.h"
 
@@ -9,6 +11,8 @@ namespace ttyaudit {
 namespace {
 
 constexpr std::string_view kIdentity = "identity/";
+// The latest time, in ms, that Unix nanoseconds in an int64_t can hold (year 2262).
+constexpr int64_t kMaxMillis = std::numeric_limits<int64_t>::max() / 1000000;
 constexpr std::string_view kJson = ".json";
 
 std::string JoinPrefix(std::string_view prefix, const std::string& rest) {
@@ -117,7 +121,7 @@ std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_vi
 }
 
 std::string SegmentListStart(int64_t ms) {
-  if (ms < 0) ms = 0;
+  ms = std::clamp<int64_t>(ms, 0, kMaxMillis);
   std::string stamp = FormatRfc3339(ms * 1000000);  // 2026-12-03T10:00:00.000Z
   char name[24];
   std::snprintf(name, sizeof name, "%013lld", static_cast<long long>(ms));
@@ -136,6 +140,7 @@ std::optional<int64_t> SegmentKeyMillis(std::string_view key) {
     if (key[i] < '0' || key[i] > '9') return std::nullopt;
     ms = ms * 10 + (key[i] - '0');
   }
+  if (ms > kMaxMillis) return std::nullopt;  // no SegmentKey is this late
   // The partitions must be the ones the name's time gives, or the key sorts out of place.
   if (key.substr(0, at + 13) != SegmentListStart(ms)) return std::nullopt;
   if (key.find('/', at) != std::string_view::npos) return std::nullopt;

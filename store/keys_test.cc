@@ -88,5 +88,16 @@ TEST_CASE("keys: an identity key names its session, and only a well-formed one d
   CHECK_FALSE(SessionIdOfIdentityKey("index/a.json"));
 }
 
+TEST_CASE("keys: a listed segment key past year 2262 is no segment key, and does not overflow") {
+  // 13 digits of ms up to 9999999999999 overflowed ms * 10^6 in SegmentListStart (found with
+  // fuzz/object_keys).
+  CHECK_FALSE(SegmentKeyMillis("index-segments/date=2026-12-03/hour=10/9999999999999-n-a.jsonl"));
+  CHECK_FALSE(SegmentKeyMillis("index-segments/date=2262-04-11/hour=23/9223372036855-n-a.jsonl"));
+  const int64_t last = 9223372036854LL;  // the last ms an int64_t of ns holds
+  std::string k = SegmentKey(last * 1000000, "n", "a");
+  CHECK(SegmentKeyMillis(k) == std::optional<int64_t>(last));
+  CHECK(SegmentListStart(9999999999999LL) == SegmentListStart(last));
+}
+
 }  // namespace
 }  // namespace ttyaudit

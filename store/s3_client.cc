@@ -39,9 +39,9 @@ std::string XmlDecode(std::string_view s) {
       continue;
     }
     size_t semi = s.find(';', i);
-    if (semi == std::string_view::npos) {
-      out += s[i];
-      continue;
+    if (semi == std::string_view::npos) {  // no entity from here on: not one scan per '&'
+      out.append(s.substr(i));
+      break;
     }
     std::string_view ent = s.substr(i + 1, semi - i - 1);
     if (ent == "amp")
@@ -168,6 +168,23 @@ std::optional<std::string> XmlTagText(std::string_view xml, std::string_view tag
   if (end == std::string_view::npos) return std::nullopt;
   if (from) *from = end + close.size();
   return XmlDecode(xml.substr(start, end - start));
+}
+
+Result<ListPage> ParseListObjectsV2(std::string_view xml) {
+  ListPage page;
+  size_t pos = 0;
+  while (auto contents = XmlTagText(xml, "Contents", &pos)) {
+    ObjectInfo o;
+    o.key = XmlTagText(*contents, "Key").value_or("");
+    o.size = std::strtoull(XmlTagText(*contents, "Size").value_or("0").c_str(), nullptr, 10);
+    o.etag = Unquote(XmlTagText(*contents, "ETag").value_or(""));
+    page.objects.push_back(std::move(o));
+  }
+  if (XmlTagText(xml, "IsTruncated").value_or("false") == "true") {
+    page.next_token = XmlTagText(xml, "NextContinuationToken").value_or("");
+    if (page.next_token.empty()) return Error{"truncated without a continuation token"};
+  }
+  return page;
 }
 
 std::string ParseS3Error(std::string_view xml) {
@@ -465,20 +482,8 @@ Result<ListPage> S3Client::ListObjectsV2(const std::string& prefix, const std::s
     q.emplace_back("start-after", start_after);
   auto r = Send("GET", "", q, {}, "");
   if (!r.ok()) return r.error();
-  ListPage page;
-  size_t pos = 0;
-  while (auto contents = XmlTagText(r->body, "Contents", &pos)) {
-    ObjectInfo o;
-    o.key = XmlTagText(*contents, "Key").value_or("");
-    o.size = std::strtoull(XmlTagText(*contents, "Size").value_or("0").c_str(), nullptr, 10);
-    o.etag = Unquote(XmlTagText(*contents, "ETag").value_or(""));
-    page.objects.push_back(std::move(o));
-  }
-  if (XmlTagText(r->body, "IsTruncated").value_or("false") == "true") {
-    page.next_token = XmlTagText(r->body, "NextContinuationToken").value_or("");
-    if (page.next_token.empty())
-      return Error{Describe("GET", "") + "?list-type=2: truncated without a continuation token"};
-  }
+  auto page = ParseListObjectsV2(r->body);
+  if (!page) return Error{Describe("GET", "") + "?list-type=2: " + page.message()};
   return page;
 }
 

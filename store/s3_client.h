@@ -151,6 +151,9 @@ class S3Client {
 /// or empty when `xml` is not one.
 std::string ParseS3Error(std::string_view xml);
 
+/// A ListObjectsV2 response's page; an error when it says it is truncated but gives no token.
+Result<ListPage> ParseListObjectsV2(std::string_view xml);
+
 /// The text of the first <tag>...</tag> in `xml` at or after `from`, entities decoded.
 std::optional<std::string> XmlTagText(std::string_view xml, std::string_view tag,
                                       size_t* from = nullptr);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "tests/unit/s3_client_testing.h"
@@ -61,6 +62,32 @@ TEST_CASE("s3 client: S3 error bodies become code and message") {
                      "&amp; more &lt;x&gt;</Message></Error>") == "NoSuchKey: The key & more <x>");
   CHECK(ParseS3Error("<ListBucketResult/>").empty());
   CHECK(XmlTagText("<a><K>x&#47;y&#x41;</K></a>", "K").value() == "x/yA");
+}
+
+TEST_CASE("s3 client: a listing page gives keys, sizes, ETags and the next token") {
+  auto page = ParseListObjectsV2(
+      "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t/1="
+      "</NextContinuationToken><Contents><Key>a&amp;b.json</Key><Size>12</Size><ETag>&quot;e1"
+      "&quot;</ETag></Contents><Contents><Key>c</Key><Size>x</Size></Contents></ListBucketResult>");
+  REQUIRE(page.ok());
+  REQUIRE(page->objects.size() == 2);
+  CHECK(page->objects[0].key == "a&b.json");
+  CHECK(page->objects[0].size == 12);
+  CHECK(page->objects[0].etag == "e1");
+  CHECK(page->objects[1].size == 0);
+  CHECK(page->next_token == "t/1=");
+  CHECK_FALSE(ParseListObjectsV2("<IsTruncated>true</IsTruncated>").ok());
+}
+
+TEST_CASE("s3 client: a response full of '&' without entities decodes in one pass") {
+  // Each '&' looked for a ';' to the end of the text: quadratic in a hostile server's response.
+  const std::string amps(8 << 20, '&');
+  auto start = std::chrono::steady_clock::now();
+  auto text = XmlTagText("<Key>" + amps + "</Key>", "Key");
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(text.has_value());
+  CHECK(*text == amps);
+  CHECK(took < std::chrono::seconds(2));
 }
 
 TEST_CASE("s3 client: s3:// URLs split into bucket and prefix") {

@@ -3,7 +3,9 @@
 # --unit, the unit tests first (all of them), and a total of both at the end.
 # A test exits 0 (pass), 77 (skipped; its last line says why) or anything else (fail). A skip
 # counts as a failure unless the test is listed in may_skip below with the reason it gave.
-# Usage: tests/run.sh [--unit] [NAME-SUBSTRING...]
+# With --fuzz (after --unit), each fuzz target of $FUZZ_BUILD for $FUZZ_SECONDS from its corpus
+# (fuzz/run.sh), each a test of its own in the summary and the total.
+# Usage: tests/run.sh [--unit] [--fuzz] [NAME-SUBSTRING...]
 set -u
 cd "$(dirname "$0")/.."
 export BUILD="${BUILD:-build}"
@@ -17,6 +19,7 @@ declare -A may_skip=(
 logdir="$PWD/$BUILD/test-logs"
 rm -rf "$logdir" && mkdir -p "$logdir"
 unit_pass=0 unit_fail=0 unit_skip=0 unit_ran=0
+fuzz_pass=0 fuzz_fail=0 fuzz_ran=0
 if [[ ${1:-} == --unit ]]; then
   shift
   unit_ran=1
@@ -32,6 +35,16 @@ if [[ ${1:-} == --unit ]]; then
   if ((unit_rc != 0 && unit_fail == 0)); then
     unit_fail=1; echo "FAIL unit tests: exit status $unit_rc"
   fi
+fi
+if [[ ${1:-} == --fuzz ]]; then
+  shift
+  echo "fuzz: ${FUZZ_BUILD:-build-fuzz}/fuzz, ${FUZZ_SECONDS:-4}s each"
+  bash fuzz/run.sh --seconds "${FUZZ_SECONDS:-4}" --build "${FUZZ_BUILD:-build-fuzz}" \
+    --scratch "$logdir/fuzz" 2>&1 | tee "$logdir/fuzz.log"
+  fuzz_pass=$(grep -c '^PASS fuzz ' "$logdir/fuzz.log")
+  fuzz_fail=$(grep -c '^FAIL fuzz ' "$logdir/fuzz.log")
+  ((fuzz_pass + fuzz_fail > 0)) || fuzz_fail=1  # no target ran: that fails too
+  fuzz_ran=1
 fi
 pass=0 fail=0 skip=0 failed=()
 # Tests keep their state under their own temp dirs; these are the machine's own defaults.
@@ -112,11 +125,13 @@ for p in "${machine_paths[@]}"; do
 done
 echo "logs: $logdir"
 ((${#failed[@]} == 0)) || echo "failed: ${failed[*]}"
-if ((unit_ran)); then
-  echo "unit: $unit_pass passed, $unit_fail failed, $unit_skip skipped"
+if ((unit_ran || fuzz_ran)); then
+  ((unit_ran)) && echo "unit: $unit_pass passed, $unit_fail failed, $unit_skip skipped"
+  ((fuzz_ran)) && echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
   echo "integration: $pass passed, $fail failed, $skip skipped"
-  echo "total: $((unit_pass + pass)) passed, $((unit_fail + fail)) failed, $((unit_skip + skip)) skipped"
+  echo "total: $((unit_pass + fuzz_pass + pass)) passed," \
+    "$((unit_fail + fuzz_fail + fail)) failed, $((unit_skip + skip)) skipped"
 else
   echo "integration: $pass passed, $fail failed, $skip skipped"
 fi
-((fail == 0 && unit_fail == 0))
+((fail == 0 && unit_fail == 0 && fuzz_fail == 0))

@@ -23,13 +23,15 @@ UserNames ParsePasswd(std::string_view text) {
     size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
     size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
     if (c3 == std::string_view::npos || c1 == 0 || c3 == c2 + 1) continue;
+    // A uid is 32 bits: a longer number is no uid (and must not wrap around to one).
     int64_t uid = 0;
     bool digits = true;
     for (char ch : line.substr(c2 + 1, c3 - c2 - 1)) {
-      if (ch < '0' || ch > '9')
+      if (ch < '0' || ch > '9' || uid > 0xffffffffLL) {
         digits = false;
-      else
-        uid = uid * 10 + (ch - '0');
+        break;
+      }
+      uid = uid * 10 + (ch - '0');
     }
     if (digits && uid <= 0xffffffffLL) out.emplace(uid, std::string(line.substr(0, c1)));
   }

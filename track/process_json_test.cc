@@ -5,6 +5,16 @@
 
 namespace ttyaudit {
 
+TEST_CASE("process records: a uid too long for 32 bits names no user, and does not wrap around") {
+  // 2^64 + 0 would wrap to uid 0 in 64-bit arithmetic (found by fuzz/passwd_fuzz.cc).
+  UserNames n = ParsePasswd(
+      "fake:x:18446744073709551616:0::/:/bin/sh\nbig:x:4294967296:0::/:/bin/sh\n"
+      "root:x:0:0:root:/root:/bin/sh\nnobody:x:4294967295:0::/:/bin/sh\n");
+  CHECK(n.size() == 2);
+  CHECK(n[0] == "root");
+  CHECK(n[4294967295] == "nobody");
+}
+
 TEST_CASE("process records: user names come from passwd text, bad lines skipped") {
   UserNames n = ParsePasswd(
       "root:x:0:0:root:/root:/bin/sh\nbroken\nweb:x:1000:1000::/:/bin/false\n"

@@ -1,0 +1,43 @@
+// What every fuzz target shares: the input as text or as a stream, and a check that aborts
+// (so that libFuzzer keeps the input) when a property of a parser does not hold.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace ttyaudit::fuzz {
+
+inline std::string_view Text(const uint8_t* data, size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+/// The input as a read-only stream (fmemopen needs at least one byte: an empty input reads as
+/// /dev/null would). The caller closes it.
+inline FILE* Stream(const uint8_t* data, size_t size) {
+  if (size == 0) return std::fopen("/dev/null", "rb");
+  return fmemopen(const_cast<uint8_t*>(data), size, "rb");
+}
+
+/// Aborts with `what` on stderr when `ok` is false: a property the parser promises broke.
+inline void Check(bool ok, const char* what) {
+  if (ok) return;
+  std::fprintf(stderr, "fuzz: property broken: %s\n", what);
+  std::abort();
+}
+
+/// Splits the input at `sep` into the pieces a target builds its call from (annotations as
+/// key, value, key, value...).
+template <class F>
+void ForEachPiece(std::string_view text, char sep, F&& f) {
+  while (true) {
+    size_t at = text.find(sep);
+    f(text.substr(0, at));
+    if (at == std::string_view::npos) return;
+    text.remove_prefix(at + 1);
+  }
+}
+
+}  // namespace ttyaudit::fuzz
