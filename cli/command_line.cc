@@ -139,6 +139,17 @@ void AddDoctor(CLI::App& v, CommandLine& cmd) {
   v.add_option("--docker-config", cmd.doctor.docker_config, "Docker's daemon.json");
 }
 
+void AddServe(CLI::App& v, CommandLine& cmd) {
+  v.add_option("--listen", cmd.serve.listen,
+               "HOST:PORT to listen on (default 127.0.0.1:8080); any address but loopback needs "
+               "--token-file");
+  v.add_option("--token-file", cmd.serve.token_file,
+               "File whose first line is the token every request must carry (Authorization: "
+               "Bearer, or open /?token=TOKEN once)");
+  v.add_option("--cert", cmd.serve.cert, "PEM certificate (chain): serve HTTPS");
+  v.add_option("--key", cmd.serve.key, "PEM private key of --cert");
+}
+
 const Verb kVerbs[] = {
     {"rec",
      "Record a command (default: $SHELL, else /bin/sh) on a new terminal; exits with its "
@@ -182,6 +193,10 @@ const Verb kVerbs[] = {
      "machine's catalog from the segments (after a lost spool, or to check them)",
      AddReindex,
      [](CommandLine& c, const Config& cfg) { return RunReindex(c.reindex, c.store, cfg); }},
+    {"serve",
+     "Browse, replay and follow sessions in a web browser (read-only): the sessions of the "
+     "store, with every filter of search, their recordings and commands",
+     AddServe, [](CommandLine& c, const Config& cfg) { return RunServe(c.serve, c.store, cfg); }},
     {"doctor",
      "Check this node: runc, containerd and Docker, spool, tracker, uploader, store; exits 1 "
      "when something must be fixed",

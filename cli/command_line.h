@@ -16,6 +16,7 @@
 #include "cli/reindex.h"
 #include "cli/replay.h"
 #include "cli/search.h"
+#include "cli/serve.h"
 #include "config/config.h"
 
 namespace ttyaudit {
@@ -31,6 +32,7 @@ struct CommandLine {
   CorrelateArgs correlate;
   ReindexArgs reindex;
   DoctorOptions doctor;
+  ServeOptions serve;
   bool doctor_json = false;
 };
 

@@ -296,40 +296,34 @@ std::vector<SessionRecord> LiveStoreSessions(const SearchQuery& q, const Config&
 
 }  // namespace
 
-int RunSearch(const SearchQuery& q, const Config& cfg) {
+Result<std::vector<SessionRecord>> SearchSessions(const SearchQuery& q, const Config& cfg,
+                                                  std::vector<std::string>& warnings, int& status) {
+  status = 2;
   auto filter = FilterOf(q);
   auto matcher =
       filter.ok() ? FilterMatcher::Create(*filter) : Result<FilterMatcher>(filter.error());
-  if (!matcher.ok())
-    return std::fprintf(stderr, "ttyaudit search: %s\n", matcher.message().c_str()), 2;
+  if (!matcher.ok()) return matcher.error();
   if (!q.text_re.empty()) {
     try {
       std::regex(q.text_re, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      std::fprintf(stderr, "ttyaudit search: --text: bad regular expression `%s`: %s\n",
-                   q.text_re.c_str(), e.what());
-      return 2;
+      return Error{"--text: bad regular expression `" + q.text_re + "`: " + e.what()};
     }
   }
+  status = 1;
   // The store is asked for enough rows to fill --limit after the spool's copies of the same
   // sessions are merged in, or for every row when --text must still look at each.
   SessionFilter wide = *filter;
-  std::vector<std::string> warnings;
   std::vector<SessionRecord> spool;
   if (q.store_url.empty()) spool = ListLocalSessions(cfg.spool_dir, "spool", warnings);
   wide.limit = q.text_re.empty() && filter->limit ? filter->limit + spool.size() : 0;
   auto store_matcher = FilterMatcher::Create(wide);
   std::map<std::string, std::string> identities;  // correlate's, by session id
   auto stored = StoreSessions(q, cfg, *store_matcher, identities, warnings);
+  if (!stored.ok()) return stored.error();
   // --text reads what a session showed, which a running one in a store has only in pieces.
   std::vector<SessionRecord> live;
-  if (stored.ok() && q.text_re.empty()) live = LiveStoreSessions(q, cfg, warnings);
-  for (const auto& w : warnings)
-    std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
-  if (!stored.ok())
-    return std::fprintf(stderr, "ttyaudit search: %s\n",
-                        EscapeControlChars(stored.message()).c_str()),
-           1;
+  if (q.text_re.empty()) live = LiveStoreSessions(q, cfg, warnings);
 
   // A session still in the spool and already in the store is one session: the stored copy
   // is the sealed one.
@@ -351,26 +345,41 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     return a.meta.start_ns != b.meta.start_ns ? a.meta.start_ns > b.meta.start_ns
                                               : a.meta.id > b.meta.id;
   });
-  std::vector<const SessionRecord*> hits;
+  std::vector<SessionRecord> hits;
   for (auto& s : all) {
     if (filter->limit && hits.size() >= filter->limit) break;
     if (!q.text_re.empty()) {
       auto path = LocalCastPath(s);
       if (!path.ok()) {
-        std::fprintf(stderr, "ttyaudit search: %s\n", EscapeControlChars(path.message()).c_str());
+        warnings.push_back(path.message());
         continue;
       }
       auto hit = ScreenTextMatches(*path, q.text_re);
       DropLocalCopy(s);  // one fetched copy at a time
       if (!hit.ok()) {
-        std::fprintf(stderr, "ttyaudit search: %s\n", EscapeControlChars(hit.message()).c_str());
-        if (hit.message().rfind("--text", 0) == 0) return 2;
+        warnings.push_back(hit.message());
         continue;
       }
       if (!*hit) continue;
     }
-    hits.push_back(&s);
+    hits.push_back(std::move(s));
   }
+  status = 0;
+  return hits;
+}
+
+int RunSearch(const SearchQuery& q, const Config& cfg) {
+  std::vector<std::string> warnings;
+  int status = 0;
+  auto found = SearchSessions(q, cfg, warnings, status);
+  for (const auto& w : warnings)
+    std::fprintf(stderr, "ttyaudit search: warning: %s\n", EscapeControlChars(w).c_str());
+  if (!found.ok())
+    return std::fprintf(stderr, "ttyaudit search: %s\n",
+                        EscapeControlChars(found.message()).c_str()),
+           status;
+  std::vector<const SessionRecord*> hits;
+  for (const auto& s : *found) hits.push_back(&s);
   if (q.json) {
     std::string prefix = StorePrefix(q, cfg);
     for (const auto* s : hits) std::printf("%s\n", SessionJsonLine(*s, prefix).c_str());

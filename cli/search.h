@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/sessions.h"
 #include "config/config.h"
@@ -21,6 +22,13 @@ struct SearchQuery {
   bool json = false;
   std::string store_url;
 };
+
+/// The sessions that match `q`, newest first: the store's catalog (synced first) merged with
+/// the spool's sessions when no store is named, Kubernetes identities attached, then --text
+/// and --limit. What was skipped goes to `warnings`. On an error `status` is 2 for a bad query,
+/// 1 when the store cannot be read. `ttyaudit search` and `ttyaudit serve` both list this way.
+Result<std::vector<SessionRecord>> SearchSessions(const SearchQuery& q, const Config& cfg,
+                                                  std::vector<std::string>& warnings, int& status);
 
 /// Runs the search and prints the matches to stdout, newest first (a table, or one JSON object
 /// per line). The store's sessions come from its catalog (catalog/catalog.h), synced first,

@@ -37,3 +37,9 @@ if [ -f package-lock.json ]; then
     echo "deps: npm packages present"
   fi
 fi
+# `ttyaudit serve` embeds these at build time (CMakeLists.txt, cmake/embed_web.cmake).
+for f in node_modules/asciinema-player/dist/bundle/asciinema-player.min.js \
+  node_modules/asciinema-player/dist/bundle/asciinema-player.css \
+  node_modules/xterm/lib/xterm.js node_modules/xterm/css/xterm.css; do
+  [ -f "$f" ] || { echo "deps: $f is missing after npm ci" >&2; exit 1; }
+done
