@@ -21,6 +21,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: ttyaudit-tracker [--run-dir DIR] [--idle-exit-s N] [--max-queued-bytes N]\n"
     "                        [--rcvbuf-bytes N] [--no-realtime] [--no-ebpf]\n"
+    "                        [--ebpf-ring-bytes N]\n"
     "       ttyaudit-tracker --stats [--run-dir DIR]\n"
     "       ttyaudit-tracker --version\n"
     "       ttyaudit-tracker track [--stats] [--grace-ms N] [--pid-file F] [--local] -- CMD "
@@ -40,6 +41,8 @@ constexpr const char* kUsage =
     "                          be missed on a busy node)\n"
     "  --no-ebpf               read the proc connector even where eBPF loads (also\n"
     "                          TTYAUDIT_TRACKER_EBPF=0 in the environment of whoever starts it)\n"
+    "  --ebpf-ring-bytes N     the eBPF ring buffer's size, a power of two of at least a page\n"
+    "                          (default 8 MiB; records that do not fit are counted as lost)\n"
     "  --stats                 print the running hub's counters as JSON and exit\n"
     "  track                   run CMD with its processes tracked as a recorded session's are\n"
     "                          (through the hub; --local: in-process) and print the records\n";
@@ -76,6 +79,7 @@ int main(int argc, char** argv) {
                                     {"ready-fd", required_argument, nullptr, 'f'},
                                     {"rcvbuf-bytes", required_argument, nullptr, 'b'},
                                     {"no-ebpf", no_argument, nullptr, 'e'},
+                                    {"ebpf-ring-bytes", required_argument, nullptr, 'R'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
@@ -110,6 +114,9 @@ int main(int argc, char** argv) {
         break;
       case 'e':
         opts.ebpf = false;
+        break;
+      case 'R':
+        opts.ebpf_ring_bytes = Number("ebpf-ring-bytes", optarg);
         break;
       case 'h':
         std::fputs(kUsage, stdout);

@@ -24,6 +24,8 @@ struct HubOptions {
   /// Read the kernel's events with eBPF (track/ebpf/ebpf_source.h) where it loads; false, or
   /// where it does not: the proc connector.
   bool ebpf = true;
+  /// The eBPF ring buffer's size (a power of two, at least a page); 0: the default (8 MiB).
+  size_t ebpf_ring_bytes = 0;
   /// How long to wait for the lock that a hub that is exiting still holds.
   int lock_wait_ms = 2000;
   /// Written one byte once the hub listens, then closed (the starter waits on it); -1: none.

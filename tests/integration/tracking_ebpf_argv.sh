@@ -12,6 +12,7 @@ TRACK="$BIN/ttyaudit-tracker"
 "$TRACK" track --local -- true >/dev/null 2>"$T/probe.err" ||
   skip "the proc connector is not usable here: $(cat "$T/probe.err")"
 export TTYAUDIT_TRACKER_IDLE_S=2
+cc -O2 -o "$T/load" "$(dirname "$0")/../../bench/tracking_load.c"
 
 # A setuid-root copy of id, in a directory an ordinary user may enter, run by a shell of
 # nobody's. (eBPF derives uid changes from the ids at each fork, exec and exit: a setuid() and
@@ -29,7 +30,7 @@ session='
   nohup /bin/true nohupmark >/dev/null 2>&1
   sh '"$T"'/bin/exec.sh
   setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "'"$T"'/bin/suid-id -u" >/dev/null'
-# Under load: 100 /bin/true while untracked loops fork beside them.
+# Under load: 100 /bin/true while 2,000 untracked processes a second fork beside them.
 loaded='i=0; while [ $i -lt 100 ]; do /bin/true loaded $i; i=$((i+1)); done'
 
 count() {  # FILE JQ-FILTER: how many records match
@@ -39,16 +40,22 @@ run_sessions() {  # NAME: idle.json and loaded.json for this hub's source
   stop_tracker_hub
   "$TRACK" track -- sh -c "$session" >"$T/$1.idle.json" 2>"$T/$1.idle.err" ||
     fail "$1: track: $(cat "$T/$1.idle.err")"
-  local loaders=() n
-  for n in 1 2 3; do
-    sh -c 'while :; do /bin/true; done' &
+  # 2,000 untracked forks a second (4 x 500, each child exits at once), paced on a clock for
+  # 10 s: the session must end while the load still runs, and the load must reach its rate.
+  local loaders=() n p forks
+  for n in 1 2 3 4; do
+    "$T/load" 500 10 --no-exec >"$T/$1.load.$n" &
     loaders+=($!)
     track_pid $!
   done
   sleep 0.5
   "$TRACK" track -- sh -c "$loaded" >"$T/$1.loaded.json" 2>"$T/$1.loaded.err" ||
     fail "$1: track: $(cat "$T/$1.loaded.err")"
-  kill "${loaders[@]}"
+  for p in "${loaders[@]}"; do kill -0 "$p" 2>/dev/null || fail "$1: the session outlasted the load"; done
+  wait "${loaders[@]}"
+  forks=$(cat "$T/$1.load."* | jq -s 'map(.forks_per_s) | add | floor')
+  ((forks >= 1900)) || fail "$1: the load reached only $forks forks/s, not 2,000"
+  echo "$1: load of $forks forks/s"
 }
 
 # ---- eBPF ----
@@ -76,7 +83,7 @@ jq -e --arg p "$T/bin/suid-id" '.escalations[] | select(.exec_argv == [$p, "-u"]
 g="$T/ebpf.loaded.json"
 assert_eq "$(count "$g" '.argv[0:2] == ["/bin/true", "loaded"] and (.argv | length) == 3')" 100 "loaded /bin/true with full argv"
 assert_eq "$(jq -r .tracking.lost_events "$g")" 0 "lost events under load"
-ok "eBPF: 1000 spaced /bin/true, 100 busybox rm, 100 under load, the exec chains and the setuid id all with their argv"
+ok "eBPF: 1000 spaced /bin/true, 100 busybox rm, 100 under 2,000 forks/s, the exec chains and the setuid id all with their argv"
 
 # ---- the proc connector, eBPF disabled ----
 export TTYAUDIT_TRACKER_EBPF=0

@@ -50,7 +50,7 @@ class EbpfSource : public ProcEventSource {
   void Retrack(uint64_t version, const std::vector<pid_t>& pids) override;
   uint64_t events_read() const override { return read_.load(std::memory_order_relaxed); }
 
-  Status Load();
+  Status Load(size_t ring_bytes);
 
  private:
   static int OnRecord(void* ctx, void* data, size_t size);
@@ -69,7 +69,7 @@ class EbpfSource : public ProcEventSource {
   std::atomic<uint64_t> read_ = 0;
 };
 
-Status EbpfSource::Load() {
+Status EbpfSource::Load(size_t ring_bytes) {
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
     return SysError("access", "/sys/kernel/btf/vmlinux (ebpf: the kernel's BTF)", errno);
   std::string why;
@@ -80,6 +80,11 @@ Status EbpfSource::Load() {
   // The rename tracepoint only sharpens uid changes: a kernel without it still loads the rest.
   if (skel_ && libbpf_find_vmlinux_btf_id("task_rename", BPF_TRACE_RAW_TP) < 0)
     bpf_program__set_autoload(skel_->progs.on_rename, false);
+  if (skel_ && ring_bytes != 0 &&
+      bpf_map__set_max_entries(skel_->maps.events, static_cast<uint32_t>(ring_bytes)) != 0) {
+    err = errno;
+    skel_.reset();
+  }
   if (skel_ && ttyaudit_exec__load(skel_.get()) != 0) {
     err = errno;
     skel_.reset();
@@ -251,9 +256,14 @@ void EbpfSource::SyncMap(const ProcEventSink& sink) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource() {
+Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  if (ring_bytes != 0 &&
+      (ring_bytes < page || ring_bytes > (1u << 30) || (ring_bytes & (ring_bytes - 1)) != 0))
+    return Error{"ebpf: ring buffer of " + std::to_string(ring_bytes) +
+                 " bytes: want a power of two from one page to 1 GiB"};
   auto s = std::make_unique<EbpfSource>();
-  if (Status st = s->Load(); !st) return Error{st.message()};
+  if (Status st = s->Load(ring_bytes); !st) return Error{st.message()};
   return std::unique_ptr<ProcEventSource>(std::move(s));
 }
 

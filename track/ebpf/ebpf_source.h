@@ -14,7 +14,7 @@
 //    tracing needs fentry or kprobes, which this source does not require.
 //  - cwd is not read in the kernel: the reader reads /proc/PID/cwd when the record arrives
 //    (empty when the process is gone by then).
-//  - Records that did not fit the ring buffer (8 MiB), and children that did not fit the
+//  - Records that did not fit the ring buffer (8 MiB by default), and children that did not fit the
 //    tracked map, are counted in the kernel; the reader reports them as lost events with a
 //    scan of /proc, as the proc connector's overruns.
 #pragma once
@@ -28,6 +28,8 @@ namespace ttyaudit {
 
 /// Loads and attaches the programs (CO-RE against the kernel's BTF). Errors say why ("ebpf:
 /// ...": no BTF, bpf() not permitted, a kernel too old, or built without eBPF).
-Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource();
+/// `ring_bytes`: the ring buffer's size (a power of two, at least a page), 0: the default. A
+/// small ring makes overruns easy to force (tests).
+Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes = 0);
 
 }  // namespace ttyaudit
