@@ -9,7 +9,7 @@
 command -v capsh >/dev/null || fail "capsh not installed (libcap2-bin, make deps)"
 
 # The hub, as its systemd unit runs it.
-mkdir -p "$TTYAUDIT_RUN_DIR"
+mkdir -p -m 0700 "$TTYAUDIT_RUN_DIR"  # as the unit makes it: the hub refuses a looser one
 "$BIN/ttyaudit-tracker" --run-dir "$TTYAUDIT_RUN_DIR" --idle-exit-s 0 &
 track_pid $!
 hub=$!

@@ -13,7 +13,8 @@ SYSTEMD=/usr/bin/systemd
 [[ -d /sys/fs/cgroup/systemd || -f /sys/fs/cgroup/cgroup.controllers ]] ||
   fail "no systemd cgroup hierarchy to give the test's systemd"
 
-mkdir -p "$T/units" "$T/spool"
+mkdir -p "$T/units"
+mkdir -p -m 0700 "$T/spool"  # as an install makes it: a looser spool is refused
 printf '[Unit]\nDescription=ttyaudit test: the manager alone\n' >"$T/units/ttyaudit-test.target"
 # The namespaces' setup, then systemd as their PID 1 (it knows a container by $container).
 cat >"$T/inner.sh" <<'SH'

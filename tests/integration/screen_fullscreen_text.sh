@@ -41,11 +41,12 @@ assert_contains "$(cat "$T/raw")" "hid" "raw output"
 node=$(head -n 1 "$SPOOL/$id.cast" | jq -r .ttyaudit.node)
 user=$(head -n 1 "$SPOOL/$id.cast" | jq -r .ttyaudit.user)
 stem="$T/archive/sessions/date=$(date -u +%F)/_host/$node/$user/$id"
+mkdir -p -m 0700 "$T/archive"  # as an install makes it: a looser archive is refused
 mkdir -p "$stem.keyframes.jsonl"
 "$BIN/ttyaudit-uploader" --once --store "file://$T/archive" 2>"$T/up1.err" &&
   fail "the seal succeeded with its keyframes' place taken"
 [[ -s $SPOOL/$id.screen.txt && -s $SPOOL/$id.keyframes.jsonl ]] ||
-  fail "no screen text or keyframes in the spool: $(ls "$SPOOL")"
+  fail "no screen text or keyframes in the spool: $(ls "$SPOOL"); uploader: $(cat "$T/up1.err")"
 grep -qx '         hid       den' "$SPOOL/$id.screen.txt" ||
   fail "the spool's screen text lacks the drawn line: $(cat "$SPOOL/$id.screen.txt")"
 grep -qx '    second         screen' "$SPOOL/$id.screen.txt" || fail "no second screen"
