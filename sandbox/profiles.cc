@@ -100,6 +100,7 @@ std::vector<SyscallRule> BaseSyscalls() {
         // calls, so that a sandboxed program dies of what it does, not of being instrumented.
         {"pipe2", "sanitizer builds: ASan probes whether memory is readable through a pipe"},
         {"sigaltstack", "sanitizer builds: ASan gives each new thread a stack for SIGSEGV"},
+        {"sched_getaffinity", "sanitizer builds: ASan's allocator counts the CPUs"},
 #endif
   };
 }
