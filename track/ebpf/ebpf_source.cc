@@ -74,7 +74,7 @@ class EbpfSource : public ProcEventSource {
   void Retrack(uint64_t version, const std::vector<pid_t>& pids) override;
   uint64_t events_read() const override { return read_.load(std::memory_order_relaxed); }
 
-  Status Load(size_t ring_bytes);
+  Status Load(size_t ring_bytes, bool uid_syscalls);
 
  private:
   static int OnRecord(void* ctx, void* data, size_t size);
@@ -97,7 +97,7 @@ class EbpfSource : public ProcEventSource {
   std::atomic<uint64_t> read_ = 0;
 };
 
-Status EbpfSource::Load(size_t ring_bytes) {
+Status EbpfSource::Load(size_t ring_bytes, bool uid_syscalls) {
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
     return SysError("access", "/sys/kernel/btf/vmlinux (ebpf: the kernel's BTF)", errno);
   std::string why;
@@ -111,7 +111,7 @@ Status EbpfSource::Load(size_t ring_bytes) {
   // Without the sys_exit tracepoint (a kernel without syscall tracepoints) uid changes still
   // show at the process's next fork, exec or exit.
   if (skel_) {
-    has_sys_exit_ = libbpf_find_vmlinux_btf_id("sys_exit", BPF_TRACE_RAW_TP) >= 0;
+    has_sys_exit_ = uid_syscalls && libbpf_find_vmlinux_btf_id("sys_exit", BPF_TRACE_RAW_TP) >= 0;
     if (has_sys_exit_)
       bpf_program__set_autoattach(skel_->progs.on_sys_exit, false);
     else
@@ -322,14 +322,14 @@ std::string CwdFromKernelNames(std::string_view names) {
   return out;
 }
 
-Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes) {
+Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes, bool uid_syscalls) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   if (ring_bytes != 0 &&
       (ring_bytes < page || ring_bytes > (1u << 30) || (ring_bytes & (ring_bytes - 1)) != 0))
     return Error{"ebpf: ring buffer of " + std::to_string(ring_bytes) +
                  " bytes: want a power of two from one page to 1 GiB"};
   auto s = std::make_unique<EbpfSource>();
-  if (Status st = s->Load(ring_bytes); !st) return Error{st.message()};
+  if (Status st = s->Load(ring_bytes, uid_syscalls); !st) return Error{st.message()};
   return std::unique_ptr<ProcEventSource>(std::move(s));
 }
 

@@ -37,8 +37,11 @@ namespace ttyaudit {
 /// Loads and attaches the programs (CO-RE against the kernel's BTF). Errors say why ("ebpf:
 /// ...": no BTF, bpf() not permitted, a kernel too old, or built without eBPF).
 /// `ring_bytes`: the ring buffer's size (a power of two, at least a page), 0: the default. A
-/// small ring makes overruns easy to force (tests).
-Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes = 0);
+/// small ring makes overruns easy to force (tests). `uid_syscalls` false leaves the sys_exit
+/// program out: no cost at every syscall of the node, and uid changes seen only at the
+/// process's next fork, exec or exit.
+Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes = 0,
+                                                        bool uid_syscalls = true);
 
 /// The path of the cwd whose components' names the kernel wrote leaf first, each ended by a
 /// NUL ("c\0b\0a\0"): "/a/b/c"; none: "/".

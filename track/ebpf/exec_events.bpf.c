@@ -265,9 +265,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   if (ret != 0) return 0;  // the setuid family returns 0 on success
 #if defined(__TARGET_ARCH_x86)
-  long nr = BPF_CORE_READ(regs, orig_ax);
+  long nr = regs->orig_ax;  // a BTF pointer: a plain load, no helper call
 #elif defined(__TARGET_ARCH_arm64)
-  long nr = BPF_CORE_READ(regs, syscallno);
+  long nr = regs->syscallno;
 #else
   long nr = -1;
 #endif
