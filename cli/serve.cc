@@ -16,10 +16,12 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/printable.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "base/utf8.h"
 #include "cli/serve_api.h"
 #include "cli/serve_live.h"
+#include "cli/serve_snapshot.h"
 #include "cli/web_assets.h"
 #include "store/keys.h"
 
@@ -44,11 +46,37 @@ struct ServeContext {
   std::string store_url;
   std::string token;  // empty: no token asked (loopback without --token-file)
   bool tls = false;
+  // The catalog's sync and the listings of identity/ and live/, shared by the requests of
+  // each second.
+  std::unique_ptr<ServeStoreReader> reader;
   // Sessions looked up in the last seconds (a replay asks for its metadata, then its
   // recording): sealed sessions only, which do not change.
   std::mutex cache_mu;
   std::map<std::string, std::pair<int64_t, SessionRecord>> recent;
+  // The layout's counts read every session of the place chosen: one count at a time, and
+  // each kept while the store has not changed (and at most kBrowseKeepNs, for the spool).
+  std::mutex browse_mu;
+  struct BrowseCounts {
+    uint64_t generation = 0;
+    int64_t at = 0;
+    std::string json;
+  };
+  std::map<std::string, BrowseCounts> browse;
 };
+
+constexpr int64_t kBrowseKeepNs = 10LL * 1000000000LL;
+
+// A search of ctx's store over its shared snapshot (ServeStoreReader).
+Result<std::vector<SessionRecord>> Search(ServeContext& ctx, SearchQuery q,
+                                          std::vector<std::string>& warnings, int& status) {
+  auto snapshot = ctx.reader->Fresh();
+  if (!snapshot.ok()) {
+    status = 1;
+    return snapshot.error();
+  }
+  q.snapshot = *snapshot;
+  return SearchSessions(q, *ctx.cfg, warnings, status);
+}
 
 // Reads ranges of a session's recording: ranged GETs from its store, or pread of its file.
 class CastSource {
@@ -149,7 +177,7 @@ Result<SessionRecord> LookUpUncached(ServeContext& ctx, const std::string& id) {
     }
     std::vector<std::string> warnings;
     int status = 0;
-    auto found = SearchSessions(q, *ctx.cfg, warnings, status);
+    auto found = Search(ctx, q, warnings, status);
     if (!found.ok()) return found.error();
     for (auto& s : *found)
       if (s.meta.id == id) return std::move(s);
@@ -186,8 +214,7 @@ void ListSessionsRoute(ServeContext& ctx, const httplib::Request& req, httplib::
   q.limit = std::to_string((page + 1) * per + 1);  // one more: is there a next page
   std::vector<std::string> warnings;
   int status = 0;
-  Result<std::vector<SessionRecord>> found = Error{""};
-  found = SearchSessions(q, *ctx.cfg, warnings, status);
+  auto found = Search(ctx, q, warnings, status);
   if (!found.ok()) return JsonError(res, status == 2 ? 400 : 502, found.message());
   std::vector<SessionRecord>& all = *found;
   bool more = all.size() > (page + 1) * per;
@@ -211,12 +238,26 @@ void BrowseRoute(ServeContext& ctx, const httplib::Request& req, httplib::Respon
     auto day = ParseTime(it->second, RealtimeNanos());
     if (day.ok()) q.until = std::to_string(*day / 1000000000LL + 86400);
   }
+  std::string cache_key;
+  for (const auto& [k, v] : params) cache_key += k + "=" + v + "&";
+  std::lock_guard<std::mutex> lock(ctx.browse_mu);
+  auto snapshot = ctx.reader->Fresh();
+  if (!snapshot.ok()) return JsonError(res, 502, snapshot.message());
+  const uint64_t generation = ctx.reader->generation();
+  const int64_t now = MonotonicNanos();
+  if (auto it = ctx.browse.find(cache_key); it != ctx.browse.end() &&
+                                            it->second.generation == generation &&
+                                            now - it->second.at < kBrowseKeepNs)
+    return Json(res, it->second.json);
+  q.snapshot = *snapshot;
   std::vector<std::string> warnings;
   int status = 0;
-  Result<std::vector<SessionRecord>> found = Error{""};
-  found = SearchSessions(q, *ctx.cfg, warnings, status);
+  auto found = SearchSessions(q, *ctx.cfg, warnings, status);
   if (!found.ok()) return JsonError(res, status == 2 ? 400 : 502, found.message());
-  Json(res, BrowseJson(*found, at));
+  if (ctx.browse.size() >= 256) ctx.browse.clear();
+  auto& kept = ctx.browse[cache_key];
+  kept = {generation, now, BrowseJson(*found, at)};
+  Json(res, kept.json);
 }
 
 void SessionRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -313,6 +354,15 @@ void AssetRoute(const httplib::Request& req, httplib::Response& res) {
     res.set_content("not found\n", "text/plain; charset=utf-8");
     return;
   }
+  // The pages and the player are built into this binary: the browser keeps them and asks
+  // whether they changed (a new binary), instead of fetching and compiling them per page.
+  const std::string etag = "\"" + ToHex(Sha256Of(a->bytes)).substr(0, 32) + "\"";
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("ETag", etag);
+  if (req.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
+    return;
+  }
   res.set_content(std::string(a->bytes), std::string(a->content_type));
 }
 
@@ -371,6 +421,8 @@ void AddRoutes(httplib::Server& srv, ServeContext& ctx) {
       res.set_content("read-only\n", "text/plain; charset=utf-8");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // What the API answers changes as sessions come; the assets say otherwise (AssetRoute).
+    if (req.path.rfind("/api/", 0) == 0) res.set_header("Cache-Control", "no-store");
     return Authorize(ctx, req, res);
   });
   srv.Get("/api/sessions", [&ctx](const httplib::Request& q, httplib::Response& r) {
@@ -428,8 +480,7 @@ Result<Prepared> PrepareServe(const ServeOptions& opts, ServeContext& ctx, int& 
   srv.set_default_headers({{"Content-Security-Policy", kCsp},
                            {"X-Content-Type-Options", "nosniff"},
                            {"Referrer-Policy", "no-referrer"},
-                           {"X-Frame-Options", "DENY"},
-                           {"Cache-Control", "no-store"}});
+                           {"X-Frame-Options", "DENY"}});
   AddRoutes(srv, ctx);
   status = 1;
   int port = addr->port;
@@ -452,6 +503,7 @@ int RunServe(const ServeOptions& opts, const std::string& store_url, const Confi
   ServeContext ctx;
   ctx.cfg = &cfg;
   ctx.store_url = store_url;
+  ctx.reader = std::make_unique<ServeStoreReader>(cfg, store_url);
   int status = 0;
   auto prepared = PrepareServe(opts, ctx, status);
   if (!prepared.ok()) {

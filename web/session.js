@@ -60,14 +60,19 @@
     if (at) ta.player.seek(at);
   }
 
-  async function loadPart(n) {
-    part = n;
-    status.textContent = "Loading the recording…";
-    const t0 = performance.now();
+  async function fetchPart(n) {
     const r = await fetch("/api/sessions/" + encodeURIComponent(id) + "/cast?part=" + n,
       { credentials: "same-origin" });
     if (!r.ok) throw new Error("recording: " + r.status + " " + r.statusText);
-    castText = await r.text();
+    return r.text();
+  }
+
+  // `text`: the part already being fetched (the first part is asked for with the metadata).
+  async function loadPart(n, text) {
+    part = n;
+    status.textContent = "Loading the recording…";
+    const t0 = performance.now();
+    castText = await (text || fetchPart(n));
     const ev = eventTimes(castText);
     gaps = ev.times;
     createPlayer(false);
@@ -119,6 +124,9 @@
   }
 
   async function main() {
+    // The recording's first part is fetched at once, beside the metadata.
+    const first = fetchPart(0);
+    first.catch(() => {});  // a failure is reported once the metadata came
     try {
       session = await ta.getJson("/api/sessions/" + encodeURIComponent(id));
     } catch (e) {
@@ -149,7 +157,7 @@
         createPlayer(true, at);
       });
     try {
-      await loadPart(0);
+      await loadPart(0, session.live ? null : first);
     } catch (e) {
       status.textContent = "Cannot load the recording: " + e.message;
       document.body.dataset.loaded = "error";
