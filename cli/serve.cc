@@ -11,8 +11,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
+#include "base/files.h"
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/printable.h"
@@ -23,6 +25,8 @@
 #include "cli/serve_live.h"
 #include "cli/serve_snapshot.h"
 #include "cli/web_assets.h"
+#include "record/spool.h"
+#include "screen/keyframes.h"
 #include "store/keys.h"
 
 namespace ttyaudit {
@@ -62,7 +66,41 @@ struct ServeContext {
     std::string json;
   };
   std::map<std::string, BrowseCounts> browse;
+  // Sessions' keyframes (docs/SCREEN.md), for parts that start after the first byte.
+  std::mutex keyframes_mu;
+  std::map<std::string, std::shared_ptr<const KeyframesFile>> keyframes;
 };
+
+// A part may start this far after its keyframe: the bytes between are read and played at its
+// time 0. Past it, the part starts from the keyframe's screen alone.
+constexpr uint64_t kMaxLeadBytes = 16ULL << 20;
+
+// The keyframes stored beside a session's recording, or null when it has none (recorded before
+// keyframes, still in the spool) or they do not read.
+std::shared_ptr<const KeyframesFile> SessionKeyframes(ServeContext& ctx, const SessionRecord& s) {
+  {
+    std::lock_guard<std::mutex> lock(ctx.keyframes_mu);
+    if (auto it = ctx.keyframes.find(s.meta.id); it != ctx.keyframes.end()) return it->second;
+  }
+  constexpr size_t kMaxBytes = 64 << 20;
+  std::optional<std::string> text;
+  if (s.store && s.store->Remote() && !s.key.empty()) {
+    const std::string key = KeyframesKeyFor(s.key);
+    if (auto size = s.store->Size(key); size.ok() && *size && **size <= kMaxBytes)
+      if (auto body = s.store->Get(key, 0, kMaxBytes); body.ok()) text = std::move(body.value());
+  } else if (!s.path.empty()) {
+    if (auto body = ReadFileIfExists(KeyframesPathFor(s.path), kMaxBytes + 1); body.ok())
+      text = std::move(body.value());  // nullopt: none
+  }
+  std::shared_ptr<const KeyframesFile> frames;
+  if (text)
+    if (auto parsed = ParseKeyframes(*text, s.meta.id, kMaxBytes); parsed.ok())
+      frames = std::make_shared<const KeyframesFile>(std::move(parsed.value()));
+  std::lock_guard<std::mutex> lock(ctx.keyframes_mu);
+  if (ctx.keyframes.size() >= 64) ctx.keyframes.clear();
+  ctx.keyframes[s.meta.id] = frames;
+  return frames;
+}
 
 constexpr int64_t kBrowseKeepNs = 10LL * 1000000000LL;
 
@@ -319,11 +357,23 @@ void CastRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response
   auto part = FindCastPart(size, kPartSize, index,
                            [&](uint64_t off, uint64_t len) { return shared->Read(off, len); });
   if (!part.ok()) return JsonError(res, 404, part.message());
-  // A part after the first starts in the middle of the session: the screen it starts from is
-  // what a keyframe would give; until there is one it starts from a blank screen.
+  // A part after the first starts in the middle of the session: from the last keyframe at or
+  // before its first byte, whose screen is its first event, the events between played at once.
   auto stream = std::make_shared<PlayerStream>(
       s->meta, index == 0 ? PlayerStream::Mode::kPlayer : PlayerStream::Mode::kPlayerPart);
-  StreamCast(res, shared, part->begin, part->end, stream, "application/x-asciicast");
+  uint64_t begin = part->begin;
+  if (index > 0)
+    if (auto frames = SessionKeyframes(ctx, *s)) {
+      const Keyframe* from = nullptr;
+      for (const auto& k : frames->keyframes)
+        if (k.offset <= part->begin) from = &k;
+      if (from) {
+        const uint64_t lead = part->begin - from->offset;
+        stream->StartFrom(from->screen, from->cols, from->rows, lead <= kMaxLeadBytes ? lead : 0);
+        if (lead <= kMaxLeadBytes) begin = from->offset;
+      }
+    }
+  StreamCast(res, shared, begin, part->end, stream, "application/x-asciicast");
 }
 
 // A running session, followed by the live engine (cli/live.h) for as long as the page stays:

@@ -297,11 +297,24 @@ PlayerStream::PlayerStream(const SessionMeta& m, Mode mode)
   header_ = w.Take() + "\n";
 }
 
+void PlayerStream::StartFrom(std::string_view screen, int cols, int rows, uint64_t lead_bytes) {
+  lead_left_ = lead_bytes;
+  std::string safe;
+  filter_.Feed(screen, safe);
+  if (cols > 0 && rows > 0)
+    AppendEventLine(header_, 0, "r", std::to_string(cols) + "x" + std::to_string(rows));
+  if (!safe.empty()) AppendEventLine(header_, 0, "o", ToValidUtf8Lossy(safe));
+}
+
 void PlayerStream::Feed(std::string_view bytes, std::string& out) {
   if (!header_.empty()) out += std::exchange(header_, std::string());
   constexpr size_t kMaxLine = 64 << 20;  // as CastReader: longer lines are skipped
   while (!bytes.empty()) {
     size_t nl = bytes.find('\n');
+    // Lines wholly inside the lead come at time 0 (Line); the bytes count as they are fed.
+    const uint64_t taken = nl == std::string_view::npos ? bytes.size() : nl + 1;
+    leading_ = lead_left_ > 0;
+    lead_left_ -= std::min<uint64_t>(lead_left_, taken);
     std::string_view part = bytes.substr(0, nl);
     if (!too_long_ && pending_.size() + part.size() > kMaxLine) {
       too_long_ = true;
@@ -340,8 +353,8 @@ void PlayerStream::Line(std::string& out) {
                     ev.code == "o" || ev.code == "i" ? ToValidUtf8Lossy(ev.data) : ev.data);
     return;
   }
-  if (mode_ == Mode::kPlayerPart && !have_base_) base_ = ev.time, have_base_ = true;
-  double t = std::max(last_, ev.time - base_);
+  if (mode_ == Mode::kPlayerPart && !have_base_ && !leading_) base_ = ev.time, have_base_ = true;
+  double t = leading_ ? 0 : std::max(last_, ev.time - base_);
   last_ = t;
   if (ev.code == "o") {
     std::string safe;

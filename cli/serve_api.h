@@ -86,6 +86,11 @@ class PlayerStream {
  public:
   enum class Mode { kPlayer, kPlayerPart, kExport };
   PlayerStream(const SessionMeta& m, Mode mode);
+  /// For a part that starts at a keyframe (kPlayerPart): its first event paints `screen` (a
+  /// keyframe's, docs/SCREEN.md; of `cols` x `rows`), and the events of the first `lead_bytes`
+  /// fed (those between the keyframe and the part's first byte) come at time 0, so that the
+  /// part's first frame is the screen as it was. Call before the first Feed.
+  void StartFrom(std::string_view screen, int cols, int rows, uint64_t lead_bytes);
   /// Appends to `out` the lines that `bytes` completes.
   void Feed(std::string_view bytes, std::string& out);
   /// Ends the stream (a last line without a newline is dropped: it was cut short).
@@ -104,6 +109,8 @@ class PlayerStream {
   std::string pending_;
   bool too_long_ = false;
   uint64_t skipped_ = 0;
+  uint64_t lead_left_ = 0;  // bytes still to feed before the part's own events
+  bool leading_ = false;    // the line being completed began inside the lead
   EventLineParser parser_;
   TerminalFilter filter_;
 };
