@@ -24,6 +24,7 @@
 #include "cli/serve_api.h"
 #include "cli/serve_live.h"
 #include "cli/serve_snapshot.h"
+#include "cli/verify.h"
 #include "cli/web_assets.h"
 #include "record/spool.h"
 #include "screen/keyframes.h"
@@ -66,6 +67,10 @@ struct ServeContext {
     std::string json;
   };
   std::map<std::string, BrowseCounts> browse;
+  // Verdicts of `ttyaudit verify`'s checks, by session id: when made, and the JSON.
+  std::mutex verify_mu;  // one verification at a time: each reads a whole recording
+  std::mutex verdicts_mu;
+  std::map<std::string, std::pair<int64_t, std::string>> verdicts;
   // Sessions' keyframes (docs/SCREEN.md), for parts that start after the first byte.
   std::mutex keyframes_mu;
   std::map<std::string, std::shared_ptr<const KeyframesFile>> keyframes;
@@ -376,6 +381,77 @@ void CastRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response
   StreamCast(res, shared, begin, part->end, stream, "application/x-asciicast");
 }
 
+// A verdict is kept this long; a recording larger than kAutoVerifyMax is checked only when
+// asked for (`full=1`): it reads the whole object.
+constexpr int64_t kVerdictKeepNs = 60LL * 1000000000LL;
+constexpr uint64_t kAutoVerifyMax = 256ULL << 20;
+constexpr int64_t kVerifyBudgetNs = 4LL * 1000000000LL;
+
+// The evidence of one session as JSON: a kept verdict, or `ttyaudit verify`'s checks now.
+std::string VerifyOneJson(ServeContext& ctx, const std::string& id, bool full) {
+  const int64_t now = MonotonicNanos();
+  {
+    std::lock_guard<std::mutex> lock(ctx.verdicts_mu);
+    if (auto it = ctx.verdicts.find(id);
+        it != ctx.verdicts.end() && now - it->second.first < kVerdictKeepNs)
+      return it->second.second;
+  }
+  auto s = LookUp(ctx, id);
+  if (!s.ok()) {
+    EvidenceState e;
+    e.state = "failed";
+    e.problems.push_back(s.message());
+    return EvidenceJson(id, e);
+  }
+  if (s->path.empty() && !s->store) return EvidenceJson(id, PendingEvidence());
+  if (!full && s->store && s->store->Remote()) {
+    auto size = s->store->Size(s->key);
+    if (size.ok() && *size && **size > kAutoVerifyMax) {
+      EvidenceState e;
+      e.state = "unchecked";
+      e.problems.push_back("the recording is " + std::to_string(**size >> 20) +
+                           " MiB: check it with full=1 or `ttyaudit verify " + id + "`");
+      return EvidenceJson(id, e);
+    }
+  }
+  VerifyOptions opts;
+  opts.store_url = ctx.store_url;
+  Verdict v;
+  {
+    std::lock_guard<std::mutex> lock(ctx.verify_mu);
+    v = VerifySession(*s, opts, *ctx.cfg);
+  }
+  std::string json = EvidenceJson(id, EvidenceOf(*s, v));
+  if (s->meta.state != "recording") {
+    std::lock_guard<std::mutex> lock(ctx.verdicts_mu);
+    if (ctx.verdicts.size() >= 4096) ctx.verdicts.clear();
+    ctx.verdicts[id] = {MonotonicNanos(), json};
+  }
+  return json;
+}
+
+// GET /api/verify?ids=ID,ID...&full=1: {"verdicts": [...]} for the sessions checked within a
+// few seconds, in order; those left out are asked for again by the page.
+void VerifyRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const std::string ids = req.get_param_value("ids");
+  const bool full = req.get_param_value("full") == "1";
+  const int64_t start = MonotonicNanos();
+  std::string out = "{\"verdicts\":[";
+  bool first = true;
+  size_t at = 0, n = 0;
+  while (at <= ids.size() && n < 100) {
+    size_t comma = ids.find(',', at);
+    std::string id = ids.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? ids.size() + 1 : comma + 1;
+    if (!IsSessionId(id)) continue;
+    ++n;
+    if (!first && MonotonicNanos() - start > kVerifyBudgetNs) break;
+    out += (first ? "" : ",") + VerifyOneJson(ctx, id, full);
+    first = false;
+  }
+  Json(res, out + "]}");
+}
+
 // A running session, followed by the live engine (cli/live.h) for as long as the page stays:
 // from this node's spool when the session is recorded here (and no --store was given), else
 // from the bucket's live chunks.
@@ -486,6 +562,8 @@ void AddRoutes(httplib::Server& srv, ServeContext& ctx) {
           [&ctx](const httplib::Request& q, httplib::Response& r) { CastRoute(ctx, q, r, false); });
   srv.Get(R"(/api/sessions/([0-9a-f-]{36})/download)",
           [&ctx](const httplib::Request& q, httplib::Response& r) { CastRoute(ctx, q, r, true); });
+  srv.Get("/api/verify",
+          [&ctx](const httplib::Request& q, httplib::Response& r) { VerifyRoute(ctx, q, r); });
   AddLiveRoute(srv, ctx);
   srv.Get(R"(/.*)", [](const httplib::Request& q, httplib::Response& r) { AssetRoute(q, r); });
 }

@@ -145,6 +145,9 @@ void WriteSummaryMembers(JsonWriter& w, const SessionRecord& s) {
   else
     w.Key("signal").Null();
   w.Key("escalated").Bool(s.escalated);
+  // What the uploader recorded (search's EVIDENCE column); the viewer checks it (EvidenceOf).
+  w.Key("evidence").String(s.evidence.empty() ? "pending" : s.evidence);
+  w.Key("signed_by").String(s.signed_by);
   w.Key("k8s_user").String(s.k8s_user);
   w.Key("bytes_out").Uint(m.bytes_out);
   LayoutPath p = LayoutOf(m);
@@ -240,6 +243,42 @@ std::string SessionDetailJson(const SessionRecord& s, uint64_t cast_size) {
   w.Key("cast_size").Uint(cast_size);
   w.Key("commands");
   WriteCommands(w, s);
+  w.EndObject();
+  return w.Take();
+}
+
+EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v) {
+  EvidenceState e;
+  e.key_id = v.key_id;
+  bool unsigned_only = true;
+  for (const auto& p : v.problems)
+    if (p.rfind("no signature", 0) != 0) unsigned_only = false;
+  if (v.pending && v.ok())
+    e.state = "pending";
+  else if (v.ok() && v.signed_ok)
+    e.state = "verified";
+  else if (!v.problems.empty() && unsigned_only && s.evidence == "unsigned")
+    e.state = "unsigned";
+  else
+    e.state = "failed";
+  if (e.state != "unsigned") e.problems = v.problems;
+  return e;
+}
+
+EvidenceState PendingEvidence() {
+  EvidenceState e;
+  e.state = "pending";
+  return e;
+}
+
+std::string EvidenceJson(const std::string& id, const EvidenceState& e) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("id").String(id).Key("state").String(e.state);
+  w.Key("problems").BeginArray();
+  for (const auto& p : e.problems) w.String(ToValidUtf8Lossy(p));
+  w.EndArray();
+  w.Key("key_id").String(ToValidUtf8Lossy(e.key_id));
   w.EndObject();
   return w.Take();
 }

@@ -19,6 +19,7 @@
 #include "cli/search.h"
 #include "cli/sessions.h"
 #include "cli/terminal_filter.h"
+#include "cli/verify.h"
 #include "record/cast_reader.h"
 
 namespace ttyaudit {
@@ -54,6 +55,21 @@ std::string SessionSummaryJson(const SessionRecord& s);
 /// secrets already redacted), the Kubernetes identity, and the commands (the manifest's
 /// array, each marked "escalated" when it ran with another uid or euid than the session's).
 std::string SessionDetailJson(const SessionRecord& s, uint64_t cast_size);
+
+/// What the viewer says of a session's evidence, from `ttyaudit verify`'s verdict: "verified"
+/// (chain, manifest, index entry and signature hold), "failed" (with every reason),
+/// "pending" (still recording, or in the spool: signed when uploaded), "unsigned" (stored
+/// without a signature, nothing else wrong).
+struct EvidenceState {
+  std::string state;
+  std::vector<std::string> problems;
+  std::string key_id;
+};
+EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v);
+/// A session still recording in a bucket: nothing sealed to verify yet.
+EvidenceState PendingEvidence();
+/// {"id", "state", "problems": [...], "key_id"}.
+std::string EvidenceJson(const std::string& id, const EvidenceState& e);
 
 /// One page of a list: {"sessions": [...], "page", "per_page", "more", "warnings": [...]}.
 std::string SessionPageJson(const std::vector<SessionRecord>& sessions, size_t page,

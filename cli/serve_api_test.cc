@@ -247,3 +247,30 @@ TEST_CASE("serve: the pages, the player and the terminal are built into the bina
 }
 
 }  // namespace ttyaudit
+
+namespace ttyaudit {
+
+TEST_CASE("serve: evidence states follow verify's verdict") {
+  SessionRecord s;
+  s.evidence = "signed";
+  Verdict v;
+  v.signed_ok = true;
+  v.key_id = "abcd";
+  CHECK(EvidenceOf(s, v).state == "verified");
+  v.signed_ok = false;
+  v.problems = {"block 3 does not match its chain line"};
+  auto failed = EvidenceOf(s, v);
+  CHECK(failed.state == "failed");
+  REQUIRE(failed.problems.size() == 1);
+  s.evidence = "unsigned";
+  v.problems = {"no signature (no object sessions/x.sig)"};
+  CHECK(EvidenceOf(s, v).state == "unsigned");
+  v.problems.push_back("the manifest is of session y");
+  CHECK(EvidenceOf(s, v).state == "failed");
+  Verdict pending;
+  pending.pending = true;
+  CHECK(EvidenceOf(s, pending).state == "pending");
+  CHECK(EvidenceJson("id", failed).find("\"problems\":[\"block 3") != std::string::npos);
+}
+
+}  // namespace ttyaudit

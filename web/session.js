@@ -123,6 +123,29 @@
     if (!items.length) ol.appendChild(ta.el("li", "No commands were tracked."));
   }
 
+  // The session's evidence, as `ttyaudit verify` finds it (a large recording on request).
+  function showEvidence(full) {
+    const dl = document.getElementById("meta");
+    let dd = document.getElementById("evidence");
+    if (!dd) {
+      dl.appendChild(ta.el("dt", "evidence"));
+      dd = ta.el("dd", session.live ? "pending" : "checking…");
+      dd.id = "evidence";
+      dl.appendChild(dd);
+    }
+    if (session.live) { dd.dataset.state = "pending"; return; }
+    ta.verify([id], (v) => {
+      dd.textContent = ta.evidenceText(v);
+      dd.dataset.state = v.state;
+      if (v.state !== "unchecked") return;
+      const b = ta.el("button", "check it now", "seek");
+      b.type = "button";
+      b.addEventListener("click", () => { dd.textContent = "checking…"; showEvidence(true); });
+      dd.appendChild(document.createTextNode(" "));
+      dd.appendChild(b);
+    }, full).catch((e) => { dd.textContent = "cannot check: " + e.message; });
+  }
+
   async function main() {
     // The recording's first part is fetched at once, beside the metadata.
     const first = fetchPart(0);
@@ -136,6 +159,7 @@
     }
     document.getElementById("title").textContent = ta.where(session) + " · " + ta.argv(session.argv);
     ta.fillMeta(document.getElementById("meta"), session);
+    showEvidence(false);
     const dl = document.getElementById("download");
     dl.href = "/api/sessions/" + encodeURIComponent(id) + "/download";
     dl.setAttribute("download", id + ".cast");
