@@ -27,6 +27,7 @@
 #include "cli/verify.h"
 #include "cli/web_assets.h"
 #include "record/spool.h"
+#include "sandbox/profiles.h"
 #include "screen/keyframes.h"
 #include "store/keys.h"
 
@@ -638,6 +639,12 @@ int RunServe(const ServeOptions& opts, const std::string& store_url, const Confi
     std::fprintf(stderr, "ttyaudit serve: %s\n", EscapeControlChars(prepared.message()).c_str());
     return status;
   }
+  // Least privilege once the socket is bound and the token and TLS key read, before the
+  // request threads start (sandbox/profiles.h). A failure is said and serve goes on.
+  if (SandboxWanted(cfg.sandbox.enabled))
+    if (Status sb = EnterSandbox(ServeProfile()); !sb)
+      std::fprintf(stderr, "ttyaudit serve: runs with all its privileges: %s\n",
+                   EscapeControlChars(sb.message()).c_str());
   std::fprintf(stderr, "ttyaudit serve: listening on %s\n", prepared->url.c_str());
   std::fflush(stderr);
   return prepared->server->listen_after_bind() ? 0 : 1;
