@@ -199,4 +199,47 @@ SandboxProfile TrackerHubProfile() {
   return p;
 }
 
+SandboxProfile ServeProfile() {
+  SandboxProfile p;
+  p.program = "ttyaudit serve";
+  // It reads the store, the spool and the archive, which are its own user's (root's 0700 dirs
+  // when root runs it), and writes only the catalog cache in its own cache dir: no capability.
+  p.keep_caps = {};
+  p.syscalls = BaseSyscalls();
+  Add(p.syscalls, {
+                      {"accept", "browsers connecting to the viewer"},
+                      {"accept4", "browsers connecting to the viewer"},
+                      {"socket", "HTTP(S) to S3; DNS; getaddrinfo's netlink query"},
+                      {"connect", "HTTP(S) to S3; DNS"},
+                      {"bind", "getaddrinfo's netlink query (AI_ADDRCONFIG)"},
+                      {"getsockname", "getaddrinfo's netlink query; a connection's address"},
+                      {"getpeername", "a browser's address"},
+                      {"setsockopt", "TCP_NODELAY, send and receive timeouts"},
+                      {"getsockopt", "connect's result (SO_ERROR)"},
+                      {"shutdown", "closing a connection"},
+                      {"sendto", "HTTP to browsers and S3, DNS, netlink"},
+                      {"sendmsg", "HTTP to browsers (TLS), DNS"},
+                      {"sendmmsg", "DNS (A and AAAA at once)"},
+                      {"recvfrom", "HTTP, DNS"},
+                      {"recvmsg", "getaddrinfo's netlink answer"},
+                      {"select", "cpp-httplib waits for a socket"},
+                      {"pselect6", "cpp-httplib waits for a socket"},
+                      {"ppoll", "waits for a socket"},
+                      {"ioctl", "DNS: the size of an answer", 1, FIONREAD},
+                      {"uname", "gethostname: this node's name (the spool's sessions)"},
+                      {"mkdir", "the catalog cache's directory"},
+                      {"unlink", "SQLite's -wal and -shm files of the catalog cache"},
+                      {"fsync", "the catalog cache (SQLite)"},
+                      {"fdatasync", "the catalog cache (SQLite)"},
+                      {"ftruncate", "the catalog cache's WAL (SQLite)"},
+                      {"fchown", "SQLite gives its -wal and -shm the database's owner (as root)"},
+                      {"fchmod", "the catalog cache is made 0600"},
+                      {"flock", "whether a spool session's recorder still holds it (live)"},
+                      {"inotify_init1", "following a spool session as it grows (live)"},
+                      {"inotify_add_watch", "following a spool session as it grows (live)"},
+                      {"inotify_rm_watch", "following a spool session as it grows (live)"},
+                  });
+  return p;
+}
+
 }  // namespace ttyaudit
