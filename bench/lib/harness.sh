@@ -15,6 +15,7 @@ wait_for() {
 cleanup() {
   for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  chattr -R -i "$T" 2>/dev/null || true  # sealed spool files are immutable until uploaded
   rm -rf "$T"
 }
 trap cleanup EXIT
