@@ -27,6 +27,15 @@ std::string StatusField(const std::string& name) {
   return "";
 }
 
+// A field of the calling thread's own status ("/proc/thread-self/status").
+std::string ThreadStatusField(const std::string& name) {
+  std::ifstream in("/proc/thread-self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + ":", 0) == 0)
+      return line.substr(line.find_first_not_of(" \t", name.size() + 1));
+  return "";
+}
+
 // Runs `body` in a forked child and returns its raw wait status.
 template <class F>
 int InChild(F body) {
@@ -102,6 +111,34 @@ TEST_CASE("sandbox: an argument rule allows that value only") {
   });
   REQUIRE(WIFSIGNALED(st));
   CHECK(WTERMSIG(st) == SIGSYS);
+}
+
+TEST_CASE("sandbox: a thread drops every privilege of its own and leaves the others theirs") {
+  int st = InChild([] {
+    const std::string eff_before = StatusField("CapEff"), bnd_before = StatusField("CapBnd");
+    const std::string nnp_before = StatusField("NoNewPrivs");
+    int failed = 0;
+    std::thread t([&] {
+      if (!DropThreadPrivileges("test thread"))
+        failed = 10;
+      else if (ThreadStatusField("NoNewPrivs") != "1")
+        failed = 11;
+      else if (ThreadStatusField("CapEff") != "0000000000000000")
+        failed = 12;
+      else if (ThreadStatusField("CapPrm") != "0000000000000000")
+        failed = 13;
+      else if (geteuid() == 0 && ThreadStatusField("CapBnd") != "0000000000000000")
+        failed = 14;
+    });
+    t.join();
+    if (failed) return failed;
+    // The main thread (what /proc/self/status shows) is as it was.
+    if (StatusField("NoNewPrivs") != nnp_before) return 15;
+    if (StatusField("CapEff") != eff_before || StatusField("CapBnd") != bnd_before) return 16;
+    return 0;
+  });
+  REQUIRE(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
 }
 
 TEST_CASE("sandbox: TTYAUDIT_SANDBOX=off turns it off, and only that") {
