@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,7 @@
 #include "base/run_dir.h"
 #include "record/spool.h"
 #include "store/keys.h"
+#include "store/s3_client.h"
 #include "store/signing.h"
 #include "store/store.h"
 
@@ -28,13 +31,13 @@ namespace ttyaudit {
 namespace {
 
 DoctorCheck Ok(std::string name, std::string detail) {
-  return {std::move(name), CheckStatus::kOk, std::move(detail), ""};
+  return {std::move(name), CheckStatus::kOk, std::move(detail), "", {}};
 }
 DoctorCheck Warn(std::string name, std::string detail, std::string fix) {
-  return {std::move(name), CheckStatus::kWarn, std::move(detail), std::move(fix)};
+  return {std::move(name), CheckStatus::kWarn, std::move(detail), std::move(fix), {}};
 }
 DoctorCheck Fail(std::string name, std::string detail, std::string fix) {
-  return {std::move(name), CheckStatus::kFail, std::move(detail), std::move(fix)};
+  return {std::move(name), CheckStatus::kFail, std::move(detail), std::move(fix), {}};
 }
 
 // Runs `argv` with stdout and stderr in one pipe; returns its exit status (-1 if it could not
@@ -103,6 +106,61 @@ std::string Octal(mode_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
   return buf;
+}
+
+S3RetryPolicy QuickPolicy() {
+  S3RetryPolicy quick;
+  quick.max_attempts = 2;
+  quick.connect_timeout_s = 5;
+  quick.read_timeout_s = 10;
+  quick.write_timeout_s = 10;
+  return quick;
+}
+
+bool IsS3(const std::string& url) { return url.rfind("s3://", 0) == 0; }
+
+// The config's bucket, for the checks that talk S3 itself (the Store interface has no clock
+// and no bucket configuration), and the store's prefix in it.
+struct Bucket {
+  std::unique_ptr<S3Client> client;
+  std::string prefix;
+};
+
+Result<Bucket> OpenBucket(const Config& cfg) {
+  auto parsed = ParseS3Url(cfg.StoreUrl());
+  if (!parsed) return parsed.error();
+  auto creds = ResolveCredentials(cfg.s3);
+  if (!creds) return creds.error();
+  auto client = S3Client::Create(cfg.s3, parsed->first, std::move(creds.value()), QuickPolicy());
+  if (!client) return client.error();
+  return Bucket{std::move(client.value()), parsed->second};
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", s);
+  return buf;
+}
+
+// The probe's lock lasts an hour: longer than any skew a signed request survives (15 min), so
+// that the date is in the future by the bucket's clock too, and short, since the locked
+// version stays (behind a delete marker) until then.
+constexpr int64_t kProbeLockS = 3600;
+
+// What is wrong with the probe object's lock as it came back, against what was asked.
+void ProbeLockProblems(const ObjectInfo& o, const std::string& mode, int64_t until_ns,
+                       const std::string& until, std::vector<std::string>& problems) {
+  if (o.lock_mode.empty() || o.lock_retain_until.empty()) {
+    problems.push_back("a probe written with " + mode + " until " + until +
+                       " came back without Object Lock");
+    return;
+  }
+  if (o.lock_mode != mode && o.lock_mode != "COMPLIANCE")
+    problems.push_back("a probe written with " + mode + " came back locked in " + o.lock_mode);
+  auto got = ParseTime(o.lock_retain_until, RealtimeNanos());
+  if (!got.ok() || *got + 1000000000LL < until_ns)
+    problems.push_back("a probe written with " + mode + " until " + until +
+                       " came back locked only until " + o.lock_retain_until);
 }
 
 }  // namespace
@@ -246,11 +304,107 @@ DoctorCheck CheckStore(const Config& cfg) {
   if (Status st = (*store)->Delete(key); !st)
     return Warn("store", url + ": written, but the probe " + key + " stays: " + st.message(),
                 "allow DeleteObject, or remove " + key + " by hand");
-  std::string detail = url + ": reachable and writable";
-  if (!cfg.s3.object_lock.mode.empty())
-    detail += ", Object Lock " + cfg.s3.object_lock.mode + " for " +
-              std::to_string(cfg.s3.object_lock.days) + " days as configured (not read back)";
-  return Ok("store", detail);
+  return Ok("store", url + ": reachable and writable");
+}
+
+DoctorCheck CheckClock(const Config& cfg) {
+  const std::string url = cfg.StoreUrl();
+  if (!IsS3(url)) return Ok("clock", url + " is a local archive: no bucket clock to compare with");
+  auto bucket = OpenBucket(cfg);
+  auto clock =
+      bucket.ok() ? bucket->client->ReadServerClock() : Result<ServerClock>(bucket.error());
+  if (!clock.ok())
+    return Warn("clock", "cannot compare with the bucket's clock: " + clock.message(),
+                "make the bucket reachable (the store check), then run doctor again");
+  const double off = clock->offset_s;
+  const double apart = std::max(0.0, std::fabs(off) - clock->error_s);
+  std::string detail = "this node's clock is " + Seconds(std::fabs(off)) + " " +
+                       (off > 0 ? "behind" : "ahead of") + " the bucket's (+-" +
+                       Seconds(clock->error_s) + "; its Date: " + clock->date + ")";
+  DoctorCheck c;
+  if (apart >= kClockFailS)
+    c = Fail("clock",
+             detail + ", at least " + Seconds(apart) + " off: over the " + Seconds(kClockFailS) +
+                 " allowed",
+             "synchronise the clock (chrony, systemd-timesyncd or ntpd; `timedatectl` shows "
+             "whether it is): from 15 min off the bucket refuses every request "
+             "(RequestTimeTooSkewed), and session times are already wrong");
+  else if (apart >= kClockWarnS)
+    c = Warn("clock", detail + ", at least " + Seconds(apart) + " off",
+             "synchronise the clock: sessions' times no longer line up with the API server's "
+             "audit log (ttyaudit correlate --skew) or other nodes");
+  else
+    c = Ok("clock", detail);
+  c.values = {{"offset_s", off}, {"error_s", clock->error_s}};
+  return c;
+}
+
+DoctorCheck CheckObjectLock(const Config& cfg) {
+  const ObjectLockConfig& want = cfg.s3.object_lock;
+  const std::string url = cfg.StoreUrl();
+  if (want.mode.empty())
+    return Ok("object lock", "none configured (s3.object_lock): whoever may delete in " + url +
+                                 " can remove sealed sessions");
+  const std::string wanted = want.mode + " for " + std::to_string(want.days) + " days";
+  const std::string fix =
+      "turn Object Lock on for the bucket (versioning on, then `aws s3api "
+      "put-object-lock-configuration`), or remove s3.object_lock from the config; until then "
+      "sealed sessions can be deleted";
+  if (!IsS3(url))
+    return Fail(
+        "object lock",
+        "configured " + wanted + ", but " + url + " is a local archive, which holds no Object Lock",
+        fix);
+  auto bucket = OpenBucket(cfg);
+  if (!bucket.ok())
+    return Fail("object lock", "configured " + wanted + "; cannot check: " + bucket.message(),
+                "fix \"store\" and \"s3\" in the config");
+  S3Client& s3 = *bucket->client;
+  std::vector<std::string> problems;
+  std::string bucket_says;
+  if (auto conf = s3.GetObjectLockConfiguration(); !conf.ok()) {
+    problems.push_back("the bucket's Object Lock configuration cannot be read: " + conf.message());
+  } else if (!conf->enabled) {
+    problems.push_back("the bucket has no Object Lock");
+  } else {
+    bucket_says = "the bucket has Object Lock on, default retention " +
+                  (conf->mode.empty() ? std::string("none")
+                                      : conf->mode + " for " +
+                                            (conf->years ? std::to_string(conf->years) + " years"
+                                                         : std::to_string(conf->days) + " days"));
+  }
+  const int64_t now = RealtimeNanos();
+  const int64_t until_ns = now + kProbeLockS * 1000000000LL;
+  PutOptions put;
+  put.content_type = "text/plain";
+  put.object_lock_mode = want.mode;
+  put.object_lock_retain_until = FormatRfc3339(until_ns);
+  const std::string probe = DoctorProbeKey(now);
+  const std::string key = bucket->prefix.empty() ? probe : bucket->prefix + "/" + probe;
+  std::string came_back;
+  if (auto put_ok = s3.PutObject(key, "ttyaudit doctor Object Lock probe\n", put); !put_ok.ok()) {
+    problems.push_back("a probe written with " + want.mode + " until " +
+                       put.object_lock_retain_until + " was refused: " + put_ok.message());
+  } else {
+    auto head = s3.HeadObject(key);
+    if (!head.ok() || !*head)
+      problems.push_back("the probe " + key + " cannot be read back" +
+                         (head.ok() ? std::string() : ": " + head.message()));
+    else
+      ProbeLockProblems(**head, want.mode, until_ns, put.object_lock_retain_until, problems);
+    if (head.ok() && *head)
+      came_back = "a probe came back locked in " + (*head)->lock_mode + " until " +
+                  (*head)->lock_retain_until;
+    // Where the bucket keeps versions this leaves a delete marker; the locked version stays
+    // until its date, an hour away.
+    (void)s3.DeleteObject(key);
+  }
+  if (!problems.empty()) {
+    std::string detail = "configured " + wanted + ", but ";
+    for (size_t i = 0; i < problems.size(); ++i) detail += (i ? "; " : "") + problems[i];
+    return Fail("object lock", detail, fix);
+  }
+  return Ok("object lock", "configured " + wanted + ": " + bucket_says + ", and " + came_back);
 }
 
 DoctorCheck CheckNodeKey(const Config& cfg) {
@@ -304,6 +458,8 @@ std::vector<DoctorCheck> RunDoctor(const Config& cfg, const DoctorOptions& opts)
           CheckTracker(opts.run_dir),
           CheckUploader(cfg),
           CheckStore(cfg),
+          CheckClock(cfg),
+          CheckObjectLock(cfg),
           CheckNodeKey(cfg)};
 }
 
@@ -315,7 +471,13 @@ std::string DoctorReport(const std::vector<DoctorCheck>& checks, bool json) {
     for (const auto& c : checks) {
       w.BeginObject().Key("name").String(c.name);
       w.Key("status").String(kNames[static_cast<int>(c.status)]);
-      w.Key("detail").String(c.detail).Key("fix").String(c.fix).EndObject();
+      w.Key("detail").String(c.detail).Key("fix").String(c.fix);
+      if (!c.values.empty()) {
+        w.Key("values").BeginObject();
+        for (const auto& [name, value] : c.values) w.Key(name).Double(value, 3);
+        w.EndObject();
+      }
+      w.EndObject();
     }
     w.EndArray().EndObject();
     return w.str() + "\n";

@@ -1,6 +1,7 @@
 // `ttyaudit doctor`: whether this node records, keeps and ships sessions, and what to fix.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct DoctorCheck {
   CheckStatus status = CheckStatus::kOk;
   std::string detail;
   std::string fix;
+  /// Figures for machines (--json's "values"), e.g. the clock's "offset_s".
+  std::map<std::string, double> values;
 };
 
 struct DoctorOptions {
@@ -41,6 +44,24 @@ DoctorCheck CheckTracker(const std::string& run_dir);
 DoctorCheck CheckUploader(const Config& cfg);
 /// Whether the store is reachable and writable: a probe object is written and removed.
 DoctorCheck CheckStore(const Config& cfg);
+
+/// This node's clock against the bucket's (the Date header of its answer): ok within
+/// kClockWarnS, a warning past it, a failure from kClockFailS. A local archive has no clock to
+/// compare with (ok). values: offset_s (the bucket's time minus ours), error_s.
+DoctorCheck CheckClock(const Config& cfg);
+/// Past this many seconds off, `ttyaudit correlate` (whose --skew is 2 s) no longer matches
+/// sessions with their exec requests in the API server's audit log, and sessions' times no
+/// longer line up with other nodes' and the API server's.
+constexpr double kClockWarnS = 2;
+/// A third of SigV4's limit (15 minutes, past which S3 refuses every request: no upload, no
+/// live chunk, no search of the bucket): a clock this far off is kept by no NTP, drifts, and
+/// already puts every session, index segment and Object Lock date minutes off.
+constexpr double kClockFailS = 300;
+
+/// With s3.object_lock configured: the bucket's Object Lock configuration is read back (it must
+/// be enabled), and a probe object written with the configured mode must come back with that
+/// lock; a local archive cannot hold one. Ok when no Object Lock is configured.
+DoctorCheck CheckObjectLock(const Config& cfg);
 
 /// The node's signing key (store/signing.h): it exists, is root's and 0600, loads, and its
 /// public part is published in the store, where `ttyaudit verify` looks for it.

@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "store/signing.h"
 #include "store/store.h"
+#include "tests/unit/s3_client_testing.h"
 
 using namespace ttyaudit;
 
@@ -136,14 +138,50 @@ TEST_CASE("doctor: the node key must exist, be root's and 0600, and be published
 }
 
 TEST_CASE("doctor: any failed check makes the exit code 1; --json says ok false") {
-  std::vector<DoctorCheck> checks = {{"a", CheckStatus::kOk, "fine", ""},
-                                     {"b", CheckStatus::kWarn, "hmm", "look"}};
+  std::vector<DoctorCheck> checks = {{"a", CheckStatus::kOk, "fine", "", {}},
+                                     {"b", CheckStatus::kWarn, "hmm", "look", {}}};
   CHECK(DoctorExitCode(checks) == 0);
-  checks.push_back({"c", CheckStatus::kFail, "bad\x1b[2J", "fix it"});
+  checks.push_back({"c", CheckStatus::kFail, "bad\x1b[2J", "fix it", {}});
   CHECK(DoctorExitCode(checks) == 1);
   std::string text = DoctorReport(checks, false);
   CHECK(text.find("FAIL  c: bad?[2J") != std::string::npos);  // no escape reaches the terminal
   std::string json = DoctorReport(checks, true);
   CHECK(json.find("\"ok\":false") != std::string::npos);
   CHECK(json.find("\"status\":\"fail\"") != std::string::npos);
+}
+
+TEST_CASE("doctor: a local archive has no clock to compare with and cannot hold Object Lock") {
+  TempDir d;
+  Config cfg;
+  cfg.store = "file://" + d.path;
+  CHECK(CheckClock(cfg).status == CheckStatus::kOk);
+  CHECK(CheckObjectLock(cfg).status == CheckStatus::kOk);
+  cfg.s3.object_lock = {"COMPLIANCE", 30};
+  DoctorCheck c = CheckObjectLock(cfg);
+  CHECK(c.status == CheckStatus::kFail);
+  CHECK(c.detail.find("configured COMPLIANCE for 30 days") != std::string::npos);
+  CHECK(c.detail.find("local archive") != std::string::npos);
+}
+
+TEST_CASE("doctor: s3rver's clock is ours, and an Object Lock configured there is missing") {
+  testing::TestS3rver s3("tb");
+  REQUIRE_MESSAGE(s3.ok(), s3.problem());
+  Config cfg;
+  cfg.store = "s3://tb/doctor";
+  cfg.s3.endpoint = s3.endpoint();
+  cfg.s3.access_key_id = "S3RVER";
+  cfg.s3.secret_access_key = "S3RVER";
+  DoctorCheck clock = CheckClock(cfg);
+  CHECK_MESSAGE(clock.status == CheckStatus::kOk, clock.detail);
+  CHECK(clock.detail.find("the bucket's (+-") != std::string::npos);
+  REQUIRE(clock.values.count("offset_s"));
+  CHECK(std::abs(clock.values["offset_s"]) <= clock.values["error_s"] + 0.01);
+  CHECK(DoctorReport({clock}, true).find("\"values\":{\"error_s\":") != std::string::npos);
+  CHECK(CheckObjectLock(cfg).status == CheckStatus::kOk);  // none configured
+  cfg.s3.object_lock = {"GOVERNANCE", 1};
+  DoctorCheck lock = CheckObjectLock(cfg);
+  CHECK(lock.status == CheckStatus::kFail);
+  CHECK(lock.detail.find("configuration cannot be read") != std::string::npos);
+  CHECK(lock.detail.find("came back without Object Lock") != std::string::npos);
+  CHECK(lock.fix.find("put-object-lock-configuration") != std::string::npos);
 }

@@ -92,8 +92,8 @@ SessionMeta HostSessionMeta(const Config& cfg, const std::vector<std::string>& a
 // user's privileges) and the tracker hub started if it had to be: root's recorder gets a
 // cgroup of its own with the configured limits, then any recorder no_new_privs and only the
 // capabilities it uses. The tracker's thread, started next, inherits them; the spool writer's
-// fsync thread, started with the session file, keeps what the recorder started with. A failure
-// is reported and the session recorded anyway.
+// fsync thread, started with the session file, has dropped all of its own. A failure is
+// reported and the session recorded anyway.
 void DropRecPrivileges(const Config& cfg, const std::string& session_id) {
   if (!SandboxWanted(cfg.sandbox.enabled)) return;
   if (geteuid() == 0) {
@@ -178,10 +178,17 @@ int RunRec(const RecOptions& opts, const Config& cfg) {
   wopts.term = term ? term : "";
   wopts.shell = shell ? shell : "";
   wopts.command = JoinArgv(argv);
+  // The fsync thread starts before the command is forked and the recorder drops its
+  // privileges: it drops its own at once (it needs none).
+  if (SandboxWanted(cfg.sandbox.enabled))
+    wopts.sync_thread_setup = [] { return DropThreadPrivileges("ttyaudit-rec fsync thread"); };
   auto writer = SessionWriter::Create(opts.out_dir.empty() ? cfg.spool_dir : opts.out_dir,
                                       std::move(meta), wopts);
   if (!writer.ok()) return fail_open(writer.message());
   SessionWriter& rec = **writer;
+  if (!rec.sync_thread_problem().empty())
+    std::fprintf(stderr, "ttyaudit rec: the fsync thread keeps its privileges: %s\r\n",
+                 rec.sync_thread_problem().c_str());
   if (!opts.quiet)
     std::fprintf(stderr, "ttyaudit rec: recording session %s\r\n", rec.meta().id.c_str());
 

@@ -40,4 +40,20 @@ void ForEachPiece(std::string_view text, char sep, F&& f) {
   }
 }
 
+/// `key` is `prefix` then exactly `parts` components joined by '/', none of them empty, `.` or
+/// `..`, all printable ASCII: an object key that stays in its place in the bucket.
+inline void CheckKeyShape(std::string_view key, std::string_view prefix, size_t parts) {
+  Check(key.starts_with(prefix), "a key starts with its prefix");
+  std::string_view rest = key.substr(prefix.size());
+  size_t n = 0;
+  ForEachPiece(rest, '/', [&](std::string_view c) {
+    ++n;
+    Check(!c.empty() && c != "." && c != "..", "no key component is empty, '.' or '..'");
+    for (char ch : c)
+      Check(static_cast<unsigned char>(ch) > 0x20 && static_cast<unsigned char>(ch) < 0x7f,
+            "a key is printable ASCII");
+  });
+  Check(n == parts, "a key has as many components as its kind");
+}
+
 }  // namespace ttyaudit::fuzz

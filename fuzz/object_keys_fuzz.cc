@@ -15,26 +15,8 @@
 #include "runtime/exec_meta.h"
 #include "store/keys.h"
 
-namespace {
-
 using ttyaudit::fuzz::Check;
-
-// `key` is `prefix` then exactly `parts` safe components joined by '/'.
-void CheckKeyShape(std::string_view key, std::string_view prefix, size_t parts) {
-  Check(key.starts_with(prefix), "a key starts with its prefix");
-  std::string_view rest = key.substr(prefix.size());
-  size_t n = 0;
-  ttyaudit::fuzz::ForEachPiece(rest, '/', [&](std::string_view c) {
-    ++n;
-    Check(!c.empty() && c != "." && c != "..", "no key component is empty, '.' or '..'");
-    for (char ch : c)
-      Check(static_cast<unsigned char>(ch) > 0x20 && static_cast<unsigned char>(ch) < 0x7f,
-            "a key is printable ASCII");
-  });
-  Check(n == parts, "a key has as many components as its kind");
-}
-
-}  // namespace
+using ttyaudit::fuzz::CheckKeyShape;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ttyaudit;

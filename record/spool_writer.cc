@@ -69,7 +69,13 @@ Result<std::unique_ptr<SessionWriter>> SessionWriter::Create(const std::string& 
   if (auto st = WriteAll(w->fd_.get(), header, w->path_); !st) return Error{st.message()};
   w->written_ = header.size();
   w->header_ = std::move(header);
-  w->syncer_ = std::thread([p = w.get()] { p->SyncLoop(); });
+  // The thread's setup is over before the caller goes on: a recorder may load its seccomp
+  // filter next, which would forbid what the setup calls (prctl, capset).
+  std::promise<Status> setup_done;
+  std::future<Status> setup = setup_done.get_future();
+  w->syncer_ =
+      std::thread([p = w.get(), done = std::move(setup_done)]() mutable { p->SyncLoop(done); });
+  if (Status st = setup.get(); !st) w->sync_thread_problem_ = st.message();
   return w;
 }
 
@@ -140,11 +146,14 @@ Status SessionWriter::Flush() {
   return st;
 }
 
-void SessionWriter::SyncLoop() {
+void SessionWriter::SyncLoop(std::promise<Status>& setup_done) {
   // Signals belong to the recorder's loop (a signalfd), never to this thread.
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  // Named, so that /proc/PID/task/TID/comm tells it from the recorder's other threads.
+  pthread_setname_np(pthread_self(), "ttyaudit-fsync");
+  setup_done.set_value(opts_.sync_thread_setup ? opts_.sync_thread_setup() : Status());
   auto interval = std::chrono::duration<double>(opts_.fsync_interval_s);
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {

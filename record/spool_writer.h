@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +32,10 @@ struct SessionWriterOptions {
   /// Refuse to start (an error, so the caller's fail-open/fail-closed policy decides) when the
   /// spool already holds this many bytes; 0 means no cap. Config: spool_max_bytes.
   uint64_t spool_max_bytes = 0;
+  /// Run first on the fsync thread, which Create starts, and finished before Create returns:
+  /// a recorder drops that thread's privileges here (capabilities belong to each thread, and
+  /// this one starts before the recorder drops its own). Its error is sync_thread_problem().
+  std::function<Status()> sync_thread_setup;
 };
 
 class SessionWriter {
@@ -72,6 +78,9 @@ class SessionWriter {
 
   SessionMeta& meta() { return meta_; }
   const std::string& path() const { return path_; }
+  /// Why opts.sync_thread_setup failed; empty when it did not (or there was none). The thread
+  /// fsyncs all the same.
+  const std::string& sync_thread_problem() const { return sync_thread_problem_; }
   /// Seconds since the session started (monotonic).
   double Now() const;
 
@@ -80,7 +89,7 @@ class SessionWriter {
  private:
   SessionWriter() = default;
   std::string HeaderLine() const;
-  void SyncLoop();
+  void SyncLoop(std::promise<Status>& setup_done);
 
   SessionMeta meta_;
   SessionWriterOptions opts_;
@@ -95,6 +104,7 @@ class SessionWriter {
   std::string header_;    // the header line as it is in the file, padding and '\n' included
   uint64_t written_ = 0;  // bytes in the file
   std::unique_ptr<ChainWriter> chain_;
+  std::string sync_thread_problem_;
 
   std::thread syncer_;
   std::mutex mu_;

@@ -2,8 +2,10 @@
 
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -178,4 +180,31 @@ TEST_CASE("spool writer: sessions take the spool's next number, one after anothe
   a.value().reset();
   b.value().reset();
   std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("spool writer: the fsync thread's setup runs on that thread before Create returns") {
+  std::string dir = TempDir();
+  std::atomic<pid_t> setup_tid{0};
+  std::string name;
+  SessionWriterOptions opts;
+  opts.sync_thread_setup = [&] {
+    name = Slurp("/proc/thread-self/comm");
+    setup_tid = static_cast<pid_t>(syscall(SYS_gettid));
+    return Status(Error{"no privileges to drop here"});
+  };
+  auto w = SessionWriter::Create(dir + "/spool", NewMeta(), opts);
+  REQUIRE(w.ok());
+  // Done by now, on a thread of its own, which the recorders' tests find by this name.
+  CHECK(setup_tid.load() != 0);
+  CHECK(setup_tid.load() != static_cast<pid_t>(syscall(SYS_gettid)));
+  CHECK(name == "ttyaudit-fsync\n");
+  CHECK((*w)->sync_thread_problem() == "no privileges to drop here");
+  // A failed setup does not stop the session.
+  (*w)->Output("still recorded\r\n");
+  REQUIRE((*w)->Finish("exited", 0, 0).ok());
+  CHECK(Slurp((*w)->path()).find("still recorded") != std::string::npos);
+  auto plain = SessionWriter::Create(dir + "/spool", NewMeta(), {});
+  REQUIRE(plain.ok());
+  CHECK((*plain)->sync_thread_problem().empty());
+  std::system(("chattr -R -i " + dir + " 2>/dev/null; rm -rf " + dir).c_str());
 }

@@ -128,22 +128,29 @@ void ApplyAnnotations(const Annotations& a, const std::string& runtime_root, Ses
   m.runtime = BaseName(runtime_root) == "moby" ? "docker" : "containerd";
 }
 
+Result<DockerConfig> ParseDockerConfig(std::string_view json) {
+  JsonObjectText text;
+  if (auto st = text.Open(json, "docker config"); !st) return Error{st.message()};
+  DockerConfig c;
+  auto st = DecodeJsonObject(text.object(), JsonPlace("docker config"),
+                             {
+                                 {"Name", JsonString(c.name)},
+                                 {"Config", JsonObjectOf({{"Image", JsonString(c.image)}})},
+                             },
+                             JsonUnknownKeys::kSkip);
+  if (!st) return Error{st.message()};
+  if (c.name.starts_with("/")) c.name.erase(0, 1);
+  return c;
+}
+
 void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m) {
   if (hostname_mount.empty()) return;
   auto text = ReadSmallFile(DirName(hostname_mount) + "/config.v2.json");
   if (!text) return;
-  JsonObjectText config;
-  if (!config.Open(text.value(), "docker config")) return;
-  std::string name, image;
-  auto st = DecodeJsonObject(config.object(), JsonPlace("docker config"),
-                             {
-                                 {"Name", JsonString(name)},
-                                 {"Config", JsonObjectOf({{"Image", JsonString(image)}})},
-                             },
-                             JsonUnknownKeys::kSkip);
-  if (!st) return;  // a config.v2.json that is not Docker's: keep what the bundle said
-  if (!name.empty()) m.container = name.substr(name.starts_with("/") ? 1 : 0);
-  if (!image.empty()) m.image = image;
+  auto config = ParseDockerConfig(text.value());
+  if (!config) return;  // a config.v2.json that is not Docker's: keep what the bundle said
+  if (!config->name.empty()) m.container = config->name;
+  if (!config->image.empty()) m.image = config->image;
 }
 
 SessionMeta BuildExecMeta(const RuncArgs& args, const ProcessSpec& proc, const std::string& runc,

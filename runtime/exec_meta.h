@@ -42,8 +42,21 @@ std::string FindBundle(const std::string& runc, const RuncArgs& args);
 /// the runc root is dockerd's "moby" namespace) or plain containerd.
 void ApplyAnnotations(const Annotations& a, const std::string& runtime_root, SessionMeta& m);
 
+/// What a session takes from Docker's config.v2.json: the container's name, without Docker's
+/// leading '/', and its image, as the client that created the container named them.
+struct DockerConfig {
+  std::string name;
+  std::string image;
+};
+
+/// Parses Docker's config.v2.json (dockerd writes it from the create request; the fields a
+/// session takes are the API client's). Unknown fields are ignored; an error when it is not a
+/// JSON object or Name or Config.Image is not a string.
+Result<DockerConfig> ParseDockerConfig(std::string_view json);
+
 /// For Docker: the container's name and image from <dir>/config.v2.json, where <dir> is the
-/// directory of `hostname_mount`. Leaves `m` as it was when the file is not there.
+/// directory of `hostname_mount`. Leaves `m` as it was when the file is not there or is not
+/// Docker's, and keeps what the bundle said where the file names nothing.
 void ApplyDockerConfig(const std::string& hostname_mount, SessionMeta& m);
 
 /// SessionMeta for an exec: ids, node, machine id, the process's argv, redacted env, cwd,

@@ -88,6 +88,19 @@ TEST_CASE("exec meta: CRI-O annotations, and Docker or containerd without any") 
   CHECK(c.runtime == "containerd");
 }
 
+TEST_CASE("exec meta: Docker's config.v2.json gives the name without its one leading '/'") {
+  auto c = ttyaudit::ParseDockerConfig(R"({"Name":"//web","Config":{"Image":"busybox"},"X":[]})");
+  REQUIRE(c.ok());
+  CHECK(c->name == "/web");
+  CHECK(c->image == "busybox");
+  CHECK_FALSE(ttyaudit::ParseDockerConfig(R"({"Name":7})").ok());
+  CHECK_FALSE(ttyaudit::ParseDockerConfig(R"({"Config":{"Image":null}})").ok());
+  CHECK_FALSE(ttyaudit::ParseDockerConfig("[]").ok());
+  auto none = ttyaudit::ParseDockerConfig("{}");
+  REQUIRE(none.ok());
+  CHECK(none->name.empty());
+}
+
 TEST_CASE("exec meta: Docker's name and image come from config.v2.json beside the hostname file") {
   char dir[] = "/tmp/ttyaudit-docker.XXXXXX";
   REQUIRE(mkdtemp(dir));

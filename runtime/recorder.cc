@@ -119,12 +119,18 @@ bool OpenSession(int control, Recording& r, SessionMeta meta, const std::string&
   opts.spool_max_bytes = r.ctx.config.spool_max_bytes;
   opts.term = term;
   opts.command = JoinArgv(meta.argv);
+  // The fsync thread starts here, before the recorder drops its privileges: it drops its own
+  // at once (it needs none).
+  if (SandboxWanted(r.ctx.config.sandbox.enabled))
+    opts.sync_thread_setup = [] { return DropThreadPrivileges("ttyaudit-runtime fsync thread"); };
   auto created = SessionWriter::Create(r.ctx.config.spool_dir, std::move(meta), opts);
   if (!created) {
     (void)control::Send(control, control::EncodeFail(created.message()));
     return false;
   }
   r.writer = std::move(created.value());
+  if (const std::string& why = r.writer->sync_thread_problem(); !why.empty())
+    r.ctx.log.Error(r.what + ": the fsync thread keeps its privileges: " + why);
   return true;
 }
 
@@ -160,7 +166,7 @@ void OpenExitWatcher(Recording& r) {
 // Least privilege, first step (sandbox/sandbox.h): its own cgroup with the configured limits,
 // then no_new_privs and only the capabilities a recorder uses. Before the threads that follow
 // (the tracker's, the exit hold's, the exit watcher's), which inherit both; the spool writer's
-// fsync thread, started with the session file, keeps what the recorder started with. A
+// fsync thread, started with the session file, has dropped all of its own (OpenSession). A
 // failure is logged and the session recorded anyway: recording comes first.
 void DropRecorderPrivileges(Recording& r, const std::string& session_id) {
   if (!SandboxWanted(r.ctx.config.sandbox.enabled)) {

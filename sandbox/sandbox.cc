@@ -134,6 +134,12 @@ Status EnterSandbox(const SandboxProfile& profile) {
   return LoadSyscallFilter(profile);
 }
 
+Status DropThreadPrivileges(const std::string& who) {
+  SandboxProfile none;
+  none.program = who;
+  return DropPrivileges(none);
+}
+
 std::vector<int> ResolveSyscalls(const SandboxProfile& profile) {
   std::vector<int> out;
   for (const SyscallRule& r : profile.syscalls)

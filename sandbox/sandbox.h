@@ -61,6 +61,14 @@ Status LoadSyscallFilter(const SandboxProfile& profile);
 /// DropPrivileges, then LoadSyscallFilter.
 Status EnterSandbox(const SandboxProfile& profile);
 
+/// no_new_privs and no capability at all (effective, permitted, inheritable, ambient, bounding)
+/// for the calling thread alone: for a thread that needs none and starts before its process
+/// drops its own (the spool writer's fsync thread, started with the session file while the
+/// recorder may still fork or start the tracker hub). Capabilities, the bounding set and
+/// no_new_privs are each thread's own: the process's other threads keep theirs. `who` names
+/// the thread in an error.
+Status DropThreadPrivileges(const std::string& who);
+
 /// The syscalls a filter for `profile` allows, as the kernel numbers them on this machine,
 /// for tests; names unknown here are left out.
 std::vector<int> ResolveSyscalls(const SandboxProfile& profile);

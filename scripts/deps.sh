@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake pkg-config
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev)
 test_pkgs=(containerd runc docker.io busybox-static tmux awscli asciinema tlog
   python3-botocore python3-grpcio python3-yaml util-linux procps iproute2 psmisc chromium jq
-  e2fsprogs passwd openssl
+  e2fsprogs passwd openssl faketime
   libcap2-bin systemd)
 # node and npm: the machine's own (a newer Node.js than Debian's) when present, else Debian's.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)

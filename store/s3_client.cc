@@ -1,6 +1,7 @@
 #include "store/s3_client.h"
 
 #include <httplib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -168,6 +169,24 @@ std::optional<std::string> XmlTagText(std::string_view xml, std::string_view tag
   if (end == std::string_view::npos) return std::nullopt;
   if (from) *from = end + close.size();
   return XmlDecode(xml.substr(start, end - start));
+}
+
+BucketObjectLock ParseObjectLockConfiguration(std::string_view xml) {
+  BucketObjectLock lock;
+  lock.enabled = XmlTagText(xml, "ObjectLockEnabled").value_or("") == "Enabled";
+  if (auto retention = XmlTagText(xml, "DefaultRetention")) {
+    lock.mode = XmlTagText(*retention, "Mode").value_or("");
+    lock.days = std::atoi(XmlTagText(*retention, "Days").value_or("0").c_str());
+    lock.years = std::atoi(XmlTagText(*retention, "Years").value_or("0").c_str());
+  }
+  return lock;
+}
+
+std::optional<int64_t> ParseHttpDate(const std::string& s) {
+  struct tm tm {};
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 Result<ListPage> ParseListObjectsV2(std::string_view xml) {
@@ -534,6 +553,37 @@ Status S3Client::DeleteObject(const std::string& key) {
   auto r = Send("DELETE", key, {}, {}, "");
   if (!r.ok() && r.message().find("NoSuchKey") == std::string::npos) return r.status();
   return Status::Ok();
+}
+
+Result<ServerClock> S3Client::ReadServerClock() {
+  bool retryable = true;
+  const int64_t sent = RealtimeNanos();
+  auto r = SendOnce("HEAD", "", {}, {}, "", Sha256Hex(""), &retryable);
+  const int64_t received = RealtimeNanos();
+  if (!r.ok()) return r.error();
+  ServerClock c;
+  c.date = r->Header("Date");
+  auto server = ParseHttpDate(c.date);
+  if (!server)
+    return Error{Describe("HEAD", "") + ": status " + std::to_string(r->status) +
+                 (c.date.empty() ? ", no Date header"
+                                 : ", a Date that does not parse: `" + c.date.substr(0, 64) + "`")};
+  // The server read its clock somewhere between our send and our receipt, and Date drops the
+  // fraction of its second: its time was in [server, server + 1), ours in [sent, received].
+  const double mid_local = (static_cast<double>(sent) + static_cast<double>(received)) / 2e9;
+  c.offset_s = static_cast<double>(*server) + 0.5 - mid_local;
+  c.error_s = 0.5 + static_cast<double>(received - sent) / 2e9;
+  return c;
+}
+
+Result<BucketObjectLock> S3Client::GetObjectLockConfiguration() {
+  auto r = Send("GET", "", {{"object-lock", ""}}, {}, "");
+  if (!r.ok()) {
+    if (r.message().find("ObjectLockConfigurationNotFound") != std::string::npos)
+      return BucketObjectLock{};
+    return r.error();
+  }
+  return ParseObjectLockConfiguration(r->body);
 }
 
 }  // namespace ttyaudit

@@ -66,6 +66,22 @@ struct ObjectInfo {
   std::string last_modified;      // Last-Modified (HTTP date)
 };
 
+/// The server's clock against this machine's, from one answer's Date header.
+struct ServerClock {
+  std::string date;     // the Date header as the server sent it
+  double offset_s = 0;  // the server's time minus ours (positive: ours is behind)
+  double error_s = 0;   // the true offset is within offset_s +- error_s (Date's whole seconds,
+                        // the round trip)
+};
+
+/// A bucket's Object Lock configuration (GetObjectLockConfiguration).
+struct BucketObjectLock {
+  bool enabled = false;  // ObjectLockEnabled is "Enabled"
+  std::string mode;      // the default retention's Mode, "" without one
+  int days = 0;          // the default retention's Days, or
+  int years = 0;         // its Years
+};
+
 struct ListPage {
   std::vector<ObjectInfo> objects;
   std::string next_token;  // empty on the last page
@@ -122,6 +138,14 @@ class S3Client {
   /// Deletes the object (no error when it is already gone).
   Status DeleteObject(const std::string& key);
 
+  /// Reads the server's clock: one signed HEAD of the bucket, not retried, whose answer,
+  /// whatever its status (a refusal for a skewed clock too), carries a Date header. An error
+  /// when there is no answer, or it has no Date that parses.
+  Result<ServerClock> ReadServerClock();
+  /// The bucket's Object Lock configuration; `enabled` false when the bucket has none
+  /// (ObjectLockConfigurationNotFoundError). An error when it cannot be read.
+  Result<BucketObjectLock> GetObjectLockConfiguration();
+
   const std::string& bucket() const { return bucket_; }
 
  private:
@@ -150,6 +174,12 @@ class S3Client {
 /// S3's error body (<Error><Code>..</Code><Message>..</Message></Error>) as "Code: Message",
 /// or empty when `xml` is not one.
 std::string ParseS3Error(std::string_view xml);
+
+/// A GetObjectLockConfiguration response's body.
+BucketObjectLock ParseObjectLockConfiguration(std::string_view xml);
+
+/// An HTTP date ("Thu, 03 Dec 2026 20:02:12 GMT", IMF-fixdate) as Unix seconds, or nullopt.
+std::optional<int64_t> ParseHttpDate(const std::string& s);
 
 /// A ListObjectsV2 response's page; an error when it says it is truncated but gives no token.
 Result<ListPage> ParseListObjectsV2(std::string_view xml);

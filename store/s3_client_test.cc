@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "tests/unit/s3_client_testing.h"
@@ -88,6 +89,49 @@ TEST_CASE("s3 client: a response full of '&' without entities decodes in one pas
   REQUIRE(text.has_value());
   CHECK(*text == amps);
   CHECK(took < std::chrono::seconds(2));
+}
+
+TEST_CASE("s3 client: an Object Lock configuration gives its state and default retention") {
+  BucketObjectLock lock = ParseObjectLockConfiguration(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ObjectLockConfiguration xmlns=\"http://"
+      "s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule>"
+      "<DefaultRetention><Mode>COMPLIANCE</Mode><Days>30</Days></DefaultRetention></Rule>"
+      "</ObjectLockConfiguration>");
+  CHECK(lock.enabled);
+  CHECK(lock.mode == "COMPLIANCE");
+  CHECK(lock.days == 30);
+  CHECK(lock.years == 0);
+  lock = ParseObjectLockConfiguration(
+      "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled>"
+      "</ObjectLockConfiguration>");
+  CHECK(lock.enabled);
+  CHECK(lock.mode.empty());
+  CHECK_FALSE(ParseObjectLockConfiguration("<ObjectLockConfiguration/>").enabled);
+  CHECK_FALSE(ParseObjectLockConfiguration("<Error><Code>NotImplemented</Code></Error>").enabled);
+}
+
+TEST_CASE("s3 client: HTTP dates parse to Unix seconds, and nothing else does") {
+  CHECK(ParseHttpDate("Thu, 03 Dec 2026 20:02:12 GMT") == 1796328132);
+  CHECK(ParseHttpDate("Thu, 01 Jan 1970 00:00:00 GMT") == 0);
+  CHECK_FALSE(ParseHttpDate("").has_value());
+  CHECK_FALSE(ParseHttpDate("2026-12-03T20:02:12Z").has_value());
+  CHECK_FALSE(ParseHttpDate("Thu, 03 Dec 2026 20:02:12 GMT and more").has_value());
+}
+
+TEST_CASE("s3 client: s3rver's clock agrees with ours, and it has no Object Lock to read") {
+  testing::TestS3rver s3("tb");
+  REQUIRE_MESSAGE(s3.ok(), s3.problem());
+  auto client = ClientFor(s3.endpoint(), FastPolicy(1));
+  auto clock = client->ReadServerClock();
+  REQUIRE_MESSAGE(clock.ok(), clock.message());
+  CHECK(clock->date.ends_with(" GMT"));
+  CHECK(clock->error_s >= 0.5);
+  CHECK(clock->error_s < 5);
+  // The same machine's clock: within the measurement's own error.
+  CHECK(std::abs(clock->offset_s) <= clock->error_s + 0.01);
+  auto lock = client->GetObjectLockConfiguration();
+  REQUIRE_FALSE(lock.ok());
+  CHECK(lock.message().find("NotImplemented") != std::string::npos);
 }
 
 TEST_CASE("s3 client: s3:// URLs split into bucket and prefix") {

@@ -5,8 +5,9 @@
 #   install-node.sh [--root DIR] [--from DIR] [--all-pods] [--uninstall]
 #     --root DIR    the node's root filesystem (default /)
 #     --from DIR    where bin/ttyaudit* and config.json are (default: this script's directory)
-#     --all-pods    also makes ttyaudit-runtime the runc of containerd's "runc" handler, so that
-#                   every pod is recorded, whatever its RuntimeClass
+#     --all-pods    also makes "ttyaudit" containerd's default runtime (default_runtime_name:
+#                   pods without a RuntimeClass) and ttyaudit-runtime the runc of its "runc"
+#                   handler (pods whose RuntimeClass names runc), so that every pod is recorded
 #     --uninstall   removes the binaries and what it changed in containerd's config; keeps the
 #                   config and the spool
 #
@@ -19,8 +20,10 @@
 #    separate file in `imports` would not do with containerd 1.6 and 1.7: an imported file's
 #    CRI section replaces the node's whole CRI section (runc options, sandbox image, registry)
 #    instead of adding to it. A handler already configured by hand is left alone. With
-#    --all-pods, the BinaryName of the "runc" handler's options is set (or added) on its own
-#    line, marked, with the line it replaced kept in a comment for --uninstall.
+#    --all-pods, the containerd table's default_runtime_name and the "runc" handler options'
+#    BinaryName are each set (or added) on a line of their own, marked, with the line it
+#    replaced kept in a comment for --uninstall; where the node's config has no such table,
+#    it goes into the block.
 # containerd reads its config when it starts: restart it for the handler to exist (running
 # containers keep their runtime). The script prints whether the config changed.
 set -euo pipefail
@@ -48,6 +51,7 @@ say() { echo "install-node: $*"; }
 die() { echo "install-node: $*" >&2; exit 1; }
 
 runtime_path=/usr/local/bin/ttyaudit-runtime
+cri='plugins."io.containerd.grpc.v1.cri"'
 added=' # ttyaudit install-node.sh: added'
 was=' # ttyaudit install-node.sh: was: '
 
@@ -60,19 +64,24 @@ without_ours() {
     {print}' "$1"
 }
 
-# --all-pods: $1 with the runc handler's BinaryName made ttyaudit-runtime; fails if $1 has no
-# options table for that handler.
-runc_binary_ours() {
-  awk -v line="    BinaryName = \"$runtime_path\"" -v added="$added" -v was="$was" '
+# set_in_table FILE TABLE KEY VALUE: FILE with `KEY = VALUE` in its [TABLE], on a line of its
+# own marked as ours: the line it replaces stays in our line's comment (for --uninstall), or
+# ours goes at the table's end. Fails, having printed FILE unchanged, when it has no [TABLE].
+set_in_table() {
+  awk -v table="[$2]" -v key="$3" -v value="$4" -v added="$added" -v was="$was" '
+    function ours(indent) { return indent key " = " value }
     /^[ \t]*\[/ {
-      if (opts && !done) {print line added; done=1}
-      opts = $0 ~ /^[ \t]*\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc\.options\][ \t]*$/
-      if (opts) found=1
+      if (in_table && !done) {print ours(indent "  ") added; done=1}
+      h = $0; sub(/^[ \t]+/, "", h); sub(/[ \t]*(#.*)?$/, "", h)
+      in_table = h == table
+      if (in_table) {found=1; match($0, /^[ \t]*/); indent = substr($0, 1, RLENGTH)}
       print; next
     }
-    opts && /^[ \t]*BinaryName[ \t]*=/ {print line was $0; done=1; next}
+    in_table && !done && $0 ~ "^[ \t]*" key "[ \t]*=" {
+      match($0, /^[ \t]*/); print ours(substr($0, 1, RLENGTH)) was $0; done=1; next
+    }
     {print}
-    END {if (opts && !done) print line added; exit !found}' "$1"
+    END {if (in_table && !done) print ours(indent "  ") added; exit !found}' "$1"
 }
 
 # Writes $containerd_config as $1's content, by rename, keeping the file's mode and owner.
@@ -101,15 +110,33 @@ add_handler() {
     say "$containerd_config already has a ttyaudit handler of its own: not changed"
     return
   fi
-  local runc_options=""  # --all-pods, and the node has no options table for runc: ours
+  # --all-pods, where the node has no table for them: the runc handler's options and the
+  # default runtime, in our block.
+  local runc_options="" default_runtime=""
   if ((all_pods)); then
-    if runc_binary_ours "$current" >"$T/all-pods"; then
+    if set_in_table "$current" "$cri.containerd.runtimes.runc.options" BinaryName \
+      "\"$runtime_path\"" >"$T/all-pods"; then
       mv "$T/all-pods" "$current"
     else
       grep -q 'containerd\.runtimes\.runc\]' "$current" ||
-        runc_options+=$'[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n'
-      runc_options+=$'  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n'
+        runc_options+="[$cri.containerd.runtimes.runc]"$'\n  runtime_type = "io.containerd.runc.v2"\n'
+      runc_options+="  [$cri.containerd.runtimes.runc.options]"$'\n'
       runc_options+="    BinaryName = \"$runtime_path\""$'\n'
+    fi
+    # Pods that name no RuntimeClass (and the pod sandboxes) run the default runtime.
+    if set_in_table "$current" "$cri.containerd" default_runtime_name '"ttyaudit"' \
+      >"$T/all-pods"; then
+      mv "$T/all-pods" "$current"
+    elif grep -q "^[[:space:]]*\[$(sed 's/[].[]/\\&/g' <<<"$cri.containerd.")" "$current"; then
+      # The node's sub-tables come first: ours goes just before them, marked line by line.
+      awk -v t="[$cri.containerd]" -v added="$added" -v h="[$cri.containerd." '
+        !done && index($0, h) && $0 ~ /^[ \t]*\[/ {
+          print t added; print "  default_runtime_name = \"ttyaudit\"" added; done=1
+        }
+        {print}' "$current" >"$T/all-pods"
+      mv "$T/all-pods" "$current"
+    else
+      default_runtime="[$cri.containerd]"$'\n  default_runtime_name = "ttyaudit"\n'
     fi
   fi
   {
@@ -117,6 +144,9 @@ add_handler() {
     [[ -s $current ]] || echo "version = 2"
     [[ -z $(tail -c 1 "$current") ]] || echo  # a last line without its newline
     echo "$begin"
+    # Before the runtime tables: containerd's TOML reader lets a table given after its
+    # sub-tables replace them.
+    printf '%s' "$default_runtime"
     echo '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ttyaudit]'
     echo '  runtime_type = "io.containerd.runc.v2"'
     echo '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ttyaudit.options]'

@@ -38,7 +38,7 @@ echo "$out" | jq -r '.checks[] | "\(.status) \(.name): \(.detail)"'
 assert_eq "$rc" 0 "exit code on a good node"
 assert_eq "$(jq -r '[.checks[] | select(.status != "ok") | .name] | join(",")' <<<"$out")" "" "checks not ok"
 assert_eq "$(jq -r '[.checks[].name] | join(",")' <<<"$out")" \
-  "runc,containerd,docker,spool,tracker,uploader,store,node key" "checks run"
+  "runc,containerd,docker,spool,tracker,uploader,store,clock,object lock,node key" "checks run"
 assert_contains "$(jq -r '.checks[] | select(.name == "runc") | .detail' <<<"$out")" \
   "$("$RUNC" --version | head -n 1)" "runc check names the runc"
 # The running uploader publishes the node key (keys/); doctor itself leaves nothing behind.

@@ -3,7 +3,8 @@
 # whose containerd config has settings of its own: the binaries and config land, containerd
 # itself (config dump) sees the ttyaudit handler beside every setting the node had, a second
 # run changes nothing, and --uninstall gives the node's config back byte for byte; the same
-# with --all-pods, which makes the runc handler's runc ttyaudit-runtime.
+# with --all-pods, which makes ttyaudit containerd's default runtime and the runc handler's runc
+# ttyaudit-runtime.
 . "$(dirname "$0")/../lib/common.sh"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -90,22 +91,27 @@ cmp -s "$node/etc/containerd/config.toml" "$T/original.toml" ||
 [[ -e "$node/etc/ttyaudit/config.json" ]] || fail "uninstall removed the config"
 ok "--uninstall restores containerd's config byte for byte, keeps /etc/ttyaudit"
 
-# --all-pods: the runc handler runs ttyaudit-runtime too (what containerd reads), and the node's
-# runc options stay; --uninstall undoes that as well.
+# --all-pods: the default runtime is ttyaudit and the runc handler runs ttyaudit-runtime too
+# (what containerd reads), and the node's runc options stay; --uninstall undoes that as well.
 bash "$SCRIPT" --root "$node" --from "$T/image" --all-pods >"$T/all-pods.log" 2>&1 ||
   { cat "$T/all-pods.log" >&2; fail "install-node.sh --all-pods"; }
 d=$(dump) || { cat "$T/dump.err" >&2; fail "containerd cannot read the --all-pods config"; }
 python3 - "$d" <<'PY' || fail "containerd's view of the --all-pods config differs (above)"
 import sys, tomllib
-rt = tomllib.loads(sys.argv[1])["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+c = tomllib.loads(sys.argv[1])["plugins"]["io.containerd.grpc.v1.cri"]
+rt = c["containerd"]["runtimes"]
 for name in ("runc", "ttyaudit"):
     opts = rt[name]["options"]
     if opts.get("BinaryName") != "/usr/local/bin/ttyaudit-runtime" or opts.get("SystemdCgroup") is not True:
         sys.exit(f"{name} options: {opts}")
+if c["containerd"]["default_runtime_name"] != "ttyaudit":
+    sys.exit(f"default runtime: {c['containerd']['default_runtime_name']!r}, want 'ttyaudit'")
+if c["sandbox_image"] != "registry.example/pause:3.9":
+    sys.exit(f"sandbox_image: {c['sandbox_image']!r}")
 PY
 bash "$SCRIPT" --root "$node" --uninstall >"$T/uninstall2.log" 2>&1 || fail "--uninstall after --all-pods"
 cmp -s "$node/etc/containerd/config.toml" "$T/original.toml" || fail "--all-pods was not undone"
-ok "--all-pods: the runc handler runs ttyaudit-runtime, options kept; --uninstall undoes it"
+ok "--all-pods: the default runtime is ttyaudit, the runc handler runs ttyaudit-runtime, options kept; --uninstall undoes it"
 
 # A handler configured by hand is left alone; a version 1 config is refused untouched.
 printf '%s\n' 'version = 2' '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ttyaudit]' \

@@ -35,6 +35,7 @@ id=$(wait_session 1)
 pid=$(recorder_pid "$id")
 [[ $(cat "/proc/$pid/comm") == ttyaudit* ]] || fail "recorder pid $pid is not ttyaudit"
 assert_sandboxed "$pid" "ttyaudit rec's recorder" cap_kill,cap_linux_immutable,cap_net_admin,cap_sys_nice,cap_sys_ptrace
+assert_threads_sandboxed "$pid" "ttyaudit rec's recorder"
 cg=$(cgroup_path "$pid")
 [[ $cg == */ttyaudit/$id ]] || fail "recorder's cgroup [$cg] is not ttyaudit/$id"
 assert_eq "$(cgroup_limits "$pid")" "$mem 24" "recorder's cgroup limits (memory, pids)"

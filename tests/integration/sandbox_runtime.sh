@@ -30,6 +30,7 @@ id=${ids[0]}
 pid=$(head -n 1 "$SPOOL/$id.cast" | jq -r .ttyaudit.recorder_pid)
 [[ $(cat "/proc/$pid/comm") == ttyaudit* ]] || fail "recorder pid $pid is not ttyaudit"
 assert_sandboxed "$pid" "the runtime's recorder" cap_linux_immutable,cap_net_admin,cap_sys_nice,cap_sys_ptrace
+assert_threads_sandboxed "$pid" "the runtime's recorder"
 cg=$(cgroup_path "$pid")
 [[ $cg == */ttyaudit/$id ]] || fail "recorder's cgroup [$cg] is not ttyaudit/$id"
 assert_eq "$(cgroup_limits "$pid")" "$mem 40" "recorder's cgroup limits (memory, pids)"

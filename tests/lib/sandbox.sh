@@ -22,6 +22,39 @@ assert_sandboxed() {
   ok "$what (pid $pid): NoNewPrivs 1, Seccomp 2, CapEff $caps"
 }
 
+# assert_threads_sandboxed PID WHAT: every thread of PID (/proc/PID/task/*) runs with
+# no_new_privs and the seccomp filter, no capability that the process's main thread does not
+# keep (effective, permitted, bounding) and no ambient one; the spool writer's fsync thread
+# (named ttyaudit-fsync), which starts before the main thread drops its own, holds none at all.
+# Call after assert_sandboxed PID.
+assert_threads_sandboxed() {
+  local pid=$1 what=$2 main_eff task tid n=0 fsync=0 eff prm bnd v
+  main_eff=$(status_field "$pid" CapEff)
+  for task in /proc/"$pid"/task/*; do
+    tid=${task##*/}
+    [[ -e $task/status ]] || continue  # a thread that ended meanwhile
+    n=$((n + 1))
+    assert_eq "$(status_field "$pid/task/$tid" NoNewPrivs)" 1 "$what thread $tid: NoNewPrivs"
+    assert_eq "$(status_field "$pid/task/$tid" Seccomp)" 2 "$what thread $tid: Seccomp"
+    assert_eq "$(status_field "$pid/task/$tid" CapAmb)" 0000000000000000 "$what thread $tid: CapAmb"
+    eff=$(status_field "$pid/task/$tid" CapEff)
+    prm=$(status_field "$pid/task/$tid" CapPrm)
+    bnd=$(status_field "$pid/task/$tid" CapBnd)
+    for v in "$eff" "$prm" "$bnd"; do
+      (((0x$v & ~0x$main_eff) == 0)) ||
+        fail "$what thread $tid ($(cat "$task/comm")): capabilities $v beyond the recorder's $main_eff"
+    done
+    if [[ $(cat "$task/comm") == ttyaudit-fsync ]]; then
+      fsync=$((fsync + 1))
+      assert_eq "$eff $prm $bnd" "0000000000000000 0000000000000000 0000000000000000" \
+        "$what fsync thread $tid: CapEff CapPrm CapBnd"
+    fi
+  done
+  assert_eq "$fsync" 1 "$what: fsync threads"
+  ((n >= 2)) || fail "$what: only $n thread(s) in /proc/$pid/task"
+  ok "$what: all $n threads have NoNewPrivs 1 and Seccomp 2, none more than CapEff $main_eff; the fsync thread has no capability"
+}
+
 # cgroup_limits PID: "MEMORY PIDS", the limits of the cgroup PID is in, read from cgroupfs
 # (cgroup v2's memory.max and pids.max, else v1's memory.limit_in_bytes and pids.max).
 cgroup_limits() {
