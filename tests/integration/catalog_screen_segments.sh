@@ -18,14 +18,17 @@ segments=$(bucket_keys audit/screen-segments/)
 [[ -n $segments ]] || fail "no screen segment in the bucket: $(bucket_keys audit/ | head)"
 assert_eq "$(bucket_keys audit/sessions/ | grep -c '\.screen\.txt$')" $N "screen text objects"
 
-# GET requests s3rver answered so far, by what they read (its log: "GET /tb/KEY 200 ...").
-gets() { sed 's/\x1b\[[0-9;]*m//g' "$T"/s3rver.*.log | grep -c "GET /$S3_BUCKET/audit/$1" || true; }
+# Reads s3rver answered so far of keys that match $1: its log has one line per response, the
+# method cut off ("info: ...KEY 200 3ms 1.2kb"); a read is a 200 or 206 with a body (a PUT's
+# response has none).
+gets() {
+  sed 's/\x1b\[[0-9;]*m//g' "$T"/s3rver.*.log |
+    grep -Ec "$1[^ ]* 20[06] [0-9]+ms [0-9.]*[1-9][0-9.]*[kmg]?b$" || true
+}
 # Every session printed "line K of ID: ..." for K from 1 up: each screen text holds line 7 and 8
 # of its own, so the pattern below matches those whose id has a 3 in its last 4 digits.
 PATTERN='line [78] of [0-9a-f-]{32}[0-9a-f]*3[0-9a-f]*:'
-want=$(while read -r id _; do
-  [[ ${id: -4} == *3* ]] && echo "$id"
-done <"$T/sessions" | sort)
+want=$(awk 'substr($1, 33) ~ /3/ { print $1 }' "$T/sessions" | sort)
 (($(wc -l <<<"$want") >= 5)) || fail "too few sessions to find: $want"
 
 search_text() {  # [--scan]: the ids found, sorted
