@@ -84,7 +84,10 @@ for i in $(seq "$BULK_RUNS"); do
       since "$e" "$(date +%s.%N)" >>"$T/rec-sealed-after.s"
     fi
   done
-  rm -f "$SPOOL"/*.cast "$SPOOL"/*.json  # keep the disk from filling: the record is not measured
+  # Keep the disk from filling: the record is not measured. Sealed files are immutable until an
+  # uploader takes them (record/spool_writer.h), and no uploader runs here.
+  chattr -i "$SPOOL"/*.cast "$SPOOL"/*.json 2>/dev/null || true
+  rm -f "$SPOOL"/*.cast "$SPOOL"/*.json
 done
 rec_sealed_after=$(median <"$T/rec-sealed-after.s")
 min_idle=$(sort -n "$T/idle-before" | head -n 1)

@@ -28,12 +28,7 @@ bool LooksLikeUuid(std::string_view s) {
 
 // The members of a line that are read back into a SessionMeta, in the line's order.
 void WriteMeta(JsonWriter& w, const SessionMeta& m) {
-  w.Key("id").String(m.id);
-  w.Key("start").String(FormatRfc3339(m.start_ns));
-  if (m.end_ns)
-    w.Key("end").String(FormatRfc3339(m.end_ns));
-  else
-    w.Key("end").Null();
+  WriteSessionStart(w, m);
   w.Key("start_ns").Int(m.start_ns);
   if (m.end_ns)
     w.Key("end_ns").Int(m.end_ns);
@@ -48,14 +43,7 @@ void WriteMeta(JsonWriter& w, const SessionMeta& m) {
   w.Key("width").Int(m.width);
   w.Key("height").Int(m.height);
   w.Key("state").String(m.state);
-  if (m.state == "exited")
-    w.Key("exit_code").Int(m.exit_code);
-  else
-    w.Key("exit_code").Null();
-  if (m.state == "signaled")
-    w.Key("signal").Int(m.signal);
-  else
-    w.Key("signal").Null();
+  WriteSessionOutcome(w, m);
   w.Key("bytes_out").Uint(m.bytes_out);
   w.Key("bytes_in").Uint(m.bytes_in);
 }

@@ -124,26 +124,14 @@ namespace {
 
 void WriteSummaryMembers(JsonWriter& w, const SessionRecord& s) {
   const SessionMeta& m = s.meta;
-  w.Key("id").String(m.id);
-  w.Key("start").String(FormatRfc3339(m.start_ns));
-  if (m.end_ns)
-    w.Key("end").String(FormatRfc3339(m.end_ns));
-  else
-    w.Key("end").Null();
+  WriteSessionStart(w, m);
   w.Key("duration_s").Double(m.end_ns ? (m.end_ns - m.start_ns) / 1e9 : 0, 3);
   w.Key("source").String(m.source);
   w.Key("node").String(m.node);
   WriteSessionWhere(w, m);
   w.Key("state").String(m.state);
   w.Key("live").Bool(m.state == "recording");
-  if (m.state == "exited")
-    w.Key("exit_code").Int(m.exit_code);
-  else
-    w.Key("exit_code").Null();
-  if (m.state == "signaled")
-    w.Key("signal").Int(m.signal);
-  else
-    w.Key("signal").Null();
+  WriteSessionOutcome(w, m);
   w.Key("escalated").Bool(s.escalated);
   w.Key("k8s_user").String(s.k8s_user);
   w.Key("bytes_out").Uint(m.bytes_out);

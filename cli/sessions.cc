@@ -290,20 +290,11 @@ std::string SessionJsonLine(const SessionRecord& s, const std::string& prefix) {
   const SessionMeta& m = s.meta;
   JsonWriter w;
   w.BeginObject();
-  w.Key("id").String(m.id);
-  w.Key("start").String(FormatRfc3339(m.start_ns));
-  if (m.end_ns)
-    w.Key("end").String(FormatRfc3339(m.end_ns));
-  else
-    w.Key("end").Null();
+  WriteSessionStart(w, m);
   w.Key("source").String(m.source);
   w.Key("node").String(m.node);
   WriteSessionWhere(w, m);
-  if (m.state == "exited")
-    w.Key("exit_code").Int(m.exit_code);
-  else
-    w.Key("exit_code").Null();
-  if (m.state == "signaled") w.Key("signal").Int(m.signal);
+  WriteSessionOutcome(w, m, /*signal_always=*/false);
   w.Key("commands").Raw(s.commands_json.empty() ? "[]" : s.commands_json);
   w.Key("escalated").Bool(s.escalated);
   if (!s.k8s_json.empty())

@@ -66,6 +66,26 @@ void WriteSessionWhere(JsonWriter& w, const SessionMeta& m) {
   w.Key("argv").StringArray(m.argv);
 }
 
+void WriteSessionStart(JsonWriter& w, const SessionMeta& m) {
+  w.Key("id").String(m.id);
+  w.Key("start").String(FormatRfc3339(m.start_ns));
+  if (m.end_ns)
+    w.Key("end").String(FormatRfc3339(m.end_ns));
+  else
+    w.Key("end").Null();
+}
+
+void WriteSessionOutcome(JsonWriter& w, const SessionMeta& m, bool signal_always) {
+  if (m.state == "exited")
+    w.Key("exit_code").Int(m.exit_code);
+  else
+    w.Key("exit_code").Null();
+  if (m.state == "signaled")
+    w.Key("signal").Int(m.signal);
+  else if (signal_always)
+    w.Key("signal").Null();
+}
+
 std::string JoinArgv(const std::vector<std::string>& argv) {
   std::string s;
   for (const auto& a : argv) {

@@ -58,6 +58,14 @@ struct SessionMeta {
 /// container, container_id, image, user, uid, argv (search --json lines and index segments).
 void WriteSessionWhere(JsonWriter& w, const SessionMeta& m);
 
+/// The members that name a session and its times, in this order: id, start, end (RFC 3339; end
+/// is null while it runs). Every JSON shape of a session begins with them.
+void WriteSessionStart(JsonWriter& w, const SessionMeta& m);
+
+/// What a session ended with: exit_code (null unless it exited), then signal (the signal's number
+/// when it was signaled; otherwise null, or left out where `signal_always` is false).
+void WriteSessionOutcome(JsonWriter& w, const SessionMeta& m, bool signal_always = true);
+
 /// argv joined with single spaces, for display and regular-expression search.
 std::string JoinArgv(const std::vector<std::string>& argv);
 
