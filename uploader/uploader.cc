@@ -260,7 +260,14 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
     first_pass = false;
     std::unique_lock<std::mutex> lock(mu_);
     if (opts_.once) {
-      cv_.wait(lock, [&] { return busy_ == 0 || stop.load(); });
+      // A long pass still writes its segments as they fall due: a screen journal refuses
+      // lines at twice its bound.
+      while (!cv_.wait_for(lock, std::chrono::duration<double>(kTick),
+                           [&] { return busy_ == 0 || stop.load(); })) {
+        lock.unlock();
+        (void)flush_segments(false);
+        lock.lock();
+      }
       break;
     }
     cv_.wait_for(lock, std::chrono::duration<double>(kTick), [&] { return stop.load(); });
