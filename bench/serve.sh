@@ -2,7 +2,7 @@
 # The web viewer's benchmark, measured in Debian's headless Chromium against `ttyaudit serve`
 # over s3rver: the first list page over SESSIONS (10,000) sessions (a fresh catalog, then
 # warm), the first frame of a BIG_MIB (1024) MiB session, and the live delay (p50/p95) of a
-# running session followed from the node's spool. Writes bench/results/serve.json.
+# running session followed from the node's spool and from the bucket's live chunks. Writes bench/results/serve.json.
 #
 # Environment: BUILD (default build), SESSIONS, BIG_MIB, LIVE_SAMPLES (20), BENCH_OUT.
 # A smoke run: SESSIONS=500 BIG_MIB=64 LIVE_SAMPLES=5.
@@ -50,8 +50,21 @@ tmux -S "$T/tmux.sock" new-session -d -s live -x 100 -y 30 \
 track_pid "$(tmux -S "$T/tmux.sock" display-message -p '#{pid}')"  # the tmux server
 wait_for 10 bash -c "ls '$T/spool'/*.cast"
 live_id=$(basename "$(ls "$T/spool"/*.cast | head -n 1)" .cast)
+# The same session from the bucket: the node's uploader ships its live chunks (every
+# live_interval_s, 1 s here) and a second viewer reads only the bucket.
+"$BUILD/bin/ttyaudit-uploader" 2>"$T/uploader.log" &
+track_pid $!
+"$BUILD/bin/ttyaudit" serve --store "s3://$S3_BUCKET/bench" --listen 127.0.0.1:0 \
+  2>"$T/serve-bucket.log" &
+track_pid $!
+wait_for 20 grep -q "listening on" "$T/serve-bucket.log"
+bucket_url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/serve-bucket.log")
+has_chunks() {
+  aws --endpoint-url "$S3_ENDPOINT" s3 ls "s3://$S3_BUCKET/bench/live/$live_id/" | grep -q part
+}
+wait_for 20 has_chunks
 
-SERVE_URL="$url" BIG_ID="$big_id" LIVE_ID="$live_id" LIVE_SAMPLES="$LIVE_SAMPLES" \
+SERVE_URL="$url" LIVE_BUCKET_URL="$bucket_url" BIG_ID="$big_id" LIVE_ID="$live_id" LIVE_SAMPLES="$LIVE_SAMPLES" \
   LIVE_TYPE="tmux -S '$T/tmux.sock' send-keys -t live" SESSIONS="$SESSIONS" BIG_MIB="$BIG_MIB" \
   NODE_PATH="$ROOT/node_modules" node "$ROOT/bench/serve_bench.mjs" >"$T/result.json"
 out=${BENCH_OUT:-$ROOT/bench/results/serve.json}

@@ -623,7 +623,8 @@ void LiveChunkCursor::Consumed(const StoreEntry& e) {
   offset_ += e.size;
 }
 
-std::vector<SessionMeta> ListLiveSessions(Store& store, std::vector<std::string>& warnings) {
+std::vector<SessionMeta> ListLiveSessions(Store& store, std::vector<std::string>& warnings,
+                                          std::map<std::string, SessionMeta>* known) {
   constexpr size_t kMaxLive = 10000;
   constexpr uint64_t kHeaderBytes = 1 << 20;
   std::vector<SessionMeta> out;
@@ -646,6 +647,11 @@ std::vector<SessionMeta> ListLiveSessions(Store& store, std::vector<std::string>
                          " sessions with live chunks; only the first are listed");
       break;
     }
+    if (known)
+      if (auto it = known->find(id); it != known->end()) {
+        out.push_back(it->second);
+        continue;
+      }
     auto head = store.Get(e.key, 0, kHeaderBytes);
     if (!head.ok()) continue;  // removed since the listing
     size_t nl = head->find('\n');
@@ -661,6 +667,10 @@ std::vector<SessionMeta> ListLiveSessions(Store& store, std::vector<std::string>
       continue;
     }
     out.push_back(std::move(meta.value()));
+  }
+  if (known) {
+    known->clear();
+    for (const auto& m : out) known->emplace(m.id, m);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,7 +114,10 @@ class LiveChunkCursor {
 };
 
 /// The sessions a store is recording now: one per id under live/ whose chunk 0 holds a header,
-/// as its header says (state "recording"). Reads the first bytes of each chunk 0 only.
-std::vector<SessionMeta> ListLiveSessions(Store& store, std::vector<std::string>& warnings);
+/// as its header says (state "recording"). Reads the first bytes of each chunk 0 only, and not
+/// even those for an id in `known` (headers read by an earlier call, which a header never
+/// changes): `known` is then left holding the headers of the sessions listed now.
+std::vector<SessionMeta> ListLiveSessions(Store& store, std::vector<std::string>& warnings,
+                                          std::map<std::string, SessionMeta>* known = nullptr);
 
 }  // namespace ttyaudit

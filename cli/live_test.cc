@@ -9,6 +9,7 @@
 #include "base/ids.h"
 #include "record/spool_writer.h"
 #include "store/keys.h"
+#include "tests/unit/temp_dir.h"
 
 namespace ttyaudit {
 namespace {
@@ -24,13 +25,7 @@ struct TempDir {
     REQUIRE(mkdtemp(tmpl));
     path = tmpl;
   }
-  ~TempDir() {
-    // Sealed spool files are immutable until the uploader takes them (record/spool_writer.h).
-    std::error_code ec;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(path, ec))
-      if (e.is_regular_file(ec)) (void)ReleaseImmutable(e.path().string());
-    std::filesystem::remove_all(path, ec);
-  }
+  ~TempDir() { testing::RemoveTestDir(path); }
 };
 
 std::string Joined(const std::vector<CastEvent>& events) {

@@ -287,7 +287,7 @@ Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Con
   struct stat st;
   if (!store->Remote() && stat(store->Url().substr(7).c_str(), &st) != 0)
     return std::vector<SessionRecord>{};  // the configured archive, not made yet
-  identities = LoadIdentities(*store);
+  identities = q.snapshot ? q.snapshot->identities : LoadIdentities(*store);
   SessionFilter f = matcher.filter();
   if (!f.user.empty())
     for (const auto& [id, json] : identities)
@@ -310,12 +310,14 @@ Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Con
     auto catalog = Catalog::Open(DefaultCatalogPath(url), url);
     if (!catalog.ok()) return catalog.error();
     StoreOpener open_store = [&cfg, &q]() { return OpenStore(cfg, q.store_url); };
-    SyncProgressLine line(!q.json && isatty(STDERR_FILENO), "catalog");
-    auto synced = (*catalog)->Sync(*store, std::ref(line), open_store);
-    if (!synced.ok()) return synced.error();
-    if (synced->bad_lines)
-      warnings.push_back(url + ": " + std::to_string(synced->bad_lines) +
-                         " index segment line(s) are not sessions; skipped");
+    if (!q.snapshot) {
+      SyncProgressLine line(!q.json && isatty(STDERR_FILENO), "catalog");
+      auto synced = (*catalog)->Sync(*store, std::ref(line), open_store);
+      if (!synced.ok()) return synced.error();
+      if (synced->bad_lines)
+        warnings.push_back(url + ": " + std::to_string(synced->bad_lines) +
+                           " index segment line(s) are not sessions; skipped");
+    }
     auto rows = (*catalog)->Query(*m);
     if (!rows.ok()) return rows.error();
     for (auto& e : *rows) out.push_back(RecordOf(std::move(e), store));
@@ -345,7 +347,7 @@ std::vector<SessionRecord> LiveStoreSessions(const SearchQuery& q, const Config&
   std::vector<SessionRecord> out;
   auto store = OpenStore(cfg, q.store_url);
   if (!store.ok() || !(*store)->Remote()) return out;
-  for (auto& m : ListLiveSessions(**store, warnings)) {
+  for (auto& m : q.snapshot ? q.snapshot->live : ListLiveSessions(**store, warnings)) {
     SessionRecord r;
     r.meta = std::move(m);
     r.commands_json = "[]";

@@ -1,6 +1,8 @@
 // `ttyaudit search`: sessions by time, user, command, text on screen and where they ran.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +11,14 @@
 #include "config/config.h"
 
 namespace ttyaudit {
+
+/// What a long-running reader of one store (serve) read from it itself, shared by the searches
+/// it runs meanwhile: a search given one neither syncs the catalog (the reader did) nor lists
+/// identity/ and live/ again.
+struct StoreSnapshot {
+  std::map<std::string, std::string> identities;  // LoadIdentities
+  std::vector<SessionMeta> live;                  // ListLiveSessions
+};
 
 struct SearchQuery {
   std::string since, until;  // as ParseTime accepts
@@ -21,6 +31,7 @@ struct SearchQuery {
   bool scan = false;  // read every per-session index entry instead of the catalog (reference)
   bool json = false;
   std::string store_url;
+  std::shared_ptr<const StoreSnapshot> snapshot;  // set: the catalog is synced already
 };
 
 /// The sessions that match `q`, newest first: the store's catalog (synced first) merged with

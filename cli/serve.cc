@@ -11,16 +11,24 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
+#include "base/files.h"
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/printable.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "base/utf8.h"
 #include "cli/serve_api.h"
 #include "cli/serve_live.h"
+#include "cli/serve_snapshot.h"
+#include "cli/verify.h"
 #include "cli/web_assets.h"
+#include "record/spool.h"
+#include "sandbox/profiles.h"
+#include "screen/keyframes.h"
 #include "store/keys.h"
 
 namespace ttyaudit {
@@ -44,11 +52,75 @@ struct ServeContext {
   std::string store_url;
   std::string token;  // empty: no token asked (loopback without --token-file)
   bool tls = false;
+  // The catalog's sync and the listings of identity/ and live/, shared by the requests of
+  // each second.
+  std::unique_ptr<ServeStoreReader> reader;
   // Sessions looked up in the last seconds (a replay asks for its metadata, then its
   // recording): sealed sessions only, which do not change.
   std::mutex cache_mu;
   std::map<std::string, std::pair<int64_t, SessionRecord>> recent;
+  // The layout's counts read every session of the place chosen: one count at a time, and
+  // each kept while the store has not changed (and at most kBrowseKeepNs, for the spool).
+  std::mutex browse_mu;
+  struct BrowseCounts {
+    uint64_t generation = 0;
+    int64_t at = 0;
+    std::string json;
+  };
+  std::map<std::string, BrowseCounts> browse;
+  // Verdicts of `ttyaudit verify`'s checks, by session id: when made, and the JSON.
+  std::mutex verify_mu;  // one verification at a time: each reads a whole recording
+  std::mutex verdicts_mu;
+  std::map<std::string, std::pair<int64_t, std::string>> verdicts;
+  // Sessions' keyframes (docs/SCREEN.md), for parts that start after the first byte.
+  std::mutex keyframes_mu;
+  std::map<std::string, std::shared_ptr<const KeyframesFile>> keyframes;
 };
+
+// A part may start this far after its keyframe: the bytes between are read and played at its
+// time 0. Past it, the part starts from the keyframe's screen alone.
+constexpr uint64_t kMaxLeadBytes = 16ULL << 20;
+
+// The keyframes stored beside a session's recording, or null when it has none (recorded before
+// keyframes, still in the spool) or they do not read.
+std::shared_ptr<const KeyframesFile> SessionKeyframes(ServeContext& ctx, const SessionRecord& s) {
+  {
+    std::lock_guard<std::mutex> lock(ctx.keyframes_mu);
+    if (auto it = ctx.keyframes.find(s.meta.id); it != ctx.keyframes.end()) return it->second;
+  }
+  constexpr size_t kMaxBytes = 64 << 20;
+  std::optional<std::string> text;
+  if (s.store && s.store->Remote() && !s.key.empty()) {
+    const std::string key = KeyframesKeyFor(s.key);
+    if (auto size = s.store->Size(key); size.ok() && *size && **size <= kMaxBytes)
+      if (auto body = s.store->Get(key, 0, kMaxBytes); body.ok()) text = std::move(body.value());
+  } else if (!s.path.empty()) {
+    if (auto body = ReadFileIfExists(KeyframesPathFor(s.path), kMaxBytes + 1); body.ok())
+      text = std::move(body.value());  // nullopt: none
+  }
+  std::shared_ptr<const KeyframesFile> frames;
+  if (text)
+    if (auto parsed = ParseKeyframes(*text, s.meta.id, kMaxBytes); parsed.ok())
+      frames = std::make_shared<const KeyframesFile>(std::move(parsed.value()));
+  std::lock_guard<std::mutex> lock(ctx.keyframes_mu);
+  if (ctx.keyframes.size() >= 64) ctx.keyframes.clear();
+  ctx.keyframes[s.meta.id] = frames;
+  return frames;
+}
+
+constexpr int64_t kBrowseKeepNs = 10LL * 1000000000LL;
+
+// A search of ctx's store over its shared snapshot (ServeStoreReader).
+Result<std::vector<SessionRecord>> Search(ServeContext& ctx, SearchQuery q,
+                                          std::vector<std::string>& warnings, int& status) {
+  auto snapshot = ctx.reader->Fresh();
+  if (!snapshot.ok()) {
+    status = 1;
+    return snapshot.error();
+  }
+  q.snapshot = *snapshot;
+  return SearchSessions(q, *ctx.cfg, warnings, status);
+}
 
 // Reads ranges of a session's recording: ranged GETs from its store, or pread of its file.
 class CastSource {
@@ -149,7 +221,7 @@ Result<SessionRecord> LookUpUncached(ServeContext& ctx, const std::string& id) {
     }
     std::vector<std::string> warnings;
     int status = 0;
-    auto found = SearchSessions(q, *ctx.cfg, warnings, status);
+    auto found = Search(ctx, q, warnings, status);
     if (!found.ok()) return found.error();
     for (auto& s : *found)
       if (s.meta.id == id) return std::move(s);
@@ -186,8 +258,7 @@ void ListSessionsRoute(ServeContext& ctx, const httplib::Request& req, httplib::
   q.limit = std::to_string((page + 1) * per + 1);  // one more: is there a next page
   std::vector<std::string> warnings;
   int status = 0;
-  Result<std::vector<SessionRecord>> found = Error{""};
-  found = SearchSessions(q, *ctx.cfg, warnings, status);
+  auto found = Search(ctx, q, warnings, status);
   if (!found.ok()) return JsonError(res, status == 2 ? 400 : 502, found.message());
   std::vector<SessionRecord>& all = *found;
   bool more = all.size() > (page + 1) * per;
@@ -211,12 +282,26 @@ void BrowseRoute(ServeContext& ctx, const httplib::Request& req, httplib::Respon
     auto day = ParseTime(it->second, RealtimeNanos());
     if (day.ok()) q.until = std::to_string(*day / 1000000000LL + 86400);
   }
+  std::string cache_key;
+  for (const auto& [k, v] : params) cache_key += k + "=" + v + "&";
+  std::lock_guard<std::mutex> lock(ctx.browse_mu);
+  auto snapshot = ctx.reader->Fresh();
+  if (!snapshot.ok()) return JsonError(res, 502, snapshot.message());
+  const uint64_t generation = ctx.reader->generation();
+  const int64_t now = MonotonicNanos();
+  if (auto it = ctx.browse.find(cache_key); it != ctx.browse.end() &&
+                                            it->second.generation == generation &&
+                                            now - it->second.at < kBrowseKeepNs)
+    return Json(res, it->second.json);
+  q.snapshot = *snapshot;
   std::vector<std::string> warnings;
   int status = 0;
-  Result<std::vector<SessionRecord>> found = Error{""};
-  found = SearchSessions(q, *ctx.cfg, warnings, status);
+  auto found = SearchSessions(q, *ctx.cfg, warnings, status);
   if (!found.ok()) return JsonError(res, status == 2 ? 400 : 502, found.message());
-  Json(res, BrowseJson(*found, at));
+  if (ctx.browse.size() >= 256) ctx.browse.clear();
+  auto& kept = ctx.browse[cache_key];
+  kept = {generation, now, BrowseJson(*found, at)};
+  Json(res, kept.json);
 }
 
 void SessionRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -278,11 +363,94 @@ void CastRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response
   auto part = FindCastPart(size, kPartSize, index,
                            [&](uint64_t off, uint64_t len) { return shared->Read(off, len); });
   if (!part.ok()) return JsonError(res, 404, part.message());
-  // A part after the first starts in the middle of the session: the screen it starts from is
-  // what a keyframe would give; until there is one it starts from a blank screen.
+  // A part after the first starts in the middle of the session: from the last keyframe at or
+  // before its first byte, whose screen is its first event, the events between played at once.
   auto stream = std::make_shared<PlayerStream>(
       s->meta, index == 0 ? PlayerStream::Mode::kPlayer : PlayerStream::Mode::kPlayerPart);
-  StreamCast(res, shared, part->begin, part->end, stream, "application/x-asciicast");
+  uint64_t begin = part->begin;
+  if (index > 0)
+    if (auto frames = SessionKeyframes(ctx, *s)) {
+      const Keyframe* from = nullptr;
+      for (const auto& k : frames->keyframes)
+        if (k.offset <= part->begin) from = &k;
+      if (from) {
+        const uint64_t lead = part->begin - from->offset;
+        stream->StartFrom(from->screen, from->cols, from->rows, lead <= kMaxLeadBytes ? lead : 0);
+        if (lead <= kMaxLeadBytes) begin = from->offset;
+      }
+    }
+  StreamCast(res, shared, begin, part->end, stream, "application/x-asciicast");
+}
+
+// A verdict is kept this long; a recording larger than kAutoVerifyMax is checked only when
+// asked for (`full=1`): it reads the whole object.
+constexpr int64_t kVerdictKeepNs = 60LL * 1000000000LL;
+constexpr uint64_t kAutoVerifyMax = 256ULL << 20;
+constexpr int64_t kVerifyBudgetNs = 4LL * 1000000000LL;
+
+// The evidence of one session as JSON: a kept verdict, or `ttyaudit verify`'s checks now.
+std::string VerifyOneJson(ServeContext& ctx, const std::string& id, bool full) {
+  const int64_t now = MonotonicNanos();
+  {
+    std::lock_guard<std::mutex> lock(ctx.verdicts_mu);
+    if (auto it = ctx.verdicts.find(id);
+        it != ctx.verdicts.end() && now - it->second.first < kVerdictKeepNs)
+      return it->second.second;
+  }
+  auto s = LookUp(ctx, id);
+  if (!s.ok()) {
+    EvidenceState e;
+    e.state = "failed";
+    e.problems.push_back(s.message());
+    return EvidenceJson(id, e);
+  }
+  if (s->path.empty() && !s->store) return EvidenceJson(id, PendingEvidence());
+  if (!full && s->store && s->store->Remote()) {
+    auto size = s->store->Size(s->key);
+    if (size.ok() && *size && **size > kAutoVerifyMax) {
+      EvidenceState e;
+      e.state = "unchecked";
+      e.problems.push_back("the recording is " + std::to_string(**size >> 20) +
+                           " MiB: check it with full=1 or `ttyaudit verify " + id + "`");
+      return EvidenceJson(id, e);
+    }
+  }
+  VerifyOptions opts;
+  opts.store_url = ctx.store_url;
+  Verdict v;
+  {
+    std::lock_guard<std::mutex> lock(ctx.verify_mu);
+    v = VerifySession(*s, opts, *ctx.cfg);
+  }
+  std::string json = EvidenceJson(id, EvidenceOf(*s, v));
+  if (s->meta.state != "recording") {
+    std::lock_guard<std::mutex> lock(ctx.verdicts_mu);
+    if (ctx.verdicts.size() >= 4096) ctx.verdicts.clear();
+    ctx.verdicts[id] = {MonotonicNanos(), json};
+  }
+  return json;
+}
+
+// GET /api/verify?ids=ID,ID...&full=1: {"verdicts": [...]} for the sessions checked within a
+// few seconds, in order; those left out are asked for again by the page.
+void VerifyRoute(ServeContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const std::string ids = req.get_param_value("ids");
+  const bool full = req.get_param_value("full") == "1";
+  const int64_t start = MonotonicNanos();
+  std::string out = "{\"verdicts\":[";
+  bool first = true;
+  size_t at = 0, n = 0;
+  while (at <= ids.size() && n < 100) {
+    size_t comma = ids.find(',', at);
+    std::string id = ids.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? ids.size() + 1 : comma + 1;
+    if (!IsSessionId(id)) continue;
+    ++n;
+    if (!first && MonotonicNanos() - start > kVerifyBudgetNs) break;
+    out += (first ? "" : ",") + VerifyOneJson(ctx, id, full);
+    first = false;
+  }
+  Json(res, out + "]}");
 }
 
 // A running session, followed by the live engine (cli/live.h) for as long as the page stays:
@@ -311,6 +479,15 @@ void AssetRoute(const httplib::Request& req, httplib::Response& res) {
   if (!a) {
     res.status = 404;
     res.set_content("not found\n", "text/plain; charset=utf-8");
+    return;
+  }
+  // The pages and the player are built into this binary: the browser keeps them and asks
+  // whether they changed (a new binary), instead of fetching and compiling them per page.
+  const std::string etag = "\"" + ToHex(Sha256Of(a->bytes)).substr(0, 32) + "\"";
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("ETag", etag);
+  if (req.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
     return;
   }
   res.set_content(std::string(a->bytes), std::string(a->content_type));
@@ -371,6 +548,8 @@ void AddRoutes(httplib::Server& srv, ServeContext& ctx) {
       res.set_content("read-only\n", "text/plain; charset=utf-8");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // What the API answers changes as sessions come; the assets say otherwise (AssetRoute).
+    if (req.path.rfind("/api/", 0) == 0) res.set_header("Cache-Control", "no-store");
     return Authorize(ctx, req, res);
   });
   srv.Get("/api/sessions", [&ctx](const httplib::Request& q, httplib::Response& r) {
@@ -384,6 +563,8 @@ void AddRoutes(httplib::Server& srv, ServeContext& ctx) {
           [&ctx](const httplib::Request& q, httplib::Response& r) { CastRoute(ctx, q, r, false); });
   srv.Get(R"(/api/sessions/([0-9a-f-]{36})/download)",
           [&ctx](const httplib::Request& q, httplib::Response& r) { CastRoute(ctx, q, r, true); });
+  srv.Get("/api/verify",
+          [&ctx](const httplib::Request& q, httplib::Response& r) { VerifyRoute(ctx, q, r); });
   AddLiveRoute(srv, ctx);
   srv.Get(R"(/.*)", [](const httplib::Request& q, httplib::Response& r) { AssetRoute(q, r); });
 }
@@ -428,8 +609,7 @@ Result<Prepared> PrepareServe(const ServeOptions& opts, ServeContext& ctx, int& 
   srv.set_default_headers({{"Content-Security-Policy", kCsp},
                            {"X-Content-Type-Options", "nosniff"},
                            {"Referrer-Policy", "no-referrer"},
-                           {"X-Frame-Options", "DENY"},
-                           {"Cache-Control", "no-store"}});
+                           {"X-Frame-Options", "DENY"}});
   AddRoutes(srv, ctx);
   status = 1;
   int port = addr->port;
@@ -452,12 +632,19 @@ int RunServe(const ServeOptions& opts, const std::string& store_url, const Confi
   ServeContext ctx;
   ctx.cfg = &cfg;
   ctx.store_url = store_url;
+  ctx.reader = std::make_unique<ServeStoreReader>(cfg, store_url);
   int status = 0;
   auto prepared = PrepareServe(opts, ctx, status);
   if (!prepared.ok()) {
     std::fprintf(stderr, "ttyaudit serve: %s\n", EscapeControlChars(prepared.message()).c_str());
     return status;
   }
+  // Least privilege once the socket is bound and the token and TLS key read, before the
+  // request threads start (sandbox/profiles.h). A failure is said and serve goes on.
+  if (SandboxWanted(cfg.sandbox.enabled))
+    if (Status sb = EnterSandbox(ServeProfile()); !sb)
+      std::fprintf(stderr, "ttyaudit serve: runs with all its privileges: %s\n",
+                   EscapeControlChars(sb.message()).c_str());
   std::fprintf(stderr, "ttyaudit serve: listening on %s\n", prepared->url.c_str());
   std::fflush(stderr);
   return prepared->server->listen_after_bind() ? 0 : 1;

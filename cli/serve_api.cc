@@ -133,6 +133,9 @@ void WriteSummaryMembers(JsonWriter& w, const SessionRecord& s) {
   w.Key("live").Bool(m.state == "recording");
   WriteSessionOutcome(w, m);
   w.Key("escalated").Bool(s.escalated);
+  // What the uploader recorded (search's EVIDENCE column); the viewer checks it (EvidenceOf).
+  w.Key("evidence").String(s.evidence.empty() ? "pending" : s.evidence);
+  w.Key("signed_by").String(s.signed_by);
   w.Key("k8s_user").String(s.k8s_user);
   w.Key("bytes_out").Uint(m.bytes_out);
   LayoutPath p = LayoutOf(m);
@@ -232,6 +235,42 @@ std::string SessionDetailJson(const SessionRecord& s, uint64_t cast_size) {
   return w.Take();
 }
 
+EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v) {
+  EvidenceState e;
+  e.key_id = v.key_id;
+  bool unsigned_only = true;
+  for (const auto& p : v.problems)
+    if (p.rfind("no signature", 0) != 0) unsigned_only = false;
+  if (v.pending && v.ok())
+    e.state = "pending";
+  else if (v.ok() && v.signed_ok)
+    e.state = "verified";
+  else if (!v.problems.empty() && unsigned_only && s.evidence == "unsigned")
+    e.state = "unsigned";
+  else
+    e.state = "failed";
+  if (e.state != "unsigned") e.problems = v.problems;
+  return e;
+}
+
+EvidenceState PendingEvidence() {
+  EvidenceState e;
+  e.state = "pending";
+  return e;
+}
+
+std::string EvidenceJson(const std::string& id, const EvidenceState& e) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("id").String(id).Key("state").String(e.state);
+  w.Key("problems").BeginArray();
+  for (const auto& p : e.problems) w.String(ToValidUtf8Lossy(p));
+  w.EndArray();
+  w.Key("key_id").String(ToValidUtf8Lossy(e.key_id));
+  w.EndObject();
+  return w.Take();
+}
+
 std::string SessionPageJson(const std::vector<SessionRecord>& sessions, size_t page,
                             size_t per_page, bool more, const std::vector<std::string>& warnings) {
   JsonWriter w;
@@ -285,11 +324,24 @@ PlayerStream::PlayerStream(const SessionMeta& m, Mode mode)
   header_ = w.Take() + "\n";
 }
 
+void PlayerStream::StartFrom(std::string_view screen, int cols, int rows, uint64_t lead_bytes) {
+  lead_left_ = lead_bytes;
+  std::string safe;
+  filter_.Feed(screen, safe);
+  if (cols > 0 && rows > 0)
+    AppendEventLine(header_, 0, "r", std::to_string(cols) + "x" + std::to_string(rows));
+  if (!safe.empty()) AppendEventLine(header_, 0, "o", ToValidUtf8Lossy(safe));
+}
+
 void PlayerStream::Feed(std::string_view bytes, std::string& out) {
   if (!header_.empty()) out += std::exchange(header_, std::string());
   constexpr size_t kMaxLine = 64 << 20;  // as CastReader: longer lines are skipped
   while (!bytes.empty()) {
     size_t nl = bytes.find('\n');
+    // Lines wholly inside the lead come at time 0 (Line); the bytes count as they are fed.
+    const uint64_t taken = nl == std::string_view::npos ? bytes.size() : nl + 1;
+    leading_ = lead_left_ > 0;
+    lead_left_ -= std::min<uint64_t>(lead_left_, taken);
     std::string_view part = bytes.substr(0, nl);
     if (!too_long_ && pending_.size() + part.size() > kMaxLine) {
       too_long_ = true;
@@ -328,8 +380,8 @@ void PlayerStream::Line(std::string& out) {
                     ev.code == "o" || ev.code == "i" ? ToValidUtf8Lossy(ev.data) : ev.data);
     return;
   }
-  if (mode_ == Mode::kPlayerPart && !have_base_) base_ = ev.time, have_base_ = true;
-  double t = std::max(last_, ev.time - base_);
+  if (mode_ == Mode::kPlayerPart && !have_base_ && !leading_) base_ = ev.time, have_base_ = true;
+  double t = leading_ ? 0 : std::max(last_, ev.time - base_);
   last_ = t;
   if (ev.code == "o") {
     std::string safe;

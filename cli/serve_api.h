@@ -19,6 +19,7 @@
 #include "cli/search.h"
 #include "cli/sessions.h"
 #include "cli/terminal_filter.h"
+#include "cli/verify.h"
 #include "record/cast_reader.h"
 
 namespace ttyaudit {
@@ -55,6 +56,21 @@ std::string SessionSummaryJson(const SessionRecord& s);
 /// array, each marked "escalated" when it ran with another uid or euid than the session's).
 std::string SessionDetailJson(const SessionRecord& s, uint64_t cast_size);
 
+/// What the viewer says of a session's evidence, from `ttyaudit verify`'s verdict: "verified"
+/// (chain, manifest, index entry and signature hold), "failed" (with every reason),
+/// "pending" (still recording, or in the spool: signed when uploaded), "unsigned" (stored
+/// without a signature, nothing else wrong).
+struct EvidenceState {
+  std::string state;
+  std::vector<std::string> problems;
+  std::string key_id;
+};
+EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v);
+/// A session still recording in a bucket: nothing sealed to verify yet.
+EvidenceState PendingEvidence();
+/// {"id", "state", "problems": [...], "key_id"}.
+std::string EvidenceJson(const std::string& id, const EvidenceState& e);
+
 /// One page of a list: {"sessions": [...], "page", "per_page", "more", "warnings": [...]}.
 std::string SessionPageJson(const std::vector<SessionRecord>& sessions, size_t page,
                             size_t per_page, bool more, const std::vector<std::string>& warnings);
@@ -86,6 +102,11 @@ class PlayerStream {
  public:
   enum class Mode { kPlayer, kPlayerPart, kExport };
   PlayerStream(const SessionMeta& m, Mode mode);
+  /// For a part that starts at a keyframe (kPlayerPart): its first event paints `screen` (a
+  /// keyframe's, docs/SCREEN.md; of `cols` x `rows`), and the events of the first `lead_bytes`
+  /// fed (those between the keyframe and the part's first byte) come at time 0, so that the
+  /// part's first frame is the screen as it was. Call before the first Feed.
+  void StartFrom(std::string_view screen, int cols, int rows, uint64_t lead_bytes);
   /// Appends to `out` the lines that `bytes` completes.
   void Feed(std::string_view bytes, std::string& out);
   /// Ends the stream (a last line without a newline is dropped: it was cut short).
@@ -104,6 +125,8 @@ class PlayerStream {
   std::string pending_;
   bool too_long_ = false;
   uint64_t skipped_ = 0;
+  uint64_t lead_left_ = 0;  // bytes still to feed before the part's own events
+  bool leading_ = false;    // the line being completed began inside the lead
   EventLineParser parser_;
   TerminalFilter filter_;
 };

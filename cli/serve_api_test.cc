@@ -195,6 +195,28 @@ TEST_CASE("serve: a part of a large recording starts at a line and its times at 
   CHECK((first + out).find("three") != std::string::npos);
 }
 
+TEST_CASE(
+    "serve: a part that starts at a keyframe paints its screen, then plays its lead at once") {
+  const std::string lead = "[1.5, \"o\", \"drawn-before\"]\n[2.0, \"o\", \"also-before\"]\n";
+  const std::string own = "[7.25, \"o\", \"own-1\"]\n[8.5, \"o\", \"own-2\"]\n";
+  PlayerStream part(Meta(), PlayerStream::Mode::kPlayerPart);
+  // A keyframe screen with a title in it: the filter still drops what a recording may not do.
+  part.StartFrom("\x1b[H\x1b[2JTOP-LINE\x1b]0;title\x07", 100, 30, lead.size());
+  std::string out;
+  // In pieces that cut lines, the lead's last line included.
+  const std::string all = lead + own;
+  for (size_t at = 0; at < all.size(); at += 7) part.Feed(std::string_view(all).substr(at, 7), out);
+  part.Finish(out);
+  CHECK(out.find("[0.000000, \"r\", \"100x30\"]") != std::string::npos);
+  CHECK(out.find("TOP-LINE") != std::string::npos);
+  CHECK(out.find("title") == std::string::npos);
+  CHECK(out.find("[0.000000, \"o\", \"drawn-before\"]") != std::string::npos);
+  CHECK(out.find("[0.000000, \"o\", \"also-before\"]") != std::string::npos);
+  CHECK(out.find("[0.000000, \"o\", \"own-1\"]") != std::string::npos);
+  CHECK(out.find("[1.250000, \"o\", \"own-2\"]") != std::string::npos);
+  CHECK(out.find("TOP-LINE") < out.find("drawn-before"));
+}
+
 TEST_CASE("serve: the pages, the player and the terminal are built into the binary") {
   for (const char* path : {"/", "/session.html", "/live.html", "/assets/app.css", "/assets/list.js",
                            "/assets/session.js", "/assets/live.js",
@@ -222,6 +244,33 @@ TEST_CASE("serve: the pages, the player and the terminal are built into the bina
       CHECK_MESSAGE(html.substr(end, 1) != "=", page);  // no onclick= and the like
     }
   }
+}
+
+}  // namespace ttyaudit
+
+namespace ttyaudit {
+
+TEST_CASE("serve: evidence states follow verify's verdict") {
+  SessionRecord s;
+  s.evidence = "signed";
+  Verdict v;
+  v.signed_ok = true;
+  v.key_id = "abcd";
+  CHECK(EvidenceOf(s, v).state == "verified");
+  v.signed_ok = false;
+  v.problems = {"block 3 does not match its chain line"};
+  auto failed = EvidenceOf(s, v);
+  CHECK(failed.state == "failed");
+  REQUIRE(failed.problems.size() == 1);
+  s.evidence = "unsigned";
+  v.problems = {"no signature (no object sessions/x.sig)"};
+  CHECK(EvidenceOf(s, v).state == "unsigned");
+  v.problems.push_back("the manifest is of session y");
+  CHECK(EvidenceOf(s, v).state == "failed");
+  Verdict pending;
+  pending.pending = true;
+  CHECK(EvidenceOf(s, pending).state == "pending");
+  CHECK(EvidenceJson("id", failed).find("\"problems\":[\"block 3") != std::string::npos);
 }
 
 }  // namespace ttyaudit

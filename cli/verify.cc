@@ -285,6 +285,16 @@ std::vector<std::string> ObjectLockProblems(const std::string& key, const Object
   return out;
 }
 
+Verdict VerifySession(SessionRecord& s, const VerifyOptions& opts, const Config& cfg) {
+  KeyRing keys;
+  if (Status st = keys.Load(opts, cfg); !st) {
+    Verdict v = NewVerdict(s.meta, s.where);
+    v.problems.push_back(st.message());
+    return v;
+  }
+  return s.store && !s.key.empty() ? VerifyStored(s, keys, cfg) : VerifyLocal(s, cfg, keys);
+}
+
 std::vector<std::string> SequenceProblems(const std::vector<Verdict>& verdicts) {
   std::map<std::string, std::vector<uint64_t>> by_node;
   std::vector<std::string> out;

@@ -44,6 +44,13 @@ struct Verdict {
 std::vector<std::string> ObjectLockProblems(const std::string& key, const ObjectInfo& o,
                                             const ObjectLockConfig& want);
 
+struct SessionRecord;
+
+/// Checks one session as `ttyaudit verify ID` does: a stored one against its chain, manifest,
+/// signature (keys from `opts.keys_file`, else the store's keys/ of `opts.store_url`), index
+/// entry and Object Lock; one in the spool or an archive against its chain and manifest.
+Verdict VerifySession(SessionRecord& s, const VerifyOptions& opts, const Config& cfg);
+
 /// The gaps and repeats in each node's session numbers among `verdicts`, as problems.
 std::vector<std::string> SequenceProblems(const std::vector<Verdict>& verdicts);
 

@@ -18,6 +18,7 @@
 #include "record/cast_reader.h"
 #include "record/pty.h"
 #include "record/session_meta_read.h"
+#include "tests/unit/temp_dir.h"
 
 namespace ttyaudit {
 namespace {
@@ -123,7 +124,7 @@ Session RunThroughProxy(const std::string& script, const std::string& prompt,
     if (ev.code == "i") s.recorded_input += ev.data;
     if (ev.code == "m") s.markers += ev.data + "\n";
   }
-  std::system(("rm -rf '" + dir + "'").c_str());
+  testing::RemoveTestDir(dir);
   return s;
 }
 

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "track/proc_events.h"
+
 namespace ttyaudit {
 namespace {
 
@@ -109,15 +111,12 @@ void ExitWatcher::Loop() {
     if (fds[1].revents) return;
     ssize_t n = ::recv(sock_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0) continue;  // EAGAIN, or ENOBUFS after an overrun: keep reading
-    for (auto* nl = reinterpret_cast<struct nlmsghdr*>(buf); NLMSG_OK(nl, static_cast<size_t>(n));
-         nl = NLMSG_NEXT(nl, n)) {
-      if (nl->nlmsg_len < NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(struct proc_event))) continue;
-      auto* cn = static_cast<struct cn_msg*>(NLMSG_DATA(nl));
-      auto* ev = reinterpret_cast<struct proc_event*>(cn->data);
-      if (ev->what != proc_event::PROC_EVENT_EXIT) continue;
-      if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid) continue;
-      OnExit(ev->event_data.exit.process_pid, static_cast<int>(ev->event_data.exit.exit_code));
-    }
+    // One event per datagram; ParseProcEvent copies it out of the buffer, where the kernel's
+    // layout leaves its 64-bit members unaligned.
+    ProcEvent ev;
+    if (!ParseProcEvent(buf, static_cast<size_t>(n), ev)) continue;
+    if (ev.kind != ProcEvent::kExit || ev.pid != ev.tgid) continue;
+    OnExit(ev.pid, static_cast<int>(ev.exit_code));
   }
 }
 

@@ -5,6 +5,19 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
+// Whether this is a build with AddressSanitizer: GCC says so with __SANITIZE_ADDRESS__, clang
+// through __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define TTYAUDIT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TTYAUDIT_SANITIZED 1
+#endif
+#endif
+#ifndef TTYAUDIT_SANITIZED
+#define TTYAUDIT_SANITIZED 0
+#endif
+
 namespace ttyaudit {
 namespace {
 
@@ -53,48 +66,42 @@ std::vector<SyscallRule> RecorderSyscalls() {
 
 std::vector<SyscallRule> BaseSyscalls() {
   return {
-      {"read", "files, ptys, sockets"},
-      {"write", "files, ptys, sockets, the log"},
-      {"pread64", "reading a file at an offset (the spool, /proc)"},
-      {"pwrite64", "writing a file at an offset (the spool's header)"},
-      {"lseek", "files"},
-      {"close", "every descriptor"},
-      {"openat", "files: the spool, /proc, the log"},
-      {"newfstatat", "stat of a file or descriptor"},
-      {"fstat", "stat of a descriptor"},
-      {"access", "whether a file exists (the journal's socket)"},
-      {"readlink", "/proc/PID/exe and cwd of tracked processes"},
-      {"getdents64", "listing a directory: the spool, /proc"},
-      {"fcntl", "O_NONBLOCK on descriptors; copies with F_DUPFD_CLOEXEC"},
-      {"poll", "every event loop"},
-      {"mmap", "malloc, thread stacks"},
-      {"munmap", "free, thread exit"},
-      {"mprotect", "thread stacks' guard pages"},
-      {"mremap", "realloc of large blocks"},
-      {"madvise", "malloc returning memory"},
-      {"brk", "malloc"},
-      {"futex", "mutexes, condition variables, thread joins"},
-      {"set_robust_list", "every new thread (glibc)"},
-      {"rseq", "every new thread (glibc)"},
-      {"sched_yield", "spinning locks"},
-      {"rt_sigprocmask", "blocking signals around the proxy loop; new threads"},
-      {"rt_sigaction", "signal handlers (SIGPIPE ignored)"},
-      {"rt_sigreturn", "return from a signal handler"},
-      {"restart_syscall", "a syscall interrupted by a stop"},
-      {"clock_gettime", "timestamps, where the vDSO falls back to the syscall"},
-      {"clock_nanosleep", "sleeps and timed waits"},
-      {"nanosleep", "sleeps"},
-      {"gettimeofday", "timestamps"},
-      {"getrandom", "session ids (UUIDv7), hash seeds"},
-      {"getpid", "the log's pid; the recorder's own pid"},
-      {"gettid", "the log; abort()"},
-      {"getuid", "who runs the program"},
-      {"getgid", "who runs the program (the trust checks compare owners)"},
-      {"getegid", "who runs the program (the trust checks compare owners)"},
-      {"geteuid", "who runs the program"},
-      {"tgkill", "abort() raising SIGABRT, so that a crash still dumps as one"},
-      {"exit", "a thread's end"},
-      {"exit_group", "the program's end"},
+    {"read", "files, ptys, sockets"}, {"write", "files, ptys, sockets, the log"},
+        {"pread64", "reading a file at an offset (the spool, /proc)"},
+        {"pwrite64", "writing a file at an offset (the spool's header)"}, {"lseek", "files"},
+        {"close", "every descriptor"}, {"openat", "files: the spool, /proc, the log"},
+        {"newfstatat", "stat of a file or descriptor"}, {"fstat", "stat of a descriptor"},
+        {"access", "whether a file exists (the journal's socket)"},
+        {"readlink", "/proc/PID/exe and cwd of tracked processes"},
+        {"getdents64", "listing a directory: the spool, /proc"},
+        {"fcntl", "O_NONBLOCK on descriptors; copies with F_DUPFD_CLOEXEC"},
+        {"poll", "every event loop"}, {"mmap", "malloc, thread stacks"},
+        {"munmap", "free, thread exit"}, {"mprotect", "thread stacks' guard pages"},
+        {"mremap", "realloc of large blocks"}, {"madvise", "malloc returning memory"},
+        {"brk", "malloc"}, {"futex", "mutexes, condition variables, thread joins"},
+        {"set_robust_list", "every new thread (glibc)"}, {"rseq", "every new thread (glibc)"},
+        {"sched_yield", "spinning locks"},
+        {"rt_sigprocmask", "blocking signals around the proxy loop; new threads"},
+        {"rt_sigaction", "signal handlers (SIGPIPE ignored)"},
+        {"rt_sigreturn", "return from a signal handler"},
+        {"restart_syscall", "a syscall interrupted by a stop"},
+        {"clock_gettime", "timestamps, where the vDSO falls back to the syscall"},
+        {"clock_nanosleep", "sleeps and timed waits"}, {"nanosleep", "sleeps"},
+        {"gettimeofday", "timestamps"}, {"getrandom", "session ids (UUIDv7), hash seeds"},
+        {"getpid", "the log's pid; the recorder's own pid"}, {"gettid", "the log; abort()"},
+        {"getuid", "who runs the program"},
+        {"getgid", "who runs the program (the trust checks compare owners)"},
+        {"getegid", "who runs the program (the trust checks compare owners)"},
+        {"geteuid", "who runs the program"},
+        {"tgkill", "abort() raising SIGABRT, so that a crash still dumps as one"},
+        {"exit", "a thread's end"}, {"exit_group", "the program's end"},
+#if TTYAUDIT_SANITIZED
+        // Only in the sanitizer builds (make SANITIZE=ON, the fuzz targets): the ASan runtime's own
+        // calls, so that a sandboxed program dies of what it does, not of being instrumented.
+        {"pipe2", "sanitizer builds: ASan probes whether memory is readable through a pipe"},
+        {"sigaltstack", "sanitizer builds: ASan gives each new thread a stack for SIGSEGV"},
+        {"sched_getaffinity", "sanitizer builds: ASan's allocator counts the CPUs"},
+#endif
   };
 }
 
@@ -189,6 +196,49 @@ SandboxProfile TrackerHubProfile() {
           {"unlink", "its socket and pid file at exit"},
           {"rename", "its stats and pid files"},
       });
+  return p;
+}
+
+SandboxProfile ServeProfile() {
+  SandboxProfile p;
+  p.program = "ttyaudit serve";
+  // It reads the store, the spool and the archive, which are its own user's (root's 0700 dirs
+  // when root runs it), and writes only the catalog cache in its own cache dir: no capability.
+  p.keep_caps = {};
+  p.syscalls = BaseSyscalls();
+  Add(p.syscalls, {
+                      {"accept", "browsers connecting to the viewer"},
+                      {"accept4", "browsers connecting to the viewer"},
+                      {"socket", "HTTP(S) to S3; DNS; getaddrinfo's netlink query"},
+                      {"connect", "HTTP(S) to S3; DNS"},
+                      {"bind", "getaddrinfo's netlink query (AI_ADDRCONFIG)"},
+                      {"getsockname", "getaddrinfo's netlink query; a connection's address"},
+                      {"getpeername", "a browser's address"},
+                      {"setsockopt", "TCP_NODELAY, send and receive timeouts"},
+                      {"getsockopt", "connect's result (SO_ERROR)"},
+                      {"shutdown", "closing a connection"},
+                      {"sendto", "HTTP to browsers and S3, DNS, netlink"},
+                      {"sendmsg", "HTTP to browsers (TLS), DNS"},
+                      {"sendmmsg", "DNS (A and AAAA at once)"},
+                      {"recvfrom", "HTTP, DNS"},
+                      {"recvmsg", "getaddrinfo's netlink answer"},
+                      {"select", "cpp-httplib waits for a socket"},
+                      {"pselect6", "cpp-httplib waits for a socket"},
+                      {"ppoll", "waits for a socket"},
+                      {"ioctl", "DNS: the size of an answer", 1, FIONREAD},
+                      {"uname", "gethostname: this node's name (the spool's sessions)"},
+                      {"mkdir", "the catalog cache's directory"},
+                      {"unlink", "SQLite's -wal and -shm files of the catalog cache"},
+                      {"fsync", "the catalog cache (SQLite)"},
+                      {"fdatasync", "the catalog cache (SQLite)"},
+                      {"ftruncate", "the catalog cache's WAL (SQLite)"},
+                      {"fchown", "SQLite gives its -wal and -shm the database's owner (as root)"},
+                      {"fchmod", "the catalog cache is made 0600"},
+                      {"flock", "whether a spool session's recorder still holds it (live)"},
+                      {"inotify_init1", "following a spool session as it grows (live)"},
+                      {"inotify_add_watch", "following a spool session as it grows (live)"},
+                      {"inotify_rm_watch", "following a spool session as it grows (live)"},
+                  });
   return p;
 }
 

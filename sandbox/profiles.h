@@ -28,4 +28,7 @@ SandboxProfile UploaderProfile();
 /// ttyaudit-tracker, the node's hub, once its event source is loaded and its socket listens.
 SandboxProfile TrackerHubProfile();
 
+/// `ttyaudit serve`, once its socket is bound and its token and TLS key are read.
+SandboxProfile ServeProfile();
+
 }  // namespace ttyaudit

@@ -22,6 +22,10 @@ struct ProcSnapshot {
   // Read only by a source that reads in the kernel at the exec (eBPF); unknown otherwise.
   bool read_at_exec = false;    // read at the exec itself, not later from /proc
   bool argv_truncated = false;  // the argument list was longer than the source reads
+  // cwd is the part the kernel's walk read, relative (the process was gone before /proc could
+  // complete it): the path was deeper or longer than the walk reads, or could not be resolved.
+  bool cwd_truncated = false;
+  bool cwd_unresolved = false;
   int64_t gid = -1, egid = -1;
   bool exe_setgid = false;  // the program file has the set-group-ID bit...
   int64_t exe_group = -1;   // ... and this group

@@ -78,6 +78,8 @@ void WriteProcessRecordJson(JsonWriter& w, const ProcessRecord& r, int64_t start
   w.Key("exec").Bool(r.execed);
   if (r.argv_from_comm) w.Key("argv_from_comm").Bool(true);
   if (r.argv_truncated) w.Key("argv_truncated").Bool(true);
+  if (r.cwd_truncated) w.Key("cwd_truncated").Bool(true);
+  if (r.cwd_unresolved) w.Key("cwd_unresolved").Bool(true);
   if (r.replaced_by_exec) w.Key("replaced_by_exec").Bool(true);
   if (r.gid >= 0) w.Key("gid").Int(r.gid);
   if (r.egid >= 0) w.Key("egid").Int(r.egid);

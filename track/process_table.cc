@@ -117,8 +117,14 @@ void ProcessTable::OnFork(pid_t parent_tgid, pid_t child_pid, pid_t child_tgid, 
   r.argv = parent.argv;
   r.argv_from_comm = parent.argv_from_comm;
   r.cwd = parent.cwd;
+  r.cwd_truncated = parent.cwd_truncated;
+  r.cwd_unresolved = parent.cwd_unresolved;
   // A builtin `cd` leaves no event: the child's own cwd is the one its commands run in.
-  if (std::string cwd = read_(child_tgid).cwd; !cwd.empty()) r.cwd = std::move(cwd);
+  if (ProcSnapshot s = read_(child_tgid); !s.cwd.empty()) {
+    r.cwd = std::move(s.cwd);
+    r.cwd_truncated = s.cwd_truncated;
+    r.cwd_unresolved = s.cwd_unresolved;
+  }
   r.uid = parent.uid;
   r.euid = parent.euid;
   r.gid = parent.gid;
@@ -143,7 +149,11 @@ void ProcessTable::OnExec(pid_t pid, int64_t t) {
   r->argv_truncated = s.argv_truncated;
   if (s.gid >= 0) r->gid = s.gid;
   if (s.egid >= 0) r->egid = s.egid;
-  if (!s.cwd.empty()) r->cwd = std::move(s.cwd);
+  if (!s.cwd.empty()) {
+    r->cwd = std::move(s.cwd);
+    r->cwd_truncated = s.cwd_truncated;
+    r->cwd_unresolved = s.cwd_unresolved;
+  }
   // Ids change only through commit_creds(), which sends a UID event: /proc, read later than
   // the exec, may already show a change still queued behind it.
   if (r->uid < 0) r->uid = s.uid;

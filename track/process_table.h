@@ -24,7 +24,9 @@ struct ProcessRecord {
   bool argv_from_comm = false;    // exited before /proc/PID/cmdline could be read
   bool argv_truncated = false;    // longer than the source reads (eBPF: 4 KiB, 64 arguments)
   std::string cwd;
-  int64_t uid = -1;  // ruid and euid at exec (or inherited at fork)
+  bool cwd_truncated = false;   // cwd is only its last part, relative (ProcSnapshot)
+  bool cwd_unresolved = false;  // cwd is only the part that could be resolved, relative
+  int64_t uid = -1;             // ruid and euid at exec (or inherited at fork)
   int64_t euid = -1;
   int64_t gid = -1;  // rgid and egid at exec, where the source reads them (eBPF)
   int64_t egid = -1;

@@ -38,7 +38,8 @@ size_t SnapshotSize(const ProcSnapshot& s) {
 
 void PutSnapshot(std::string& out, const ProcSnapshot& s) {
   Put<uint8_t>(out, (s.argv_from_comm ? 1 : 0) | (s.exe_setuid ? 2 : 0) | (s.exe_setgid ? 4 : 0) |
-                        (s.argv_truncated ? 8 : 0) | (s.read_at_exec ? 16 : 0));
+                        (s.argv_truncated ? 8 : 0) | (s.read_at_exec ? 16 : 0) |
+                        (s.cwd_truncated ? 32 : 0) | (s.cwd_unresolved ? 64 : 0));
   Put<int64_t>(out, s.uid);
   Put<int64_t>(out, s.euid);
   Put<int64_t>(out, s.exe_owner);
@@ -97,6 +98,8 @@ class Reader {
     s.exe_setgid = (flags & 4) != 0;
     s.argv_truncated = (flags & 8) != 0;
     s.read_at_exec = (flags & 16) != 0;
+    s.cwd_truncated = (flags & 32) != 0;
+    s.cwd_unresolved = (flags & 64) != 0;
     s.argv.resize(argc);
     for (std::string& a : s.argv)
       if (!GetString(a)) return false;

@@ -45,7 +45,8 @@ TEST_CASE("tracker wire: an events batch keeps order, fields and snapshots") {
   fork.pid = fork.tgid = 101;
   fork.time_ns = 5;
   ProcSnapshot cwd_only;
-  cwd_only.cwd = "/tmp";
+  cwd_only.cwd = "c/d";
+  cwd_only.cwd_truncated = true;
   b.Add(fork, &cwd_only);
   ProcSnapshot snap;
   snap.argv = {"ls", "-l", "", std::string("a\0b", 3)};
@@ -80,13 +81,16 @@ TEST_CASE("tracker wire: an events batch keeps order, fields and snapshots") {
   CHECK(m->events[0].event.parent_tgid == 100);
   CHECK(m->events[0].event.tgid == 101);
   CHECK(m->events[0].has_snapshot);
-  CHECK(m->events[0].snapshot.cwd == "/tmp");
+  CHECK(m->events[0].snapshot.cwd == "c/d");
+  CHECK(m->events[0].snapshot.cwd_truncated);
+  CHECK_FALSE(m->events[0].snapshot.cwd_unresolved);
   const WireEvent& ex = m->events[1];
   CHECK(ex.event.kind == ProcEvent::kExec);
   CHECK(ex.event.time_ns == 6);
   REQUIRE(ex.has_snapshot);
   CHECK(ex.snapshot.argv == snap.argv);
   CHECK(ex.snapshot.cwd == "/home/u");
+  CHECK_FALSE(ex.snapshot.cwd_truncated);
   CHECK(ex.snapshot.uid == 1000);
   CHECK(ex.snapshot.euid == 0);
   CHECK(ex.snapshot.exe_setuid);

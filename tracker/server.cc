@@ -106,7 +106,7 @@ Status Hub::Setup() {
   sig_.reset(signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sig_) return SysError("signalfd", "tracker hub", errno);
   if (opts_.ebpf) {
-    if (auto ebpf = OpenEbpfSource(opts_.ebpf_ring_bytes); ebpf.ok())
+    if (auto ebpf = OpenEbpfSource(opts_.ebpf_ring_bytes, opts_.ebpf_uid_syscalls); ebpf.ok())
       source_ = std::move(ebpf.value());
     else
       log_.Info(ebpf.message() + ": reading the proc connector instead");

@@ -26,6 +26,9 @@ struct HubOptions {
   bool ebpf = true;
   /// The eBPF ring buffer's size (a power of two, at least a page); 0: the default (8 MiB).
   size_t ebpf_ring_bytes = 0;
+  /// With eBPF, see uid changes at the return of the setuid-family syscalls (every syscall of
+  /// the node then pays for the kernel's tracepoint while a session is tracked).
+  bool ebpf_uid_syscalls = true;
   /// How long to wait for the lock that a hub that is exiting still holds.
   int lock_wait_ms = 2000;
   /// Written one byte once the hub listens, then closed (the starter waits on it); -1: none.

@@ -16,6 +16,7 @@
 #include "store/signing.h"
 #include "store/sigv4.h"
 #include "tests/unit/s3_client_testing.h"
+#include "tests/unit/temp_dir.h"
 
 namespace ttyaudit {
 namespace {
@@ -34,7 +35,7 @@ struct Fixture {
     cfg.store = "file://" + dir + "/archive";
     REQUIRE(MakeDirs(cfg.spool_dir, 0700).ok());
   }
-  ~Fixture() { std::system(("rm -rf '" + dir + "'").c_str()); }
+  ~Fixture() { testing::RemoveTestDir(dir); }
 
   // One pass over the spool, as `ttyaudit-uploader --once` does.
   Status RunOnce(const std::string& store_url = "") {

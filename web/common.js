@@ -60,4 +60,25 @@ window.ttyaudit = window.ttyaudit || {};
     ta.addMeta(dl, "escalated", s.escalated ? "yes: a process changed its uid or euid" : "no");
     if (s.bytes_in_hidden) ta.addMeta(dl, "hidden input", s.bytes_in_hidden + " bytes typed with echo off (not stored)");
   };
+  // A verdict of `ttyaudit verify`'s checks as text: "verified", "FAILED: reason; reason", ...
+  ta.evidenceText = function (v) {
+    if (v.state === "verified") return "verified (key " + v.key_id + ")";
+    if (v.state === "failed") return "FAILED: " + v.problems.join("; ");
+    if (v.state === "pending") return "pending: still recording or not uploaded yet";
+    if (v.state === "unsigned") return "unsigned: stored without a signature";
+    if (v.state === "unchecked") return "not checked: " + v.problems.join("; ");
+    return v.state;
+  };
+  // Asks for the verdicts of `ids` (the server checks a few seconds' worth per request) and
+  // hands each to `show(verdict)`, asking again for those it has not checked yet.
+  ta.verify = async function (ids, show, full) {
+    let left = ids.slice();
+    for (let round = 0; left.length && round < 20; round++) {
+      const body = await ta.getJson("/api/verify?ids=" + left.map(encodeURIComponent).join(",") +
+        (full ? "&full=1" : ""));
+      for (const v of body.verdicts) show(v);
+      const done = new Set(body.verdicts.map((v) => v.id));
+      left = left.filter((id) => !done.has(id));
+    }
+  };
 })(window.ttyaudit);

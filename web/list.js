@@ -69,6 +69,9 @@
     tr.appendChild(state);
     tr.appendChild(ta.el("td", ta.where(s), "where"));
     tr.appendChild(ta.el("td", s.k8s_user ? s.user + " (" + s.k8s_user + ")" : s.user));
+    const ev = ta.el("td", s.live ? "pending" : "checking…", "evidence");
+    ev.dataset.state = s.live ? "pending" : "checking";
+    tr.appendChild(ev);
     const cmd = ta.el("td", null, "command");
     const a = ta.el("a", ta.argv(s.argv) || "(no argv)");
     a.href = (s.live ? "/live.html?id=" : "/session.html?id=") + encodeURIComponent(s.id);
@@ -98,10 +101,22 @@
       document.getElementById("page").textContent = "page " + (page + 1);
       window.ttyaudit.listLoadedMs = performance.now() - t0;
       document.body.dataset.loaded = "list";
+      verifyRows(body.sessions.filter((x) => !x.live).map((x) => x.id));
     } catch (e) {
       status.textContent = "Cannot list sessions: " + e.message;
       document.body.dataset.loaded = "error";
     }
+  }
+
+  // Each row's evidence, as `ttyaudit verify` finds it, filled in as the server checks them.
+  function verifyRows(ids) {
+    ta.verify(ids, (v) => {
+      const tr = document.querySelector('#sessions tbody tr[data-id="' + CSS.escape(v.id) + '"]');
+      if (!tr) return;
+      const cell = tr.querySelector("td.evidence");
+      cell.textContent = ta.evidenceText(v);
+      cell.dataset.state = v.state;
+    }).catch(() => {}).finally(() => { document.body.dataset.verified = "list"; });
   }
 
   async function loadBrowse() {

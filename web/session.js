@@ -60,14 +60,19 @@
     if (at) ta.player.seek(at);
   }
 
-  async function loadPart(n) {
-    part = n;
-    status.textContent = "Loading the recording…";
-    const t0 = performance.now();
+  async function fetchPart(n) {
     const r = await fetch("/api/sessions/" + encodeURIComponent(id) + "/cast?part=" + n,
       { credentials: "same-origin" });
     if (!r.ok) throw new Error("recording: " + r.status + " " + r.statusText);
-    castText = await r.text();
+    return r.text();
+  }
+
+  // `text`: the part already being fetched (the first part is asked for with the metadata).
+  async function loadPart(n, text) {
+    part = n;
+    status.textContent = "Loading the recording…";
+    const t0 = performance.now();
+    castText = await (text || fetchPart(n));
     const ev = eventTimes(castText);
     gaps = ev.times;
     createPlayer(false);
@@ -118,7 +123,33 @@
     if (!items.length) ol.appendChild(ta.el("li", "No commands were tracked."));
   }
 
+  // The session's evidence, as `ttyaudit verify` finds it (a large recording on request).
+  function showEvidence(full) {
+    const dl = document.getElementById("meta");
+    let dd = document.getElementById("evidence");
+    if (!dd) {
+      dl.appendChild(ta.el("dt", "evidence"));
+      dd = ta.el("dd", session.live ? "pending" : "checking…");
+      dd.id = "evidence";
+      dl.appendChild(dd);
+    }
+    if (session.live) { dd.dataset.state = "pending"; return; }
+    ta.verify([id], (v) => {
+      dd.textContent = ta.evidenceText(v);
+      dd.dataset.state = v.state;
+      if (v.state !== "unchecked") return;
+      const b = ta.el("button", "check it now", "seek");
+      b.type = "button";
+      b.addEventListener("click", () => { dd.textContent = "checking…"; showEvidence(true); });
+      dd.appendChild(document.createTextNode(" "));
+      dd.appendChild(b);
+    }, full).catch((e) => { dd.textContent = "cannot check: " + e.message; });
+  }
+
   async function main() {
+    // The recording's first part is fetched at once, beside the metadata.
+    const first = fetchPart(0);
+    first.catch(() => {});  // a failure is reported once the metadata came
     try {
       session = await ta.getJson("/api/sessions/" + encodeURIComponent(id));
     } catch (e) {
@@ -128,6 +159,7 @@
     }
     document.getElementById("title").textContent = ta.where(session) + " · " + ta.argv(session.argv);
     ta.fillMeta(document.getElementById("meta"), session);
+    showEvidence(false);
     const dl = document.getElementById("download");
     dl.href = "/api/sessions/" + encodeURIComponent(id) + "/download";
     dl.setAttribute("download", id + ".cast");
@@ -149,7 +181,7 @@
         createPlayer(true, at);
       });
     try {
-      await loadPart(0);
+      await loadPart(0, session.live ? null : first);
     } catch (e) {
       status.textContent = "Cannot load the recording: " + e.message;
       document.body.dataset.loaded = "error";

@@ -17,9 +17,7 @@ track_pid $!
 write_config "$T/reader.json" "$T/reader-spool" "s3://$S3_BUCKET/p"
 reader() { TTYAUDIT_CONFIG="$T/reader.json" "$TA" "$@"; }
 
-rec_in_tmux 80 24 sh -c "echo session-started; for i in 1 2 3; do
-    while [ ! -s $T/go\$i ]; do sleep 0.02; done; echo \"mark-\$(cat $T/go\$i)\"; done
-  while [ ! -e $T/end ]; do sleep 0.02; done; echo last-line; exit 7"
+rec_in_tmux 80 24 sh -c "$(live_marker_script 3 7)"
 tmx_wait_text rec session-started 10
 id=$(only_session_id)
 has_chunks() { [ -n "$(bucket_keys "p/live/$id/")" ]; }
@@ -38,20 +36,7 @@ track_pid "$watcher"
 wait_for 10 grep -q session-started "$T/watch.out" ||
   fail "watch did not show the output so far: $(cat "$T/watch.err")"
 
-worst=0
-for i in 1 2 3; do
-  sleep "0.$((RANDOM % 10))"  # output at any point of the uploader's 2 s cycle
-  marker="round$i-$RANDOM$RANDOM"
-  t0=$(date +%s.%N)
-  echo "$marker" >"$T/go$i"
-  for _ in $(seq 200); do grep -q "mark-$marker" "$T/watch.out" && break; sleep 0.02; done
-  t1=$(date +%s.%N)
-  grep -q "mark-$marker" "$T/watch.out" || fail "round $i: not shown after 4 s: $(cat "$T/watch.err")"
-  delay=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
-  echo "round $i: shown by watch from the bucket after $delay s"
-  awk -v d="$delay" 'BEGIN{exit !(d <= 3.0)}' || fail "round $i: $delay s, over the 3 s bound"
-  worst=$(awk -v a="$worst" -v b="$delay" 'BEGIN{print (b > a ? b : a)}')
-done
+measure_live_delays 3 3.0 "$T/watch.out" "$T/watch.err" "watch from the bucket"
 kill -0 "$watcher" 2>/dev/null || fail "watch returned while the session runs: $(cat "$T/watch.err")"
 
 touch "$T/end"

@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rec.sh"
 
-rec_in_tmux 80 24 sh -c "echo session-started; for i in 1 2 3 4 5; do
-    while [ ! -s $T/go\$i ]; do sleep 0.02; done; echo \"mark-\$(cat $T/go\$i)\"; done
-  while [ ! -e $T/end ]; do sleep 0.02; done; echo last-line; exit 5"
+rec_in_tmux 80 24 sh -c "$(live_marker_script 5 5)"
 tmx_wait_text rec session-started 10
 id=$(only_session_id)
 assert_eq "$("$TA" search --live --json | jq -r .id)" "$id" "search --live in the spool"
@@ -18,20 +16,7 @@ track_pid "$watcher"
 wait_for 10 grep -q session-started "$T/watch.out" ||
   fail "watch did not show the output so far: $(cat "$T/watch.err")"
 
-worst=0
-for i in 1 2 3 4 5; do
-  sleep "0.$((RANDOM % 10))"
-  marker="round$i-$RANDOM$RANDOM"
-  t0=$(date +%s.%N)
-  echo "$marker" >"$T/go$i"
-  for _ in $(seq 150); do grep -q "mark-$marker" "$T/watch.out" && break; sleep 0.01; done
-  t1=$(date +%s.%N)
-  grep -q "mark-$marker" "$T/watch.out" || fail "round $i: not shown after 1.5 s: $(cat "$T/watch.err")"
-  delay=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
-  echo "round $i: shown by watch from the spool after $delay s"
-  awk -v d="$delay" 'BEGIN{exit !(d <= 1.0)}' || fail "round $i: $delay s, over the 1 s bound"
-  worst=$(awk -v a="$worst" -v b="$delay" 'BEGIN{print (b > a ? b : a)}')
-done
+measure_live_delays 5 1.0 "$T/watch.out" "$T/watch.err" "watch from the spool"
 kill -0 "$watcher" 2>/dev/null || fail "watch returned while the session runs: $(cat "$T/watch.err")"
 
 touch "$T/end"

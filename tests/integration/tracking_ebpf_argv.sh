@@ -15,8 +15,8 @@ export TTYAUDIT_TRACKER_IDLE_S=2
 cc -O2 -o "$T/load" "$(dirname "$0")/../../bench/tracking_load.c"
 
 # A setuid-root copy of id, in a directory an ordinary user may enter, run by a shell of
-# nobody's. (eBPF derives uid changes from the ids at each fork, exec and exit: a setuid() and
-# an exec with no event between show as one change, so the ordinary user's shell is its own.)
+# nobody's (its own process, so that setpriv's setresuid() and the setuid program's exec are
+# changes of two processes).
 chmod 711 "$T"
 mkdir -m 755 "$T/bin"
 cp /usr/bin/id "$T/bin/suid-id"

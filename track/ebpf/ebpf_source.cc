@@ -40,6 +40,30 @@ struct SkeletonDeleter {
 struct RingDeleter {
   void operator()(ring_buffer* r) const { ring_buffer__free(r); }
 };
+struct LinkDeleter {
+  void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+};
+
+// The record's cwd into `s`: the path the kernel walked, else (cut, or not resolved there) what
+// /proc says if the process is still there, else the part the kernel read, flagged.
+void SetCwd(ProcSnapshot& s, const ttya_event& r, std::string_view names, pid_t tgid) {
+  const bool truncated = (r.flags & TTYA_CWD_TRUNCATED) != 0;
+  const bool unresolved = (r.flags & TTYA_CWD_UNRESOLVED) != 0;
+  if (!truncated && !unresolved) {
+    s.cwd = CwdFromKernelNames(names);
+    return;
+  }
+  char buf[4096];
+  ssize_t n = readlink(("/proc/" + std::to_string(tgid) + "/cwd").c_str(), buf, sizeof buf);
+  if (n > 0) {
+    s.cwd.assign(buf, static_cast<size_t>(n));
+    return;
+  }
+  s.cwd = CwdFromKernelNames(names);
+  if (!s.cwd.empty()) s.cwd.erase(0, 1);  // relative: its start is unknown
+  s.cwd_truncated = truncated;
+  s.cwd_unresolved = unresolved;
+}
 
 class EbpfSource : public ProcEventSource {
  public:
@@ -50,17 +74,21 @@ class EbpfSource : public ProcEventSource {
   void Retrack(uint64_t version, const std::vector<pid_t>& pids) override;
   uint64_t events_read() const override { return read_.load(std::memory_order_relaxed); }
 
-  Status Load(size_t ring_bytes);
+  Status Load(size_t ring_bytes, bool uid_syscalls);
 
  private:
   static int OnRecord(void* ctx, void* data, size_t size);
-  void Deliver(const ttya_event& r, const char* argv, size_t argv_len);
+  void Deliver(const ttya_event& r, std::string_view cwd, const char* argv, size_t argv_len);
   // The process's ids changed since its last record: the uid event the proc connector sends.
   void NoteIds(pid_t tgid, const ttya_event& r, int64_t time_ns);
   void SyncMap(const ProcEventSink& sink);
 
   std::unique_ptr<ttyaudit_exec, SkeletonDeleter> skel_;
   std::unique_ptr<ring_buffer, RingDeleter> ring_;
+  // The sys_exit program, attached only while something is tracked: once attached, every
+  // syscall of the node takes the kernel's slower exit path.
+  std::unique_ptr<bpf_link, LinkDeleter> sys_exit_;
+  bool has_sys_exit_ = false;
   ProcEventSink* sink_ = nullptr;     // during Read
   std::unordered_set<pid_t> in_map_;  // what this reader put in the tracked map
   std::unordered_map<pid_t, std::pair<uint32_t, uint32_t>> ids_;  // tgid -> (uid, euid)
@@ -69,7 +97,7 @@ class EbpfSource : public ProcEventSource {
   std::atomic<uint64_t> read_ = 0;
 };
 
-Status EbpfSource::Load(size_t ring_bytes) {
+Status EbpfSource::Load(size_t ring_bytes, bool uid_syscalls) {
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
     return SysError("access", "/sys/kernel/btf/vmlinux (ebpf: the kernel's BTF)", errno);
   std::string why;
@@ -80,6 +108,15 @@ Status EbpfSource::Load(size_t ring_bytes) {
   // The rename tracepoint only sharpens uid changes: a kernel without it still loads the rest.
   if (skel_ && libbpf_find_vmlinux_btf_id("task_rename", BPF_TRACE_RAW_TP) < 0)
     bpf_program__set_autoload(skel_->progs.on_rename, false);
+  // Without the sys_exit tracepoint (a kernel without syscall tracepoints) uid changes still
+  // show at the process's next fork, exec or exit.
+  if (skel_) {
+    has_sys_exit_ = uid_syscalls && libbpf_find_vmlinux_btf_id("sys_exit", BPF_TRACE_RAW_TP) >= 0;
+    if (has_sys_exit_)
+      bpf_program__set_autoattach(skel_->progs.on_sys_exit, false);
+    else
+      bpf_program__set_autoload(skel_->progs.on_sys_exit, false);
+  }
   if (skel_ && ring_bytes != 0 &&
       bpf_map__set_max_entries(skel_->maps.events, static_cast<uint32_t>(ring_bytes)) != 0) {
     err = errno;
@@ -135,14 +172,22 @@ int EbpfSource::OnRecord(void* ctx, void* data, size_t size) {
   ttya_event r;
   if (size < sizeof r || self->sink_ == nullptr) return 0;
   memcpy(&r, data, sizeof r);
+  const char* rest = static_cast<const char*>(data) + sizeof r;
+  size_t left = size - sizeof r;
+  std::string_view cwd;
   size_t argv_len = 0;
   const char* argv = nullptr;
+  if (r.kind == TTYA_EV_FORK || r.kind == TTYA_EV_EXEC) {
+    cwd = std::string_view(rest, std::min<size_t>(r.cwd_len, left));
+    rest += cwd.size();
+    left -= cwd.size();
+  }
   if (r.kind == TTYA_EV_EXEC) {
-    argv_len = std::min<size_t>(r.argv_len, size - sizeof r);
-    argv = static_cast<const char*>(data) + sizeof r;
+    argv_len = std::min<size_t>(r.argv_len, left);
+    argv = rest;
   }
   self->read_.fetch_add(1, std::memory_order_relaxed);
-  self->Deliver(r, argv, argv_len);
+  self->Deliver(r, cwd, argv, argv_len);
   return 0;
 }
 
@@ -159,7 +204,8 @@ void EbpfSource::NoteIds(pid_t tgid, const ttya_event& r, int64_t time_ns) {
   sink_->OnEvent(u, nullptr);
 }
 
-void EbpfSource::Deliver(const ttya_event& r, const char* argv, size_t argv_len) {
+void EbpfSource::Deliver(const ttya_event& r, std::string_view cwd, const char* argv,
+                         size_t argv_len) {
   ProcEvent e;
   e.time_ns = static_cast<int64_t>(r.time_ns);
   e.pid = r.pid;
@@ -171,9 +217,7 @@ void EbpfSource::Deliver(const ttya_event& r, const char* argv, size_t argv_len)
       NoteIds(r.parent_tgid, r, e.time_ns);  // the child has its parent's ids
       ids_[r.tgid] = {r.uid, r.euid};
       ProcSnapshot s;  // a fork's snapshot is its cwd, inherited or changed since
-      char buf[4096];
-      ssize_t n = readlink(("/proc/" + std::to_string(r.tgid) + "/cwd").c_str(), buf, sizeof buf);
-      if (n > 0) s.cwd.assign(buf, static_cast<size_t>(n));
+      SetCwd(s, r, cwd, r.tgid);
       sink_->OnEvent(e, s.cwd.empty() ? nullptr : &s);
       break;
     }
@@ -203,9 +247,7 @@ void EbpfSource::Deliver(const ttya_event& r, const char* argv, size_t argv_len)
       s.exe_group = r.exe_gid;
       s.exe_inode = r.exe_ino;
       s.cgroup_id = r.cgroup_id;
-      char buf[4096];
-      ssize_t n = readlink(("/proc/" + std::to_string(r.tgid) + "/cwd").c_str(), buf, sizeof buf);
-      if (n > 0) s.cwd.assign(buf, static_cast<size_t>(n));
+      SetCwd(s, r, cwd, r.tgid);
       sink_->OnEvent(e, &s);
       break;
     }
@@ -234,9 +276,10 @@ void EbpfSource::Retrack(uint64_t version, const std::vector<pid_t>& pids) {
   std::unordered_set<pid_t> want(pids.begin(), pids.end());
   for (pid_t pid : pids) {
     if (in_map_.count(pid)) continue;
-    uint8_t one = 1;
+    ttya_ids unknown = {~0u, ~0u};  // no process has uid -1: the first change is reported
     int32_t key = pid;
-    if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) == 0) in_map_.insert(pid);
+    if (bpf_map_update_elem(fd, &key, &unknown, BPF_NOEXIST) == 0 || errno == EEXIST)
+      in_map_.insert(pid);
   }
   for (auto it = in_map_.begin(); it != in_map_.end();) {
     if (want.count(*it)) {
@@ -247,6 +290,12 @@ void EbpfSource::Retrack(uint64_t version, const std::vector<pid_t>& pids) {
     bpf_map_delete_elem(fd, &key);  // ENOENT: it exited and the kernel removed it
     it = in_map_.erase(it);
   }
+  if (has_sys_exit_ && pids.empty()) {
+    sys_exit_.reset();
+  } else if (has_sys_exit_ && !sys_exit_) {
+    sys_exit_.reset(bpf_program__attach(skel_->progs.on_sys_exit));
+    if (!sys_exit_) has_sys_exit_ = false;  // as without the tracepoint: not retried
+  }
 }
 
 void EbpfSource::SyncMap(const ProcEventSink& sink) {
@@ -256,14 +305,31 @@ void EbpfSource::SyncMap(const ProcEventSink& sink) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes) {
+std::string CwdFromKernelNames(std::string_view names) {
+  std::vector<std::string_view> parts;
+  while (!names.empty()) {
+    size_t nul = names.find('\0');
+    std::string_view part = names.substr(0, nul);
+    if (!part.empty()) parts.push_back(part);
+    names = nul == std::string_view::npos ? std::string_view() : names.substr(nul + 1);
+  }
+  if (parts.empty()) return "/";
+  std::string out;
+  for (size_t i = parts.size(); i-- > 0;) {
+    out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t ring_bytes, bool uid_syscalls) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   if (ring_bytes != 0 &&
       (ring_bytes < page || ring_bytes > (1u << 30) || (ring_bytes & (ring_bytes - 1)) != 0))
     return Error{"ebpf: ring buffer of " + std::to_string(ring_bytes) +
                  " bytes: want a power of two from one page to 1 GiB"};
   auto s = std::make_unique<EbpfSource>();
-  if (Status st = s->Load(ring_bytes); !st) return Error{st.message()};
+  if (Status st = s->Load(ring_bytes, uid_syscalls); !st) return Error{st.message()};
   return std::unique_ptr<ProcEventSource>(std::move(s));
 }
 

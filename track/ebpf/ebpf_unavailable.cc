@@ -4,7 +4,7 @@
 
 namespace ttyaudit {
 
-Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t) {
+Result<std::unique_ptr<ProcEventSource>> OpenEbpfSource(size_t, bool) {
   return Error{"ebpf: this ttyaudit-tracker was built without eBPF support"};
 }
 
