@@ -4,11 +4,15 @@
 # catalog (the first search after the index segments exist, with no cache yet, then a repeat)
 # beside the same query by brute force (`search --scan`: every per-session index entry), and
 # the cost of keeping the catalog per sealed session (uploader and sync) in archives of
-# COST_SMALL and COST_LARGE sessions. Writes bench/results/search.json.
+# COST_SMALL and COST_LARGE sessions; and `search --text` over TEXT_SESSIONS sessions of
+# TEXT_BYTES of output each (10,000 of 100 KB), sealed by the uploader (which makes their screen
+# text with the terminal emulator), beside `search --scan --text`. Writes
+# bench/results/search.json.
 #
 # Environment: BUILD (default build), LOCAL_SESSIONS (100000), S3_SESSIONS (10000),
-# COST_SMALL (1000), COST_LARGE (100000), COST_BATCH (200), ROUNDS (3), BENCH_OUT.
-# A smoke run: LOCAL_SESSIONS=2000 S3_SESSIONS=500 COST_SMALL=200 COST_LARGE=2000 COST_BATCH=50.
+# COST_SMALL (1000), COST_LARGE (100000), COST_BATCH (200), TEXT_SESSIONS (10000),
+# TEXT_BYTES (100000), ROUNDS (3), BENCH_OUT. A smoke run: LOCAL_SESSIONS=2000 S3_SESSIONS=500
+# COST_SMALL=200 COST_LARGE=2000 COST_BATCH=50 TEXT_SESSIONS=200.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -31,5 +35,6 @@ python3 "$ROOT/bench/search_bench.py" --bin "$BUILD/bin" --work "$T" \
   --local "${LOCAL_SESSIONS:-100000}" --s3 "${S3_SESSIONS:-10000}" \
   --cost-small "${COST_SMALL:-1000}" --cost-large "${COST_LARGE:-100000}" \
   --cost-batch "${COST_BATCH:-200}" --rounds "${ROUNDS:-3}" \
+  --text-sessions "${TEXT_SESSIONS:-10000}" --text-bytes "${TEXT_BYTES:-100000}" \
   --make-sessions "$ROOT/tests/lib/catalog.sh" \
   --out "${BENCH_OUT:-$ROOT/bench/results/search.json}"

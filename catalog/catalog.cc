@@ -8,11 +8,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "base/files.h"
 #include "base/ids.h"
@@ -24,11 +27,21 @@ namespace ttyaudit {
 namespace {
 
 // Bump when the tables change: an older cache is then emptied and filled again.
-constexpr const char* kSchemaVersion = "2";
+constexpr const char* kSchemaVersion = "3";
 constexpr int kSegmentsPerTransaction = 20;
 // A segment holds at most a few thousand lines (SegmentJournal, RebuildSegments); one far
 // larger is not read into memory but skipped, as a line that is not a session is.
 constexpr uint64_t kMaxSegmentBytes = 256ULL << 20;
+// What `reindex` puts into one screen segment (the uploader's journal flushes at the same).
+constexpr size_t kMaxScreenSegmentBytes = 64 << 20;
+
+// WAL, so that a search reads while another syncs. synchronous=OFF: the cache is derived
+// data, rebuilt from the store when lost, so it need not wait for the disk (Open throws away a
+// cache a machine crash left unreadable). A larger page cache for the first fill; reads
+// through mmap, not a system call per page.
+constexpr const char* kPragmas =
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536; "
+    "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=4294967296;";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -42,7 +55,8 @@ CREATE TABLE IF NOT EXISTS sessions(
   cmd BLOB NOT NULL, line TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(start_ns, id);
 CREATE TABLE IF NOT EXISTS screen_seen(id TEXT PRIMARY KEY, has INTEGER NOT NULL) WITHOUT ROWID;
-CREATE VIRTUAL TABLE IF NOT EXISTS screen USING fts5(id UNINDEXED, text, tokenize='trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS screen USING fts5(id UNINDEXED, text, tokenize='trigram',
+  detail=none);
 )sql";
 
 // Session ids as a JSON array for json_each. Ids are UUIDs: one that is not (from a hostile
@@ -68,6 +82,11 @@ class Stmt {
   sqlite3_stmt* get() { return st_; }
   Stmt& Text(int i, std::string_view v) {
     sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  /// Text that stays where it is until the next Step: not copied.
+  Stmt& TextRef(int i, std::string_view v) {
+    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& Blob(int i, std::string_view v) {
@@ -124,6 +143,167 @@ void CommandFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_int(ctx, m->CommandMatches(lines) ? 1 : 0);
 }
 
+constexpr const char* kStartIndex =
+    "CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(start_ns, id)";
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back when it goes out of scope uncommitted.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  bool open() const { return open_; }
+  Status Begin() { return Run("BEGIN IMMEDIATE", true); }
+  Status Commit() { return Run("COMMIT", false); }
+
+ private:
+  Status Run(const char* sql, bool open_after) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+      return DbError(db_, std::string(sql));
+    open_ = open_after;
+    return Status::Ok();
+  }
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+// A segment read and parsed off the main thread: its rows ready to bind.
+struct ParsedSegment {
+  std::string error;  // the read failed: the message
+  std::string body;
+  struct Row {
+    CatalogEntry entry;
+    std::string cmd;    // CommandBlob
+    size_t at, length;  // the line in `body`
+  };
+  std::vector<Row> rows;
+  uint64_t bad_lines = 0;
+};
+
+ParsedSegment ParseSegment(Result<std::string>&& body) {
+  ParsedSegment seg;
+  if (!body.ok()) {
+    seg.error = body.message();
+    return seg;
+  }
+  seg.body = std::move(body.value());
+  std::string_view rest = seg.body;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (line.empty()) continue;
+    auto e = ParseSegmentLine(line);
+    if (!e.ok()) {
+      ++seg.bad_lines;
+      continue;
+    }
+    std::string cmd = CommandBlob(*e);
+    seg.rows.push_back({std::move(e.value()), std::move(cmd),
+                        static_cast<size_t>(line.data() - seg.body.data()), line.size()});
+  }
+  return seg;
+}
+
+// A screen segment read and parsed off the main thread.
+struct ParsedScreenSegment {
+  std::string error;
+  std::vector<ScreenSegmentEntry> entries;
+  uint64_t bad_lines = 0;
+};
+
+ParsedScreenSegment ParseScreenSegment(Result<std::string>&& body) {
+  ParsedScreenSegment seg;
+  if (!body.ok()) {
+    seg.error = body.message();
+    return seg;
+  }
+  std::string_view rest = *body;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (line.empty()) continue;
+    auto e = ParseScreenSegmentLine(line);
+    if (e.ok())
+      seg.entries.push_back(std::move(e.value()));
+    else
+      ++seg.bad_lines;
+  }
+  return seg;
+}
+
+// Reads `keys` with parallel readers and hands what `prepare` made of each (in the reader's
+// thread, with the reader's store) to `use` (in the caller's), in the keys' order, at most a
+// few objects ahead. The readers are stores from `open_store` (S3: 8, a local archive: 2);
+// without an opener, or when it fails, the caller's thread reads through `store`. Stops at the
+// first error `use` returns.
+template <class T>
+Status FetchInOrder(Store& store, const StoreOpener& open_store,
+                    const std::vector<std::string>& keys,
+                    const std::function<T(Store&, const std::string&)>& prepare,
+                    const std::function<Status(T&&)>& use) {
+  if (keys.empty()) return Status::Ok();
+  const size_t want = std::min<size_t>(keys.size(), store.Remote() ? 8 : 2);
+  std::vector<std::unique_ptr<Store>> owned;
+  std::vector<Store*> readers;
+  for (size_t i = 0; open_store && i < want; ++i) {
+    auto s = open_store();
+    if (!s.ok()) break;
+    owned.push_back(std::move(s.value()));
+    readers.push_back(owned.back().get());
+  }
+  if (readers.empty()) {  // `store` is the caller's: read in its thread, one at a time
+    for (const auto& key : keys)
+      if (Status s = use(prepare(store, key)); !s) return s;
+    return Status::Ok();
+  }
+  const size_t window = readers.size() * 2;
+  std::vector<std::optional<T>> slots(keys.size());
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t next = 0, consumed = 0;
+  bool stop = false;
+  auto reader = [&](Store* s) {
+    for (;;) {
+      size_t i;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return stop || next >= keys.size() || next < consumed + window; });
+        if (stop || next >= keys.size()) return;
+        i = next++;
+      }
+      T made = prepare(*s, keys[i]);
+      std::lock_guard<std::mutex> lock(mu);
+      slots[i] = std::move(made);
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (Store* s : readers) threads.emplace_back(reader, s);
+  Status result;
+  for (size_t i = 0; i < keys.size() && result; ++i) {
+    std::optional<T> item;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return slots[i].has_value(); });
+      item = std::move(slots[i]);
+      slots[i].reset();
+      consumed = i + 1;
+      cv.notify_all();
+    }
+    result = use(std::move(*item));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  for (auto& t : threads) t.join();
+  return result;
+}
+
 }  // namespace
 
 std::string DefaultCatalogPath(const std::string& store_url) {
@@ -143,6 +323,19 @@ std::string DefaultCatalogPath(const std::string& store_url) {
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
                                                const std::string& store_url) {
+  bool unreadable = false;
+  auto c = OpenOnce(path, store_url, unreadable);
+  if (c.ok() || !unreadable) return c;
+  // The cache is derived data: one SQLite cannot read (a machine crash with synchronous=OFF,
+  // a stray file) is thrown away and filled again from the store.
+  for (const char* suffix : {"", "-wal", "-shm"})
+    if (unlink((path + suffix).c_str()) != 0 && errno != ENOENT)
+      return SysError("unlink", path + suffix, errno);
+  return OpenOnce(path, store_url, unreadable);
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::OpenOnce(const std::string& path,
+                                                   const std::string& store_url, bool& unreadable) {
   if (Status s = MakeDirs(path.substr(0, path.rfind('/')), 0700); !s) return Error{s.message()};
   {
     // The cache holds what sessions ran: readable by its owner only.
@@ -154,19 +347,26 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
   std::unique_ptr<Catalog> c(new Catalog(db));
   if (rc != SQLITE_OK) return DbError(db, "open " + path);
   sqlite3_busy_timeout(db, 30000);
-  if (Status s = c->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s)
-    return Error{s.message()};
-  if (Status s = c->Exec(kSchema); !s) return Error{path + ": " + s.message()};
+  auto failed = [&](const Status& s) {
+    int code = sqlite3_errcode(db);
+    unreadable = code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+    return Error{path + ": " + s.message()};
+  };
+  if (Status s = c->Exec(kPragmas); !s) return failed(s);
+  if (Status s = c->Exec(kSchema); !s) return failed(s);
   std::map<std::string, std::string> meta;
   {
     Stmt q(db, "SELECT k, v FROM meta");
     while (q.Step() == SQLITE_ROW) meta[q.ColumnText(0)] = q.ColumnText(1);
   }
   if (meta["schema"] != kSchemaVersion || meta["store"] != store_url) {
-    if (Status s = c->Exec("BEGIN IMMEDIATE; DELETE FROM sessions; DELETE FROM segments; "
-                           "DELETE FROM meta; DELETE FROM screen_seen; DELETE FROM screen;");
+    // Dropped rather than emptied: a table of an older schema may differ in more than rows.
+    if (Status s = c->Exec("BEGIN IMMEDIATE; DROP TABLE IF EXISTS sessions; "
+                           "DROP TABLE IF EXISTS segments; DROP TABLE IF EXISTS meta; "
+                           "DROP TABLE IF EXISTS screen_seen; DROP TABLE IF EXISTS screen;");
         !s)
       return Error{s.message()};
+    if (Status s = c->Exec(kSchema); !s) return Error{path + ": " + s.message()};
     Stmt ins(db, "INSERT INTO meta(k, v) VALUES ('schema', ?1), ('store', ?2)");
     ins.Text(1, kSchemaVersion).Text(2, store_url);
     if (ins.Step() != SQLITE_DONE) return DbError(db, "meta");
@@ -187,96 +387,200 @@ Status Catalog::Exec(const char* sql) {
   return Status::Ok();
 }
 
-Result<SyncProgress> Catalog::Sync(Store& store, const ProgressFn& progress) {
+Result<SyncProgress> Catalog::Sync(Store& store, const ProgressFn& progress,
+                                   const StoreOpener& open_store) {
   SyncProgress p;
-  int64_t watermark = -1;
-  {
-    Stmt q(db_, "SELECT v FROM meta WHERE k = 'watermark_ms'");
-    if (q.Step() == SQLITE_ROW) watermark = std::atoll(q.ColumnText(0).c_str());
-  }
-  std::string after = watermark < 0 ? "" : SegmentListStart(watermark - kSegmentGraceMs);
-  auto keys = store.ListAfter(std::string(kSegmentPrefix), after);
-  if (!keys.ok()) return Error{store.Url() + ": " + keys.message()};
-  p.keys_listed = keys->size();
+  auto listed = ListNewSegments(store, kSegmentPrefix, "watermark_ms", p);
+  if (!listed.ok()) return listed.error();
   if (progress) progress(p);
+  int64_t watermark = listed->watermark;
+  const std::vector<std::string>& todo = listed->keys;
+  const std::vector<int64_t>& todo_ms = listed->ms;
 
-  Stmt seen(db_, "SELECT 1 FROM segments WHERE key = ?1");
   Stmt put(db_,
            "INSERT OR REPLACE INTO sessions(id, start_ns, end_ns, node, namespace, pod, container, "
            "container_id, image, user, uid, state, exit_code, escalated, cmd, line) VALUES "
            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   Stmt done(db_, "INSERT OR IGNORE INTO segments(key, ms, lines) VALUES (?1, ?2, ?3)");
   Stmt mark(db_, "INSERT OR REPLACE INTO meta(k, v) VALUES ('watermark_ms', ?1)");
-  if (!seen.ok() || !put.ok() || !done.ok() || !mark.ok()) return DbError(db_, "prepare");
+  if (!put.ok() || !done.ok() || !mark.ok()) return DbError(db_, "prepare");
   // A node whose clock runs ahead must not move the mark past what others are still writing.
   const int64_t now_ms = RealtimeNanos() / 1000000;
-  int in_tx = 0;
+  // Filling an empty cache: the index on start goes and is built once at the end, which costs
+  // far less than keeping it in order row by row (Open builds it again if this one dies).
+  auto count = Count();
+  if (!count.ok()) return count.error();
+  const bool bulk = *count == 0 && !todo.empty();
+  if (bulk)
+    if (Status s = Exec("DROP INDEX IF EXISTS sessions_by_start"); !s) return Error{s.message()};
+  Transaction tx(db_);
   auto commit = [&]() -> Status {
-    if (in_tx == 0) return Status::Ok();
+    if (!tx.open()) return Status::Ok();
     mark.Text(1, std::to_string(std::min(watermark, now_ms)));
     if (mark.Step() != SQLITE_DONE) return DbError(db_, "mark");
     mark.Reset();
-    in_tx = 0;
-    return Exec("COMMIT");
+    return tx.Commit();
   };
+  size_t in_tx = 0, at = 0;
+  Status fetched = FetchInOrder<ParsedSegment>(
+      store, open_store, todo,
+      [](Store& s, const std::string& key) { return ParseSegment(s.Get(key)); },
+      [&](ParsedSegment&& seg) -> Status {
+        const std::string& key = todo[at];
+        const int64_t ms = todo_ms[at++];
+        if (!seg.error.empty()) return Error{store.Url() + "/" + key + ": " + seg.error};
+        if (!tx.open())
+          if (Status s = tx.Begin(); !s) return s;
+        for (const auto& r : seg.rows) {
+          const SessionMeta& m = r.entry.meta;
+          put.TextRef(1, m.id).Int(2, m.start_ns).Int(3, m.end_ns).TextRef(4, m.node);
+          put.TextRef(5, m.k8s_namespace).TextRef(6, m.pod).TextRef(7, m.container);
+          put.TextRef(8, m.container_id).TextRef(9, m.image).TextRef(10, m.user).Int(11, m.uid);
+          put.TextRef(12, m.state).Int(13, m.exit_code).Int(14, r.entry.escalated ? 1 : 0);
+          sqlite3_bind_blob(put.get(), 15, r.cmd.data(), static_cast<int>(r.cmd.size()),
+                            SQLITE_STATIC);
+          put.TextRef(16, std::string_view(seg.body).substr(r.at, r.length));
+          if (put.Step() != SQLITE_DONE) return DbError(db_, "insert " + m.id);
+          put.Reset();
+        }
+        done.Text(1, key).Int(2, ms).Int(3, static_cast<int64_t>(seg.rows.size()));
+        if (done.Step() != SQLITE_DONE) return DbError(db_, "segment " + key);
+        done.Reset();
+        watermark = std::max(watermark, ms);
+        ++p.segments_read;
+        p.sessions_indexed += seg.rows.size();
+        p.bad_lines += seg.bad_lines;
+        if (++in_tx >= kSegmentsPerTransaction) {
+          in_tx = 0;
+          if (Status s = commit(); !s) return s;
+        }
+        if (progress) progress(p);
+        return Status::Ok();
+      });
+  // What was read before a failure stays: the next sync goes on from there.
+  if (!fetched) {
+    (void)commit();
+    if (bulk) (void)Exec(kStartIndex);
+    return Error{fetched.message()};
+  }
+  if (watermark >= 0 && !tx.open())
+    if (Status s = tx.Begin(); !s) return Error{s.message()};
+  if (Status s = commit(); !s) return Error{s.message()};
+  if (bulk)
+    if (Status s = Exec(kStartIndex); !s) return Error{s.message()};
+  p.done = true;
+  if (progress) progress(p);
+  return p;
+}
+
+Result<Catalog::NewSegments> Catalog::ListNewSegments(Store& store, std::string_view prefix,
+                                                      const char* mark_key, SyncProgress& p) {
+  NewSegments out;
+  {
+    Stmt q(db_, "SELECT v FROM meta WHERE k = ?1");
+    q.Text(1, mark_key);
+    if (q.Step() == SQLITE_ROW) out.watermark = std::atoll(q.ColumnText(0).c_str());
+  }
+  const int64_t from = out.watermark < 0 ? 0 : out.watermark - kSegmentGraceMs;
+  auto keys =
+      store.ListAfter(std::string(prefix), out.watermark < 0 ? "" : SegmentListStart(from, prefix));
+  if (!keys.ok()) return Error{store.Url() + ": " + keys.message()};
+  p.keys_listed += keys->size();
+  std::unordered_set<std::string> known;
+  {
+    Stmt q(db_, "SELECT key FROM segments WHERE ms >= ?1 AND substr(key, 1, ?2) = ?3");
+    if (!q.ok()) return DbError(db_, "segments");
+    q.Int(1, from).Int(2, static_cast<int64_t>(prefix.size())).Text(3, prefix);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) known.insert(q.ColumnText(0));
+    if (rc != SQLITE_DONE) return DbError(db_, "segments");
+  }
   for (const auto& k : *keys) {
-    auto ms = SegmentKeyMillis(k.key);
+    auto ms = SegmentKeyMillis(k.key, prefix);
     if (!ms) continue;  // not a segment of ours
-    seen.Text(1, k.key);
-    bool known = seen.Step() == SQLITE_ROW;
-    seen.Reset();
-    if (known) {
-      watermark = std::max(watermark, *ms);
+    if (known.count(k.key)) {
+      out.watermark = std::max(out.watermark, *ms);
       continue;
     }
     if (k.size > kMaxSegmentBytes) {
       ++p.bad_lines;
       continue;
     }
-    auto body = store.Get(k.key);
-    if (!body.ok()) {
-      (void)commit();
-      return Error{store.Url() + "/" + k.key + ": " + body.message()};
-    }
-    if (in_tx == 0)
-      if (Status s = Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
-    ++in_tx;
-    std::string_view rest = *body;
-    int64_t lines = 0;
-    while (!rest.empty()) {
-      size_t nl = rest.find('\n');
-      std::string_view line = rest.substr(0, nl);
-      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-      if (line.empty()) continue;
-      auto e = ParseSegmentLine(line);
-      if (!e.ok()) {
-        ++p.bad_lines;
-        continue;
-      }
-      const SessionMeta& m = e->meta;
-      put.Text(1, m.id).Int(2, m.start_ns).Int(3, m.end_ns).Text(4, m.node);
-      put.Text(5, m.k8s_namespace).Text(6, m.pod).Text(7, m.container).Text(8, m.container_id);
-      put.Text(9, m.image).Text(10, m.user).Int(11, m.uid).Text(12, m.state);
-      put.Int(13, m.exit_code).Int(14, e->escalated ? 1 : 0).Blob(15, CommandBlob(*e));
-      put.Text(16, line);
-      if (put.Step() != SQLITE_DONE) return DbError(db_, "insert " + m.id);
-      put.Reset();
-      ++lines;
-    }
-    done.Text(1, k.key).Int(2, *ms).Int(3, lines);
-    if (done.Step() != SQLITE_DONE) return DbError(db_, "segment " + k.key);
-    done.Reset();
-    watermark = std::max(watermark, *ms);
-    ++p.segments_read;
-    p.sessions_indexed += static_cast<uint64_t>(lines);
-    if (in_tx >= kSegmentsPerTransaction)
-      if (Status s = commit(); !s) return Error{s.message()};
-    if (progress) progress(p);
+    out.keys.push_back(k.key);
+    out.ms.push_back(*ms);
   }
-  if (watermark >= 0 && in_tx == 0) {
-    if (Status s = Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
-    in_tx = 1;
+  return out;
+}
+
+Result<SyncProgress> Catalog::SyncScreenText(Store& store, const ProgressFn& progress,
+                                             const StoreOpener& open_store) {
+  SyncProgress p;
+  auto listed = ListNewSegments(store, kScreenSegmentPrefix, "screen_watermark_ms", p);
+  if (!listed.ok()) return listed.error();
+  if (progress) progress(p);
+  int64_t watermark = listed->watermark;
+  Stmt seen(db_, "SELECT has FROM screen_seen WHERE id = ?1");
+  Stmt put(db_, "INSERT INTO screen(id, text) VALUES (?1, ?2)");
+  Stmt has(db_, "INSERT OR REPLACE INTO screen_seen(id, has) VALUES (?1, ?2)");
+  Stmt done(db_, "INSERT OR IGNORE INTO segments(key, ms, lines) VALUES (?1, ?2, ?3)");
+  Stmt mark(db_, "INSERT OR REPLACE INTO meta(k, v) VALUES ('screen_watermark_ms', ?1)");
+  if (!seen.ok() || !put.ok() || !has.ok() || !done.ok() || !mark.ok())
+    return DbError(db_, "prepare");
+  const int64_t now_ms = RealtimeNanos() / 1000000;
+  Transaction tx(db_);
+  auto commit = [&]() -> Status {
+    if (!tx.open()) return Status::Ok();
+    mark.Text(1, std::to_string(std::min(watermark, now_ms)));
+    if (mark.Step() != SQLITE_DONE) return DbError(db_, "mark");
+    mark.Reset();
+    return tx.Commit();
+  };
+  size_t at = 0, in_tx = 0;
+  Status fetched = FetchInOrder<ParsedScreenSegment>(
+      store, open_store, listed->keys,
+      [](Store& s, const std::string& key) { return ParseScreenSegment(s.Get(key)); },
+      [&](ParsedScreenSegment&& seg) -> Status {
+        const std::string& key = listed->keys[at];
+        const int64_t ms = listed->ms[at++];
+        if (!seg.error.empty()) return Error{store.Url() + "/" + key + ": " + seg.error};
+        if (!tx.open())
+          if (Status s = tx.Begin(); !s) return s;
+        for (const auto& e : seg.entries) {
+          // A session's screen text never changes: one read twice (a second segment) is kept
+          // once. Only a text where none was known before is taken.
+          seen.Text(1, e.id);
+          bool known = seen.Step() == SQLITE_ROW && (sqlite3_column_int(seen.get(), 0) || !e.text);
+          seen.Reset();
+          if (known) continue;
+          if (e.text) {
+            put.Text(1, e.id).Text(2, *e.text);
+            if (put.Step() != SQLITE_DONE) return DbError(db_, "screen " + e.id);
+            put.Reset();
+          }
+          has.Text(1, e.id).Int(2, e.text ? 1 : 0);
+          if (has.Step() != SQLITE_DONE) return DbError(db_, "screen " + e.id);
+          has.Reset();
+        }
+        done.Text(1, key).Int(2, ms).Int(3, static_cast<int64_t>(seg.entries.size()));
+        if (done.Step() != SQLITE_DONE) return DbError(db_, "segment " + key);
+        done.Reset();
+        watermark = std::max(watermark, ms);
+        ++p.segments_read;
+        p.sessions_indexed += seg.entries.size();
+        p.bad_lines += seg.bad_lines;
+        if (++in_tx >= kSegmentsPerTransaction) {
+          in_tx = 0;
+          if (Status s = commit(); !s) return s;
+        }
+        if (progress) progress(p);
+        return Status::Ok();
+      });
+  if (!fetched) {
+    (void)commit();
+    return Error{fetched.message()};
   }
+  if (watermark >= 0 && !tx.open())
+    if (Status s = tx.Begin(); !s) return Error{s.message()};
   if (Status s = commit(); !s) return Error{s.message()};
   p.done = true;
   if (progress) progress(p);
@@ -336,8 +640,13 @@ Result<std::vector<CatalogEntry>> Catalog::Query(const FilterMatcher& m) {
                                    nullptr, nullptr) != SQLITE_OK)
       return DbError(db_, "register ttyaudit_command");
   }
-  sql += " ORDER BY start_ns DESC, id DESC";
-  if (f.limit) sql += " LIMIT " + std::to_string(f.limit);
+  // With --limit, the index on start gives the newest rows first and stops early; without,
+  // every row is looked at anyway, and reading the table in its order, then sorting what
+  // passed, beats reading it in the index's (`+ 0` keeps the index out of the ORDER BY only).
+  if (f.limit)
+    sql += " ORDER BY start_ns DESC, id DESC LIMIT " + std::to_string(f.limit);
+  else
+    sql += " ORDER BY start_ns + 0 DESC, id DESC";
   Stmt q(db_, sql);
   if (!q.ok()) return DbError(db_, "query");
   for (size_t i = 0; i < binds.size(); ++i) binds[i](q, static_cast<int>(i + 1));
@@ -429,22 +738,19 @@ Result<Catalog::TextMatches> Catalog::MatchScreenText(const std::vector<std::str
   auto array = IdArray(ids);
   if (!array.ok()) return array.error();
   TextMatches out;
-  // A trigram index finds substrings of three characters or more (UTF-8: not bytes).
+  // A trigram index finds substrings of three characters or more (UTF-8: not bytes). Without
+  // positions in the index (detail=none: smaller, and faster to fill), a substring is asked with
+  // LIKE, which the index answers; its '%' and '_' in the literal, and its folding of ASCII
+  // case, only let more rows through to the regular expression, never fewer.
   size_t chars = 0;
   for (char c : literal) chars += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  std::string phrase;
-  if (chars >= 3) {
-    phrase = "\"";
-    for (char c : literal) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
-    phrase += "\"";
-  }
-  Stmt q(db_, phrase.empty()
+  Stmt q(db_, chars < 3
                   ? "SELECT id, text FROM screen WHERE id IN (SELECT value FROM json_each(?1))"
-                  : "SELECT id, text FROM screen WHERE screen MATCH ?2 AND id IN "
+                  : "SELECT id, text FROM screen WHERE text LIKE ?2 AND id IN "
                     "(SELECT value FROM json_each(?1))");
   if (!q.ok()) return DbError(db_, "query screen text");
   q.Text(1, *array);
-  if (!phrase.empty()) q.Text(2, phrase);
+  if (chars >= 3) q.Text(2, "%" + literal + "%");
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     const char* t = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1));
@@ -462,6 +768,51 @@ Result<Catalog::TextMatches> Catalog::MatchScreenText(const std::vector<std::str
   if (rc != SQLITE_DONE) return DbError(db_, "query screen text");
   return out;
 }
+
+namespace {
+
+// A session whose screen text goes into a screen segment.
+struct ScreenSource {
+  std::string id, node, cast_key;
+};
+
+// Screen segments of `sessions` (in their order), each at most `max_bytes` (or one session's
+// line), their texts read from beside each recording; their keys go into `written`.
+Status WriteScreenSegments(Store& store, const StoreOpener& open_store,
+                           const std::vector<ScreenSource>& sessions, size_t max_bytes,
+                           std::set<std::string>& written) {
+  std::vector<std::string> keys;
+  for (const auto& s : sessions) keys.push_back(s.cast_key);
+  PutOptions opts;
+  opts.content_type = "application/x-ndjson";
+  std::string body, first;
+  auto put = [&]() -> Status {
+    if (body.empty()) return Status::Ok();
+    std::string key = SegmentKey(RealtimeNanos(), "reindex", first, kScreenSegmentPrefix);
+    if (Status s = store.Put(key, body, opts); !s) return s;
+    written.insert(key);
+    body.clear();
+    return Status::Ok();
+  };
+  size_t at = 0;
+  Status fetched = FetchInOrder<Result<std::optional<std::string>>>(
+      store, open_store, keys,
+      [](Store& s, const std::string& cast_key) { return FetchScreenText(s, cast_key); },
+      [&](Result<std::optional<std::string>>&& text) -> Status {
+        const ScreenSource& src = sessions[at++];
+        if (!text.ok()) return text.status();
+        std::string line = ScreenSegmentLine(src.id, src.node, *text);
+        if (!body.empty() && body.size() + line.size() + 1 > max_bytes)
+          if (Status s = put(); !s) return s;
+        if (body.empty()) first = src.id;
+        body.append(line).push_back('\n');
+        return Status::Ok();
+      });
+  if (!fetched) return fetched;
+  return put();
+}
+
+}  // namespace
 
 Result<SyncProgress> RebuildSegments(
     Store& store, const std::function<Result<std::unique_ptr<Store>>()>& open_store, int jobs,
@@ -523,6 +874,11 @@ Result<SyncProgress> RebuildSegments(
   std::set<std::string> written;
   PutOptions opts;
   opts.content_type = "application/x-ndjson";
+  std::vector<ScreenSource> screens;
+  for (const auto& [id, line] : by_id) {
+    auto e = ParseSegmentLine(line);
+    if (e.ok()) screens.push_back({id, e->meta.node, e->key});
+  }
   for (auto it = by_id.begin(); it != by_id.end();) {
     std::string first = it->first, body;
     for (size_t n = 0; n < std::max<size_t>(1, lines_per_segment) && it != by_id.end(); ++n, ++it)
@@ -533,8 +889,16 @@ Result<SyncProgress> RebuildSegments(
     p.sessions_indexed += static_cast<uint64_t>(std::count(body.begin(), body.end(), '\n'));
     if (progress) progress(p);
   }
+  auto old_screens = store.List(std::string(kScreenSegmentPrefix));
+  if (!old_screens.ok()) return Error{store.Url() + ": " + old_screens.message()};
+  if (Status s = WriteScreenSegments(store, open_store, screens, kMaxScreenSegmentBytes, written);
+      !s)
+    return Error{s.message()};
   for (const auto& e : *old)
     if (SegmentKeyMillis(e.key) && !written.count(e.key))
+      if (Status s = store.Delete(e.key); !s) return Error{s.message()};
+  for (const auto& e : *old_screens)
+    if (SegmentKeyMillis(e.key, kScreenSegmentPrefix) && !written.count(e.key))
       if (Status s = store.Delete(e.key); !s) return Error{s.message()};
   p.done = true;
   if (progress) progress(p);

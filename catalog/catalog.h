@@ -14,6 +14,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "base/result.h"
@@ -35,6 +36,8 @@ struct SyncProgress {
   bool done = false;
 };
 using ProgressFn = std::function<void(const SyncProgress&)>;
+/// Opens another handle on the same store, for a reader thread of its own.
+using StoreOpener = std::function<Result<std::unique_ptr<Store>>()>;
 
 /// Where the cache of the store at `store_url` lives: $TTYAUDIT_CACHE_DIR, else
 /// $XDG_CACHE_HOME/ttyaudit, else ~/.cache/ttyaudit, then catalog-<hash of the URL>.sqlite.
@@ -43,7 +46,8 @@ std::string DefaultCatalogPath(const std::string& store_url);
 class Catalog {
  public:
   /// Opens (creating it, mode 0600, with its directory) the cache at `path` for the store at
-  /// `store_url`. A cache of another schema version or another store is emptied first.
+  /// `store_url`. A cache of another schema version or another store is emptied first; one
+  /// SQLite cannot read is deleted and made again.
   static Result<std::unique_ptr<Catalog>> Open(const std::string& path,
                                                const std::string& store_url);
   ~Catalog();
@@ -51,15 +55,23 @@ class Catalog {
   Catalog& operator=(const Catalog&) = delete;
 
   /// Reads the segments the cache has not seen: those listed after the newest one it has read
-  /// less kSegmentGraceMs. A segment that cannot be read is an error (the cache keeps what it
-  /// read before it); a line that is not a session is counted in bad_lines and skipped.
-  Result<SyncProgress> Sync(Store& store, const ProgressFn& progress);
+  /// less kSegmentGraceMs, several at a time through stores from `open_store` (when given).
+  /// A segment that cannot be read is an error (the cache keeps what it read before it); a
+  /// line that is not a session is counted in bad_lines and skipped.
+  Result<SyncProgress> Sync(Store& store, const ProgressFn& progress,
+                            const StoreOpener& open_store = nullptr);
 
   /// The sessions that pass `m`'s filter, newest first, at most filter().limit (0: all).
   Result<std::vector<CatalogEntry>> Query(const FilterMatcher& m);
 
   /// How many sessions the cache holds.
   Result<uint64_t> Count();
+
+  /// Reads the screen segments the cache has not seen into its text index, as Sync reads the
+  /// index segments (its own position, the same grace period). Each session's text is kept
+  /// once, whichever segments hold it.
+  Result<SyncProgress> SyncScreenText(Store& store, const ProgressFn& progress,
+                                      const StoreOpener& open_store = nullptr);
 
   /// Puts the screen text (docs/SCREEN.md) of each of `sessions` (id, recording key) that the
   /// cache does not hold yet into its text index, read from the store beside the recording; a
@@ -80,7 +92,19 @@ class Catalog {
 
  private:
   explicit Catalog(sqlite3* db) : db_(db) {}
+  /// Open, once; `unreadable` says whether SQLite found the file corrupt or not a database.
+  static Result<std::unique_ptr<Catalog>> OpenOnce(const std::string& path,
+                                                   const std::string& store_url, bool& unreadable);
   Status Exec(const char* sql);
+  struct NewSegments {
+    std::vector<std::string> keys;  // to read, in key order
+    std::vector<int64_t> ms;        // their write times
+    int64_t watermark = -1;         // the position, moved past the keys already read
+  };
+  /// Lists the segments under `prefix` after the position `mark_key` (in meta) less the grace
+  /// period, and keeps those not read yet.
+  Result<NewSegments> ListNewSegments(Store& store, std::string_view prefix, const char* mark_key,
+                                      SyncProgress& p);
   sqlite3* db_;
 };
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -346,6 +348,176 @@ TEST_CASE("catalog: --text through the text index finds what reading each screen
   for (const auto& id : found->matched) CHECK(std::find(few.begin(), few.end(), id) != few.end());
 }
 
+TEST_CASE("catalog: a first sync through parallel readers holds what a scan finds, once each") {
+  Archive a;
+  a.Add(300, kT0, 41);
+  a.Reindex(7);  // 43 segments
+  auto catalog = a.OpenCatalog();
+  Config cfg;
+  const std::string url = a.store->Url();
+  int opened = 0;
+  StoreOpener open_store = [&]() {
+    ++opened;
+    return OpenStore(cfg, url);
+  };
+  auto synced = catalog->Sync(*a.store, nullptr, open_store);
+  REQUIRE_MESSAGE(synced.ok(), synced.message());
+  CHECK(opened == 2);
+  CHECK(synced->segments_read == 43);
+  CHECK(synced->sessions_indexed == 300);
+  CHECK(catalog->Count().value() == 300);
+  for (const auto& f : SingleFilters({})) {
+    auto m = FilterMatcher::Create(f).value();
+    CHECK(Ids(catalog->Query(m).value()) == BruteForce(a.entries, m));
+  }
+  CHECK(catalog->Sync(*a.store, nullptr, open_store).value().segments_read == 0);
+}
+
+TEST_CASE("catalog: a cache file SQLite cannot read is thrown away and filled again") {
+  Archive a;
+  a.Add(20, kT0, 43);
+  a.Reindex(5);
+  REQUIRE(MakeDirs(a.dir + "/cache", 0700).ok());
+  REQUIRE(
+      ReplaceFile(a.dir + "/cache/catalog.sqlite", std::string(8192, 'x'), Durability::kNone).ok());
+  auto catalog = a.OpenCatalog();
+  CHECK(catalog->Sync(*a.store, nullptr).value().sessions_indexed == 20);
+  CHECK(catalog->Count().value() == 20);
+}
+
+// Screen text for the sessions of `rows`: some with none beside the recording (recorded before
+// screen text existed), some empty. Returns the texts put, by session id.
+std::map<std::string, std::string> PutScreenTexts(Store& store,
+                                                  const std::vector<CatalogEntry>& rows) {
+  const char* words[] = {"rm -rf /var/lib", "kubectl get secrets", "Hällo wörld", "top - 12:00"};
+  std::map<std::string, std::string> put;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i % 7 == 6) continue;
+    std::string text = "$ prompt " + std::to_string(i) + "\n";
+    for (size_t w = 0; w < 4; ++w)
+      if ((i >> w) & 1) text += std::string(words[w]) + " line\n";
+    if (i % 11 == 0) text.clear();
+    REQUIRE(store.Put(ScreenTextKeyFor(rows[i].key), text).ok());
+    put[rows[i].meta.id] = text;
+  }
+  return put;
+}
+
+// --text through `catalog` agrees with reading each session's screen text from the store.
+void CheckTextMatches(Catalog& catalog, Store& store, const std::vector<CatalogEntry>& rows) {
+  std::vector<std::string> ids = Ids(rows);
+  for (const char* re :
+       {"rm -rf", "^kubectl get s[a-z]+ line$", "wörld", "xyz", "prompt 1[0-9]$"}) {
+    std::regex compiled(re, std::regex::ECMAScript);
+    auto found = catalog.MatchScreenText(ids, compiled, RequiredLiteral(re));
+    REQUIRE(found.ok());
+    std::set<std::string> want, none;
+    for (const auto& e : rows) {
+      auto text = FetchScreenText(store, e.key);
+      REQUIRE(text.ok());
+      if (!*text)
+        none.insert(e.meta.id);
+      else if (AnyLineMatches(**text, compiled))
+        want.insert(e.meta.id);
+    }
+    CHECK_MESSAGE(found->matched == want, re);
+    CHECK(found->without_text == none);
+  }
+}
+
+TEST_CASE(
+    "screen segments: the uploader's and reindex's fill the text index without a read per "
+    "session") {
+  Archive a;
+  a.Add(60, kT0, 23);
+  a.Reindex(25);
+  // A store from before screen segments: the index segments alone.
+  auto first_screens = a.store->List(std::string(kScreenSegmentPrefix)).value();
+  for (const auto& e : first_screens) REQUIRE(a.store->Delete(e.key).ok());
+  auto catalog = a.OpenCatalog();
+  REQUIRE(catalog->Sync(*a.store, nullptr).ok());
+  auto rows = catalog->Query(FilterMatcher::Create(SessionFilter{}).value()).value();
+  REQUIRE(rows.size() == 60);
+  auto texts = PutScreenTexts(*a.store, rows);
+  // The uploader journals each session's text as it seals it (none: null); the last 10 sessions
+  // are not in a segment yet, and one session's line went out twice.
+  std::string spool = a.dir + "/spool";
+  REQUIRE(mkdir(spool.c_str(), 0700) == 0);
+  SegmentJournal journal(spool, 3600, 5000, SegmentKind::kScreen, 1000);
+  std::vector<std::pair<std::string, std::string>> sessions;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const CatalogEntry& e = rows[i];
+    sessions.emplace_back(e.meta.id, e.key);
+    if (i >= 50) continue;
+    auto it = texts.find(e.meta.id);
+    std::optional<std::string> text;
+    if (it != texts.end()) text = it->second;
+    REQUIRE(journal.AddLine(ScreenSegmentLine(e.meta.id, e.meta.node, text)).ok());
+    REQUIRE(journal.Flush(*a.store, false).ok());  // due at 1,000 bytes
+  }
+  REQUIRE(
+      journal.AddLine(ScreenSegmentLine(rows[3].meta.id, rows[3].meta.node, texts[rows[3].meta.id]))
+          .ok());
+  REQUIRE(journal.Flush(*a.store, true).ok());
+  CHECK(a.store->List(std::string(kScreenSegmentPrefix)).value().size() > 2);
+  auto synced = catalog->SyncScreenText(*a.store, nullptr);
+  REQUIRE_MESSAGE(synced.ok(), synced.message());
+  CHECK(synced->bad_lines == 0);
+  CHECK(catalog->SyncScreenText(*a.store, nullptr).value().segments_read == 0);
+  CHECK(catalog->FillScreenText(*a.store, sessions).value() == 10);  // only those not in one
+  CheckTextMatches(*catalog, *a.store, rows);
+
+  // reindex writes screen segments for every session, from the texts beside the recordings.
+  catalog.reset();
+  std::system(("rm -rf '" + a.dir + "/cache'").c_str());
+  a.Reindex(25);
+  auto screens = a.store->List(std::string(kScreenSegmentPrefix)).value();
+  REQUIRE(screens.size() == 1);
+  CHECK(std::count(screens[0].key.begin(), screens[0].key.end(), '/') == 3);
+  auto fresh = a.OpenCatalog();
+  REQUIRE(fresh->Sync(*a.store, nullptr).ok());
+  CHECK(fresh->SyncScreenText(*a.store, nullptr).value().sessions_indexed == 60);
+  CHECK(fresh->FillScreenText(*a.store, sessions).value() == 0);
+  CheckTextMatches(*fresh, *a.store, rows);
+}
+
+TEST_CASE(
+    "segment journal: one whose segments cannot go out stops taking lines at twice its bound") {
+  Archive a;
+  std::string spool = a.dir + "/spool";
+  REQUIRE(mkdir(spool.c_str(), 0700) == 0);
+  SegmentJournal journal(spool, 3600, 5000, SegmentKind::kScreen, 1000);
+  std::string id = "0193a000-0000-7000-8000-000000000001";
+  std::string line = ScreenSegmentLine(id, "n", std::string(400, 'x'));
+  int taken = 0;
+  while (journal.AddLine(line).ok()) REQUIRE(++taken < 10);
+  CHECK(taken == 5);  // 5 lines of 400+ bytes reach 2,000
+  REQUIRE(journal.Flush(*a.store, false).ok());
+  CHECK(journal.AddLine(line).ok());
+  auto segments = a.store->List(std::string(kScreenSegmentPrefix)).value();
+  REQUIRE(segments.size() == 1);
+  CHECK(a.store->Get(segments[0].key).value() == line + "\n");  // the same session once
+}
+
+TEST_CASE("screen segment lines: a session's text, or null; anything else is not one") {
+  std::string id = "0193a000-0000-7000-8000-000000000001";
+  auto line = ScreenSegmentLine(id, "node-1", std::string("a \"b\"\nc"));
+  auto e = ParseScreenSegmentLine(line);
+  REQUIRE(e.ok());
+  CHECK(e->id == id);
+  CHECK(e->node == "node-1");
+  CHECK(e->text == std::optional<std::string>("a \"b\"\nc"));
+  auto none = ParseScreenSegmentLine(ScreenSegmentLine(id, "n", std::nullopt));
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->text);
+  CHECK_FALSE(ParseScreenSegmentLine("{\"v\":1,\"id\":\"x\",\"node\":\"n\",\"text\":\"\"}").ok());
+  CHECK_FALSE(
+      ParseScreenSegmentLine("{\"v\":2,\"id\":\"" + id + "\",\"node\":\"n\",\"text\":\"\"}").ok());
+  CHECK_FALSE(
+      ParseScreenSegmentLine("{\"v\":1,\"id\":\"" + id + "\",\"node\":\"n\",\"text\":3}").ok());
+  CHECK_FALSE(ParseScreenSegmentLine("{\"v\":1,\"id\":\"" + id + "\",\"node\":\"n\"").ok());
+}
+
 TEST_CASE("segment journal: an uploader that dies before its segment loses no session") {
   Archive a;
   std::string spool = a.dir + "/spool";
@@ -467,6 +639,13 @@ TEST_CASE("segment keys: the write time sorts them and partitions them; other ke
   CHECK_FALSE(SegmentKeyMillis("index-segments/date=2026-11-25/hour=12/179561018412x-n-a.jsonl"));
   CHECK_FALSE(SegmentKeyMillis("index-segments/notes.txt"));
   CHECK_FALSE(SegmentKeyMillis("index/date=2026-11-25/node=n/0193a.json"));
+  // Screen segments: the same names under their own prefix, and only there.
+  std::string screen = SegmentKey(kT0 + 123456789, "n", "0193a", kScreenSegmentPrefix);
+  CHECK(screen == "screen-segments/date=2026-11-25/hour=12/1795610184123-n-0193a.jsonl");
+  CHECK(SegmentKeyMillis(screen, kScreenSegmentPrefix) == std::optional<int64_t>(1795610184123LL));
+  CHECK_FALSE(SegmentKeyMillis(screen));
+  CHECK_FALSE(SegmentKeyMillis(k, kScreenSegmentPrefix));
+  CHECK(SegmentListStart(1795610184123LL, kScreenSegmentPrefix) < screen);
 }
 
 TEST_CASE("segment lines: a line is the entry's, and a hostile line is refused") {

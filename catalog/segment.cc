@@ -165,4 +165,39 @@ Result<CatalogEntry> ParseSegmentLine(std::string_view line) {
   return e;
 }
 
+std::string ScreenSegmentLine(std::string_view id, std::string_view node,
+                              const std::optional<std::string>& text) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("v").Int(kSegmentLineVersion);
+  w.Key("id").String(id);
+  w.Key("node").String(node);
+  if (text)
+    w.Key("text").String(*text);
+  else
+    w.Key("text").Null();
+  w.EndObject();
+  return w.Take();
+}
+
+Result<ScreenSegmentEntry> ParseScreenSegmentLine(std::string_view line) {
+  thread_local dom::parser parser;
+  dom::element doc;
+  if (parser.parse(line.data(), line.size()).get(doc)) return Error{"not JSON"};
+  dom::object o;
+  if (doc.get_object().get(o)) return Error{"not a JSON object"};
+  int64_t v = 0;
+  if (!Int(o, "v", v) || v != kSegmentLineVersion)
+    return Error{"want \"v\": " + std::to_string(kSegmentLineVersion)};
+  ScreenSegmentEntry e;
+  if (!Str(o, "id", e.id) || !LooksLikeUuid(e.id)) return Error{"bad or missing \"id\""};
+  if (!Str(o, "node", e.node)) return Error{"bad or missing \"node\""};
+  std::string text;
+  if (Str(o, "text", text))
+    e.text = std::move(text);
+  else if (!IsNull(o, "text"))
+    return Error{"bad or missing \"text\""};
+  return e;
+}
+
 }  // namespace ttyaudit

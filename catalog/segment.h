@@ -46,4 +46,18 @@ struct CatalogEntry {
 /// Parses and checks one line (every member's type; the id a UUID; the key under sessions/).
 Result<CatalogEntry> ParseSegmentLine(std::string_view line);
 
+/// A session's screen text as a screen segment holds it (docs/CATALOG.md):
+/// {"v":1,"id":"...","node":"...","text":"..."}, "text" null when the session has none (the
+/// emulator could not read its recording). No newline.
+std::string ScreenSegmentLine(std::string_view id, std::string_view node,
+                              const std::optional<std::string>& text);
+
+struct ScreenSegmentEntry {
+  std::string id, node;
+  std::optional<std::string> text;
+};
+
+/// Parses and checks one screen segment line (the id a UUID, the text a string or null).
+Result<ScreenSegmentEntry> ParseScreenSegmentLine(std::string_view line);
+
 }  // namespace ttyaudit

@@ -56,9 +56,13 @@ int RunReindex(const ReindexArgs& a, const std::string& store_url, const Config&
   auto catalog = Catalog::Open(path, url);
   if (!catalog.ok())
     return std::fprintf(stderr, "ttyaudit reindex: %s\n", catalog.message().c_str()), 1;
-  auto synced = (*catalog)->Sync(*store, [&](const SyncProgress& p) {
-    if (tty) ShowProgress("catalog", p);
-  });
+  auto open_store = [&]() { return OpenStore(cfg, store_url); };
+  auto synced = (*catalog)->Sync(
+      *store,
+      [&](const SyncProgress& p) {
+        if (tty) ShowProgress("catalog", p);
+      },
+      open_store);
   if (!synced.ok())
     return std::fprintf(stderr, "ttyaudit reindex: %s\n", synced.message().c_str()), 1;
   auto count = (*catalog)->Count();

@@ -175,7 +175,7 @@ Result<SessionFilter> FilterOf(const SearchQuery& q) {
 // shows nothing).
 class SyncProgressLine {
  public:
-  explicit SyncProgressLine(bool on) : on_(on) {}
+  SyncProgressLine(bool on, const char* what) : on_(on), what_(what) {}
   ~SyncProgressLine() {
     if (shown_) std::fputs("\n", stderr);
   }
@@ -184,7 +184,7 @@ class SyncProgressLine {
     if (!on_ || p.segments_read == 0 || (!p.done && now - last_ < 100000000)) return;
     last_ = now;
     shown_ = true;
-    std::fprintf(stderr, "\rcatalog: %llu keys listed, %llu segments read, %llu sessions indexed",
+    std::fprintf(stderr, "\r%s: %llu keys listed, %llu segments read, %llu sessions indexed", what_,
                  static_cast<unsigned long long>(p.keys_listed),
                  static_cast<unsigned long long>(p.segments_read),
                  static_cast<unsigned long long>(p.sessions_indexed));
@@ -192,6 +192,7 @@ class SyncProgressLine {
 
  private:
   bool on_;
+  const char* what_;
   bool shown_ = false;
   int64_t last_ = 0;
 };
@@ -231,9 +232,13 @@ Status CheckStore(const Store& store, bool configured) {
 enum class TextVerdict { kMatch, kNoMatch, kNoScreenText };
 
 // --text over the screen text of the store's sessions `rows`: with the catalog, through its
-// text index (filled from the store with what it lacks); with --scan, read one by one.
-Result<std::map<std::string, TextVerdict>> StoreTextVerdicts(
-    const SearchQuery& q, Store& store, Catalog* catalog, const std::vector<SessionRecord>& rows) {
+// text index (filled from the store's screen segments, then from the screen text objects of
+// sessions no segment held); with --scan, read one by one.
+Result<std::map<std::string, TextVerdict>> StoreTextVerdicts(const SearchQuery& q, Store& store,
+                                                             const StoreOpener& open_store,
+                                                             Catalog* catalog,
+                                                             const std::vector<SessionRecord>& rows,
+                                                             std::vector<std::string>& warnings) {
   std::regex re(q.text_re, std::regex::ECMAScript);
   std::map<std::string, TextVerdict> out;
   if (!catalog) {
@@ -246,6 +251,12 @@ Result<std::map<std::string, TextVerdict>> StoreTextVerdicts(
     }
     return out;
   }
+  SyncProgressLine line(!q.json && isatty(STDERR_FILENO), "screen text");
+  auto synced = catalog->SyncScreenText(store, std::ref(line), open_store);
+  if (!synced.ok()) return synced.error();
+  if (synced->bad_lines)
+    warnings.push_back(store.Url() + ": " + std::to_string(synced->bad_lines) +
+                       " screen segment line(s) are not screen texts; skipped");
   std::vector<std::pair<std::string, std::string>> sessions;
   std::vector<std::string> ids;
   for (const auto& r : rows) {
@@ -290,7 +301,7 @@ Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Con
     for (auto& r : *all)
       if (m->Matches(r.meta, r.commands_json, r.escalated, "")) out.push_back(std::move(r));
     if (!q.text_re.empty()) {
-      auto v = StoreTextVerdicts(q, *store, nullptr, out);
+      auto v = StoreTextVerdicts(q, *store, nullptr, nullptr, out, warnings);
       if (!v.ok()) return v.error();
       verdicts = std::move(v.value());
     }
@@ -298,9 +309,10 @@ Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Con
     const std::string url = store->Url();
     auto catalog = Catalog::Open(DefaultCatalogPath(url), url);
     if (!catalog.ok()) return catalog.error();
+    StoreOpener open_store = [&cfg, &q]() { return OpenStore(cfg, q.store_url); };
     if (!q.snapshot) {
-      SyncProgressLine line(!q.json && isatty(STDERR_FILENO));
-      auto synced = (*catalog)->Sync(*store, std::ref(line));
+      SyncProgressLine line(!q.json && isatty(STDERR_FILENO), "catalog");
+      auto synced = (*catalog)->Sync(*store, std::ref(line), open_store);
       if (!synced.ok()) return synced.error();
       if (synced->bad_lines)
         warnings.push_back(url + ": " + std::to_string(synced->bad_lines) +
@@ -310,7 +322,7 @@ Result<std::vector<SessionRecord>> StoreSessions(const SearchQuery& q, const Con
     if (!rows.ok()) return rows.error();
     for (auto& e : *rows) out.push_back(RecordOf(std::move(e), store));
     if (!q.text_re.empty()) {
-      auto v = StoreTextVerdicts(q, *store, catalog->get(), out);
+      auto v = StoreTextVerdicts(q, *store, open_store, catalog->get(), out, warnings);
       if (!v.ok()) return v.error();
       verdicts = std::move(v.value());
     }

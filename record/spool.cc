@@ -71,6 +71,10 @@ std::string SpoolSegmentJournalPath(const std::string& spool_dir) {
   return spool_dir + "/index-segment.journal";
 }
 
+std::string SpoolScreenSegmentJournalPath(const std::string& spool_dir) {
+  return spool_dir + "/screen-segment.journal";
+}
+
 namespace {
 
 std::string BesideCast(const std::string& cast_path, std::string_view suffix) {

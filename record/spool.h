@@ -19,6 +19,9 @@
 //   <id>.screen.txt, <id>.keyframes.jsonl
 //                    what was on screen and the replay keyframes (screen/screen_record.h),
 //                    written by the uploader when it seals the session, before it ships them
+//   index-segment.journal, screen-segment.journal (and .flushing)
+//                    sealed sessions' catalog lines waiting for their segment
+//                    (catalog/segment_journal.h)
 //   uploader.status  the uploader's counters, for `ttyaudit-uploader --status`.
 //   quarantine/      sessions whose chain does not hold, moved aside by the uploader.
 //   .<name>.tmp-...  a file being replaced (base/files.h); hidden, so never a session.
@@ -50,6 +53,9 @@ std::string SpoolQuarantineDir(const std::string& spool_dir);
 /// segment (catalog/segment_journal.h). Neither .cast nor .json: no reader of the spool takes
 /// it for a session.
 std::string SpoolSegmentJournalPath(const std::string& spool_dir);
+/// <spool_dir>/screen-segment.journal: the screen-text lines the uploader has not yet put into
+/// a screen segment (catalog/segment_journal.h); neither .cast nor .json either.
+std::string SpoolScreenSegmentJournalPath(const std::string& spool_dir);
 /// The manifest path beside a .cast path (in the spool or in a file:// archive).
 std::string ManifestPathFor(const std::string& cast_path);
 /// <spool_dir>/<id>.screen.txt: the session's screen text (docs/SCREEN.md).

@@ -114,25 +114,26 @@ std::string NodePublicKeyKey(std::string_view node, std::string_view key_id) {
 
 std::string NodeKeysPrefix() { return "keys/"; }
 
-std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id) {
+std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id,
+                       std::string_view prefix) {
   int64_t ms = written_ns / 1000000;
-  return SegmentListStart(ms) + "-" + SanitizeKeyComponent(node, 64) + "-" +
+  return SegmentListStart(ms, prefix) + "-" + SanitizeKeyComponent(node, 64) + "-" +
          SanitizeKeyComponent(first_id, 64) + ".jsonl";
 }
 
-std::string SegmentListStart(int64_t ms) {
+std::string SegmentListStart(int64_t ms, std::string_view prefix) {
   ms = std::clamp<int64_t>(ms, 0, kMaxMillis);
   std::string stamp = FormatRfc3339(ms * 1000000);  // 2026-12-03T10:00:00.000Z
   char name[24];
   std::snprintf(name, sizeof name, "%013lld", static_cast<long long>(ms));
-  return std::string(kSegmentPrefix) + "date=" + stamp.substr(0, 10) +
-         "/hour=" + stamp.substr(11, 2) + "/" + name;
+  return std::string(prefix) + "date=" + stamp.substr(0, 10) + "/hour=" + stamp.substr(11, 2) +
+         "/" + name;
 }
 
-std::optional<int64_t> SegmentKeyMillis(std::string_view key) {
-  // index-segments/date=YYYY-MM-DD/hour=HH/ then 13 digits, '-', and ".jsonl" at the end
-  const size_t at = kSegmentPrefix.size() + std::strlen("date=YYYY-MM-DD/hour=HH/");
-  if (key.size() < at + 14 + 6 || key.substr(0, kSegmentPrefix.size()) != kSegmentPrefix ||
+std::optional<int64_t> SegmentKeyMillis(std::string_view key, std::string_view prefix) {
+  // <prefix>date=YYYY-MM-DD/hour=HH/ then 13 digits, '-', and ".jsonl" at the end
+  const size_t at = prefix.size() + std::strlen("date=YYYY-MM-DD/hour=HH/");
+  if (key.size() < at + 14 + 6 || key.substr(0, prefix.size()) != prefix ||
       key.substr(key.size() - 6) != ".jsonl" || key[at + 13] != '-')
     return std::nullopt;
   int64_t ms = 0;
@@ -142,7 +143,7 @@ std::optional<int64_t> SegmentKeyMillis(std::string_view key) {
   }
   if (ms > kMaxMillis) return std::nullopt;  // no SegmentKey is this late
   // The partitions must be the ones the name's time gives, or the key sorts out of place.
-  if (key.substr(0, at + 13) != SegmentListStart(ms)) return std::nullopt;
+  if (key.substr(0, at + 13) != SegmentListStart(ms, prefix)) return std::nullopt;
   if (key.find('/', at) != std::string_view::npos) return std::nullopt;
   return ms;
 }

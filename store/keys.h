@@ -13,6 +13,9 @@
 //   identity/<id>.json   the Kubernetes identity `ttyaudit correlate` found for a session
 //   sessions/.../<id>.sig   the manifest's signature by its node's key (store/signing.h)
 //   keys/<node>/<key_id>.pub   a node's public key, published by its uploader
+//   index-segments/date=YYYY-MM-DD/hour=HH/<ms>-<node>-<first id>.jsonl   many sessions' index
+//   screen-segments/date=YYYY-MM-DD/hour=HH/<ms>-<node>-<first id>.jsonl  lines, and screen
+//                                                 texts (docs/CATALOG.md)
 #pragma once
 
 #include <cstdint>
@@ -68,17 +71,23 @@ std::string NodeKeysPrefix();
 
 /// Where the catalog's index segments live (docs/CATALOG.md).
 constexpr std::string_view kSegmentPrefix = "index-segments/";
+/// Where the catalog's screen segments live: sessions' screen texts, many to an object, named
+/// and listed as index segments are (docs/CATALOG.md).
+constexpr std::string_view kScreenSegmentPrefix = "screen-segments/";
 
-/// The key of a segment written at `written_ns` by `node` whose first line is session
-/// `first_id` (both sanitized into one key component each).
-std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id);
+/// The key of a segment under `prefix` (kSegmentPrefix or kScreenSegmentPrefix) written at
+/// `written_ns` by `node` whose first line is session `first_id` (both sanitized into one key
+/// component each).
+std::string SegmentKey(int64_t written_ns, std::string_view node, std::string_view first_id,
+                       std::string_view prefix = kSegmentPrefix);
 
-/// The write time (Unix ms) a segment key carries, or nullopt for a key not of SegmentKey's
-/// form (which readers skip).
-std::optional<int64_t> SegmentKeyMillis(std::string_view key);
+/// The write time (Unix ms) a segment key under `prefix` carries, or nullopt for a key not of
+/// SegmentKey's form (which readers skip).
+std::optional<int64_t> SegmentKeyMillis(std::string_view key,
+                                        std::string_view prefix = kSegmentPrefix);
 
-/// The key to list after so as to see every segment written at or after `ms`.
-std::string SegmentListStart(int64_t ms);
+/// The key to list after so as to see every segment under `prefix` written at or after `ms`.
+std::string SegmentListStart(int64_t ms, std::string_view prefix = kSegmentPrefix);
 
 /// A probe object `ttyaudit doctor` writes and removes to see that the store takes writes:
 /// doctor-probe/<ns>.

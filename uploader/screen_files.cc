@@ -3,9 +3,11 @@
 #include <simdjson.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <vector>
 
 #include "base/files.h"
+#include "catalog/segment.h"
 #include "screen/keyframes.h"
 #include "screen/screen_record.h"
 #include "store/keys.h"
@@ -59,6 +61,13 @@ Status ShipScreenFiles(Store& store, const std::string& spool_dir, const SpoolEn
   if (Status s = store.Put(KeyframesKeyFor(cast_key), *frames, o); !s) return s;
   o.content_type = "text/plain; charset=utf-8";
   return store.Put(ScreenTextKeyFor(cast_key), *text, o);
+}
+
+Status JournalScreenText(SegmentJournal& journal, const std::string& spool_dir, const SpoolEntry& e,
+                         std::string_view node) {
+  auto text = ReadFileIfExists(SpoolScreenTextPath(spool_dir, e.id));
+  if (!text.ok()) return text.status();
+  return journal.AddLine(ScreenSegmentLine(e.id, node, *text));
 }
 
 }  // namespace ttyaudit

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/result.h"
+#include "catalog/segment_journal.h"
 #include "record/spool.h"
 #include "store/store.h"
 
@@ -22,5 +23,10 @@ namespace ttyaudit {
 Status ShipScreenFiles(Store& store, const std::string& spool_dir, const SpoolEntry& e,
                        std::string_view manifest, const std::string& cast_key,
                        const std::function<void(LogLevel, std::string_view)>& log);
+
+/// Appends the session's screen text (from the spool, as ShipScreenFiles left it; none when it
+/// left none) to the screen segment journal, before the session leaves the spool.
+Status JournalScreenText(SegmentJournal& journal, const std::string& spool_dir, const SpoolEntry& e,
+                         std::string_view node);
 
 }  // namespace ttyaudit

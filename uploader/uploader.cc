@@ -208,12 +208,18 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
           "publishing the node key: " + s.message() + " (tried again before the next signature)");
   }
   segments_ = std::make_unique<SegmentJournal>(opts_.config.spool_dir);
+  screen_segments_ =
+      std::make_unique<SegmentJournal>(opts_.config.spool_dir, 60, 5000, SegmentKind::kScreen);
   auto segment_store = OpenStore(opts_.config, url, opts_.retry);
   if (!segment_store.ok()) return segment_store.status();
+  // The screen segment first: a reader that finds a session in an index segment then mostly
+  // finds its text too, rather than reading the session's own screen text object.
   auto flush_segments = [&](bool force) {
+    Status screen = screen_segments_->Flush(**segment_store, force);
+    if (!screen) Log(LogLevel::kError, "screen segment: " + screen.message());
     Status s = segments_->Flush(**segment_store, force);
     if (!s) Log(LogLevel::kError, "index segment: " + s.message());
-    return s;
+    return s ? screen : s;
   };
   Log(LogLevel::kInfo, "uploading " + opts_.config.spool_dir + " to " + stores[0]->Url() +
                            " with " + std::to_string(stores.size()) + " workers" +
@@ -254,7 +260,14 @@ Status Uploader::Run(const std::atomic<bool>& stop, const std::function<void()>&
     first_pass = false;
     std::unique_lock<std::mutex> lock(mu_);
     if (opts_.once) {
-      cv_.wait(lock, [&] { return busy_ == 0 || stop.load(); });
+      // A long pass still writes its segments as they fall due: a screen journal refuses
+      // lines at twice its bound.
+      while (!cv_.wait_for(lock, std::chrono::duration<double>(kTick),
+                           [&] { return busy_ == 0 || stop.load(); })) {
+        lock.unlock();
+        (void)flush_segments(false);
+        lock.lock();
+      }
       break;
     }
     cv_.wait_for(lock, std::chrono::duration<double>(kTick), [&] { return stop.load(); });
@@ -520,6 +533,8 @@ Status Uploader::DoSeal(Store& store, const SpoolEntry& e) {
     if (!added.ok()) return added.status();
     if (!*added)
       Log(LogLevel::kWarning, "session " + e.id + ": not a catalog line; not in segments");
+    if (Status s = JournalScreenText(*screen_segments_, opts_.config.spool_dir, e, meta->node); !s)
+      return s;
     state.phase = UploadState::kCleanup;
     if (Status s = save(); !s) return s;
   }

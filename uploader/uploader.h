@@ -118,7 +118,8 @@ class Uploader {
   bool stopping_ = false;
   UploaderStats stats_;
   uint64_t failed_once_ = 0;
-  std::unique_ptr<SegmentJournal> segments_;  // sealed sessions' lines for the next segment
+  std::unique_ptr<SegmentJournal> segments_;         // sealed sessions' lines for the next segment
+  std::unique_ptr<SegmentJournal> screen_segments_;  // and their screen texts
 };
 
 /// Text for `ttyaudit-uploader --status`: the backlog in the spool now, and the daemon's

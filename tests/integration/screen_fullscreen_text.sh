@@ -66,10 +66,11 @@ assert_eq "$("$TA" --store "$A" search --text 'hid {7}den' --json | jq -r .id)" 
 assert_eq "$("$TA" --store "$A" search --text 'hid {7}den' --json | jq -r .id)" "$id" \
   "--text again, from the catalog's text index"
 assert_eq "$("$TA" --store "$A" search --text 'no such text' --json | wc -l)" 0 "--text miss"
-# Without its screen text (a session from before), --text falls back to the raw output, where
-# the drawn line is not found and its pieces are.
+# Without its screen text (a session from before: no object, no screen segment), --text falls
+# back to the raw output, where the drawn line is not found and its pieces are.
 cp -a "$T/archive" "$T/old-archive"
 rm "$T/old-archive/${stem#"$T/archive/"}.screen.txt"
+rm -r "$T/old-archive/screen-segments"
 O="file://$T/old-archive"
 assert_eq "$("$TA" --store "$O" search --text 'hid {7}den' --json | wc -l)" 0 \
   "the drawn line in the raw bytes"

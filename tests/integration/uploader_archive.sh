@@ -28,5 +28,5 @@ for s in "${sealed[@]}"; do
 done
 [ -f "$spool/$open_id.cast" ] || fail "the recording session left the spool"
 [ ! -d "$T/archive/live" ] || fail "live chunks written to a local archive"
-assert_eq "$(find "$T/archive" -type f -not -path '*/index-segments/*' | wc -l)" "25" "six files per sealed session (recording, manifest, signature, screen text, keyframes, index entry), the node key"
+assert_eq "$(find "$T/archive" -type f -not -path '*/index-segments/*' -not -path '*/screen-segments/*' | wc -l)" "25" "six files per sealed session (recording, manifest, signature, screen text, keyframes, index entry), the node key"
 ok "4 sealed sessions moved into the archive under the bucket's keys; the live one stayed"

@@ -49,7 +49,7 @@ cmp "$T/back.cast" "$T/orig.cast" || fail "the recording in flight was not finis
 grep -q '"phase":"manifest"' "$state" || fail "state after SIGTERM: $(cat "$state")"
 
 "$BIN/ttyaudit-uploader" --once 2>>"$T/uploader.log" || fail "next start failed"
-assert_eq "$(bucket_keys dm/ | grep -vc '^dm/index-segments/')" "7" "recording, manifest, signature, screen text, keyframes, index, node key"
+assert_eq "$(bucket_keys dm/ | grep -Evc '^dm/(index|screen)-segments/')" "7" "recording, manifest, signature, screen text, keyframes, index, node key"
 assert_eq "$(bucket_keys dm/index-segments/ | wc -l)" "1" "the session's index segment"
 [ ! -e "$spool/$id.cast" ] || fail "spool not emptied"
 ok "READY/STOPPING, status, cap warning, SIGTERM finished the object in flight"

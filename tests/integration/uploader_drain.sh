@@ -19,7 +19,7 @@ assert_eq "$(find "$spool" -name '*.cast' -o -name '*.json' -o -name '*.upstate'
 keys=$(bucket_keys d/)
 assert_eq "$(grep -c '\.cast$' <<<"$keys")" "500" "recordings"
 assert_eq "$(grep -c '^d/index/' <<<"$keys")" "500" "index entries"
-assert_eq "$(grep -vc '^d/index-segments/' <<<"$keys")" "3001" "objects in all (six a session, the node key), index segments aside"
+assert_eq "$(grep -Evc '^d/(index|screen)-segments/' <<<"$keys")" "3001" "objects in all (six a session, the node key), segments aside"
 while read -r id key; do echo "d/$key"; done <"$T/sessions.txt" | sort >"$T/want.txt"
 grep '\.cast$' <<<"$keys" | sort | diff - "$T/want.txt" || fail "recording keys differ"
 ok "500 sessions drained"

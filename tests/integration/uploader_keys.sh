@@ -33,7 +33,7 @@ for s in "${sessions[@]}"; do
 done
 assert_eq "$(grep -c '\.sig$' <<<"$keys")" "3" "a signature per session"
 assert_eq "$(grep -c '^evidence/keys/.*\.pub$' <<<"$keys")" "1" "the node's public key"
-assert_eq "$(grep -vc '^evidence/index-segments/' <<<"$keys")" "19" "six objects per session and the node key"
+assert_eq "$(grep -Evc '^evidence/(index|screen)-segments/' <<<"$keys")" "19" "six objects per session and the node key"
 assert_eq "$(grep -c '^evidence/index-segments/date=.*/hour=.*\.jsonl$' <<<"$keys")" "1" "one index segment, nothing else"
 assert_eq "$(bucket_keys evidence/live/)" "" "no live chunks left"
 assert_eq "$(ls "$spool" | grep -v '^uploader.status$' || true)" "" "spool emptied"

@@ -57,7 +57,7 @@ wait_for 20 test ! -e "$cast"
 awss3 cp "s3://$S3_BUCKET/p/$key" "$T/sealed.cast" >/dev/null
 cmp "$T/sealed.cast" "$T/final.cast" || fail "sealed object differs"
 assert_eq "$(bucket_keys p/live/)" "" "live chunks removed after sealing"
-assert_eq "$(bucket_keys p/ | grep -vc '^p/index-segments/')" "7" "recording, manifest, signature, screen text, keyframes, index, node key"
+assert_eq "$(bucket_keys p/ | grep -Evc '^p/(index|screen)-segments/')" "7" "recording, manifest, signature, screen text, keyframes, index, node key"
 
 kill -TERM "$up"
 wait "$up" || fail "uploader exited non-zero on SIGTERM"

@@ -35,7 +35,7 @@ for _ in $(seq 900); do (($(casts) == 0)) && break; sleep 0.1; done
 (($(casts) == 0)) || fail "$(casts) sessions still in the spool 90 s after the bucket came back"
 echo "spool drained after the bucket came back"
 
-keys=$(bucket_keys o/ | grep -v '^o/index-segments/')
+keys=$(bucket_keys o/ | grep -Ev '^o/(index|screen)-segments/')
 assert_eq "$(echo "$keys" | wc -l)" "$((45 * 6 + 1))" "six objects per session, the node key"
 assert_eq "$(echo "$keys" | sort -u | wc -l)" "$((45 * 6 + 1))" "no key twice"
 awss3 cp --recursive "s3://$S3_BUCKET/o/sessions/" "$T/back/" >/dev/null
