@@ -39,7 +39,9 @@ wait_for 5 bash -c "[[ \$(readlink /proc/$ev/exe) == '$runc_exe' ]]"
 wait_for 5 test -s "$T/events.out"
 kill "$ev"
 wait "$ev" 2>/dev/null || true
-jq -e 'select(.type == "stats") | .id == "c1"' "$T/events.out" >/dev/null ||
+# -s: over all the lines at once (jq -e alone judges only the last line's output).
+jq -s -e '[.[] | select(.type == "stats")] | length > 0 and all(.id == "c1")' \
+  "$T/events.out" >/dev/null ||
   fail "events through the front: $(head -c 300 "$T/events.out")"
 ok "events: pid $ev became $runc_exe itself (no process of ours in between)"
 
