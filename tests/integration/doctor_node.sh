@@ -5,38 +5,16 @@
 # runc, containerd not pointed at ttyaudit-runtime, a spool of mode 0777, an unreachable bucket.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/s3rver.sh"
+. "$(dirname "$0")/../lib/doctor.sh"
 
-RUNC=$(command -v runc) || skip "runc not installed (make deps)"
-start_s3rver
-mkdir -m 0700 -p "$T/spool"
-write_config "$T/config.json" "$T/spool" "s3://$S3_BUCKET/doctor"
-jq --arg runc "$RUNC" '.runc = $runc' "$T/config.json" >"$T/c" && mv "$T/c" "$T/config.json"
-export TTYAUDIT_CONFIG="$T/config.json"
-cat >"$T/containerd.toml" <<TOML
-version = 2
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ttyaudit]
-  runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ttyaudit.options]
-    BinaryName = "$BIN/ttyaudit-runtime"
-TOML
-doctor() {
-  "$BIN/ttyaudit" doctor --containerd-config "$T/containerd.toml" \
-    --docker-config "$T/no-daemon.json" "$@"
-}
-
-"$BIN/ttyaudit-tracker" --run-dir "$TTYAUDIT_RUN_DIR" --idle-exit-s 0 --no-realtime \
-  2>"$T/tracker.log" &
-track_pid $!
-"$BIN/ttyaudit-uploader" --jobs 1 2>"$T/uploader.log" &
-track_pid $!
-wait_for 10 test -s "$TTYAUDIT_RUN_DIR/tracker.pid"
-wait_for 10 test -s "$T/spool/uploader.status"
+RUNC=$(command -v runc) || fail "runc not installed (make deps)"
+start_doctor_node
 
 rc=0
 out=$(doctor --json) || rc=$?
 echo "$out" | jq -r '.checks[] | "\(.status) \(.name): \(.detail)"'
 assert_eq "$rc" 0 "exit code on a good node"
-assert_eq "$(jq -r '[.checks[] | select(.status != "ok") | .name] | join(",")' <<<"$out")" "" "checks not ok"
+assert_eq "$(not_ok "$out")" "" "checks not ok"
 assert_eq "$(jq -r '[.checks[].name] | join(",")' <<<"$out")" \
   "runc,containerd,docker,spool,tracker,uploader,store,clock,object lock,node key" "checks run"
 assert_contains "$(jq -r '.checks[] | select(.name == "runc") | .detail' <<<"$out")" \
