@@ -65,6 +65,9 @@ void AddSearch(CLI::App& v, CommandLine& cmd) {
   v.add_option("--limit", q.limit, "At most N sessions, the newest (sessions come newest first)");
   v.add_flag("--scan", q.scan, "Read every per-session index entry, not the catalog (slow)");
   v.add_flag("--json", q.json, "One JSON object per session and line (else a table)");
+  v.add_flag("--verify", q.verify,
+             "Prove each match as `ttyaudit verify` does (reads every byte): EVIDENCE becomes "
+             "verified, failed (reasons on stderr, exit 1), pending or unsigned");
 }
 
 int RunSearchVerb(CommandLine& cmd, const Config& cfg) {

@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "catalog/filter.h"
 #include "cli/live.h"
+#include "cli/verify.h"
 #include "record/asciicast.h"
 #include "record/cast_reader.h"
 #include "screen/screen_record.h"
@@ -456,6 +457,21 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
     return std::fprintf(stderr, "ttyaudit search: %s\n",
                         EscapeControlChars(found.message()).c_str()),
            status;
+  // --verify: each match's evidence is proven, not taken from what the uploader recorded.
+  int failed = 0;
+  if (q.verify) {
+    VerifyOptions vo;
+    vo.store_url = q.store_url;
+    for (auto& s : *found) {
+      EvidenceState e = EvidenceOf(s, VerifySession(s, vo, cfg));
+      s.evidence = e.state;
+      if (e.state != "failed") continue;
+      ++failed;
+      for (const auto& p : e.problems)
+        std::fprintf(stderr, "ttyaudit search: %s: %s\n", EscapeControlChars(s.meta.id).c_str(),
+                     EscapeControlChars(p).c_str());
+    }
+  }
   std::vector<const SessionRecord*> hits;
   for (const auto& s : *found) hits.push_back(&s);
   if (q.json) {
@@ -464,7 +480,7 @@ int RunSearch(const SearchQuery& q, const Config& cfg) {
   } else {
     PrintTable(hits);
   }
-  return 0;
+  return failed ? 1 : 0;
 }
 
 }  // namespace ttyaudit

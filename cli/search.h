@@ -30,6 +30,7 @@ struct SearchQuery {
   bool live = false;                  // only sessions still recording
   bool scan = false;  // read every per-session index entry instead of the catalog (reference)
   bool json = false;
+  bool verify = false;  // check each match as `ttyaudit verify` does (reads every byte)
   std::string store_url;
   std::shared_ptr<const StoreSnapshot> snapshot;  // set: the catalog is synced already
 };
@@ -43,7 +44,8 @@ Result<std::vector<SessionRecord>> SearchSessions(const SearchQuery& q, const Co
 
 /// Runs the search and prints the matches to stdout, newest first (a table, or one JSON object
 /// per line). The store's sessions come from its catalog (catalog/catalog.h), synced first,
-/// with progress on a terminal unless --json. Returns the exit status: 0 (even with no match),
+/// with progress on a terminal unless --json. Returns the exit status: 0 (even with no match;
+/// with --verify, 1 when a match failed its check),
 /// 1 when the store cannot be read, 2 for a bad query.
 int RunSearch(const SearchQuery& q, const Config& cfg);
 

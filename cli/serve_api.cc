@@ -235,24 +235,6 @@ std::string SessionDetailJson(const SessionRecord& s, uint64_t cast_size) {
   return w.Take();
 }
 
-EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v) {
-  EvidenceState e;
-  e.key_id = v.key_id;
-  bool unsigned_only = true;
-  for (const auto& p : v.problems)
-    if (p.rfind("no signature", 0) != 0) unsigned_only = false;
-  if (v.pending && v.ok())
-    e.state = "pending";
-  else if (v.ok() && v.signed_ok)
-    e.state = "verified";
-  else if (!v.problems.empty() && unsigned_only && s.evidence == "unsigned")
-    e.state = "unsigned";
-  else
-    e.state = "failed";
-  if (e.state != "unsigned") e.problems = v.problems;
-  return e;
-}
-
 EvidenceState PendingEvidence() {
   EvidenceState e;
   e.state = "pending";

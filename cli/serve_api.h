@@ -56,16 +56,6 @@ std::string SessionSummaryJson(const SessionRecord& s);
 /// array, each marked "escalated" when it ran with another uid or euid than the session's).
 std::string SessionDetailJson(const SessionRecord& s, uint64_t cast_size);
 
-/// What the viewer says of a session's evidence, from `ttyaudit verify`'s verdict: "verified"
-/// (chain, manifest, index entry and signature hold), "failed" (with every reason),
-/// "pending" (still recording, or in the spool: signed when uploaded), "unsigned" (stored
-/// without a signature, nothing else wrong).
-struct EvidenceState {
-  std::string state;
-  std::vector<std::string> problems;
-  std::string key_id;
-};
-EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v);
 /// A session still recording in a bucket: nothing sealed to verify yet.
 EvidenceState PendingEvidence();
 /// {"id", "state", "problems": [...], "key_id"}.

@@ -321,6 +321,24 @@ std::vector<std::string> SequenceProblems(const std::vector<Verdict>& verdicts) 
   return out;
 }
 
+EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v) {
+  EvidenceState e;
+  e.key_id = v.key_id;
+  bool unsigned_only = true;
+  for (const auto& p : v.problems)
+    if (p.rfind("no signature", 0) != 0) unsigned_only = false;
+  if (v.pending && v.ok())
+    e.state = "pending";
+  else if (v.ok() && v.signed_ok)
+    e.state = "verified";
+  else if (!v.problems.empty() && unsigned_only && s.evidence == "unsigned")
+    e.state = "unsigned";
+  else
+    e.state = "failed";
+  if (e.state != "unsigned") e.problems = v.problems;
+  return e;
+}
+
 int RunVerify(const VerifyOptions& opts, const Config& cfg) {
   if (opts.all == !opts.target.empty()) {
     std::fprintf(stderr, "ttyaudit verify: give a session id, a .cast file, or --all\n");

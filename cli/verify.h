@@ -51,6 +51,17 @@ struct SessionRecord;
 /// entry and Object Lock; one in the spool or an archive against its chain and manifest.
 Verdict VerifySession(SessionRecord& s, const VerifyOptions& opts, const Config& cfg);
 
+/// What the viewer and `search --verify` say of a session's evidence, from its verdict: "verified"
+/// (chain, manifest, index entry and signature hold), "failed" (with every reason),
+/// "pending" (still recording, or in the spool: signed when uploaded), "unsigned" (stored
+/// without a signature, nothing else wrong).
+struct EvidenceState {
+  std::string state;
+  std::vector<std::string> problems;
+  std::string key_id;
+};
+EvidenceState EvidenceOf(const SessionRecord& s, const Verdict& v);
+
 /// The gaps and repeats in each node's session numbers among `verdicts`, as problems.
 std::vector<std::string> SequenceProblems(const std::vector<Verdict>& verdicts);
 

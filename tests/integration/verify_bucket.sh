@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `ttyaudit verify` against a bucket: sessions shipped by the uploader verify with the key it
-# published there; a recording edited in the bucket is reported; and with Object Lock in the
-# config, objects without it are reported. (s3rver keeps no Object Lock: it accepts the lock
-# headers on PUT but returns none on HEAD, so here that part is tested as a missing lock.)
+# `ttyaudit verify` (and `search --verify`) against a bucket: sessions shipped by the uploader
+# verify with the key it published there; a recording edited in the bucket is reported; and with
+# Object Lock in the config, objects without it are reported. (s3rver keeps no Object Lock: it
+# accepts the lock headers on PUT but returns none on HEAD, so here that part is tested as a
+# missing lock.)
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rec.sh"
 . "$(dirname "$0")/../lib/s3rver.sh"
@@ -17,6 +18,10 @@ done
 assert_eq "$(bucket_keys audit/keys/ | wc -l)" 1 "the node key is published in the bucket"
 "$TA" verify --all >"$T/out" || fail "untouched bucket: $(cat "$T/out")"
 assert_eq "$(grep -c '^OK' "$T/out")" 2 "both sessions verified with the bucket's key"
+# search says what the uploader recorded; search --verify proves it.
+assert_eq "$("$TA" search --json | jq -r .evidence | sort -u)" "signed" "search's evidence"
+assert_eq "$("$TA" search --verify --json | jq -r .evidence | sort -u)" "verified" \
+  "search --verify's evidence"
 ok "sessions in the bucket verify"
 
 key=$(bucket_keys audit/sessions/ | grep '\.cast$' | head -n1)
@@ -33,7 +38,19 @@ assert_eq "$rc1" 1 "verify ID exit status after an edit in the bucket"
 grep -A3 "^FAILED   $id" "$T/out" | grep -q "does not match its chain line" ||
   fail "the edited session is not reported: $(cat "$T/out")"
 assert_eq "$(grep -c '^OK' "$T/out")" 1 "the other session still verifies"
-ok "a recording edited in the bucket is reported"
+set +e
+"$TA" search --verify --json >"$T/search.json" 2>"$T/search.err"; rc=$?
+set -e
+assert_eq "$rc" 1 "search --verify exit status after an edit in the bucket"
+assert_eq "$(jq -r --arg id "$id" 'select(.id == $id) | .evidence' "$T/search.json")" "failed" \
+  "search --verify's evidence for the edited session"
+assert_eq "$(jq -r --arg id "$id" 'select(.id != $id) | .evidence' "$T/search.json")" "verified" \
+  "search --verify's evidence for the other session"
+grep -q "^ttyaudit search: $id: .*does not match its chain line" "$T/search.err" ||
+  fail "search --verify does not say why: $(cat "$T/search.err")"
+"$TA" search --verify >"$T/table" 2>/dev/null || true
+grep "${id:0:8}" "$T/table" | grep -q failed || fail "the table does not show failed: $(cat "$T/table")"
+ok "a recording edited in the bucket is reported, by verify and by search --verify"
 
 python3 - "$TTYAUDIT_CONFIG" <<'PY'
 import json, sys
